@@ -1,0 +1,62 @@
+// Timeouts and abort signals, checked and merged the same way everywhere.
+
+/**
+ * Check a timeout in milliseconds: `undefined` waits forever, `0` does not wait.
+ *
+ * @throws {RangeError} when the timeout is negative or NaN
+ */
+export function checkTimeout(timeout: number | undefined, what: string): void {
+  if (timeout === undefined) return;
+  if (typeof timeout !== "number" || Number.isNaN(timeout) || timeout < 0) {
+    throw new RangeError(
+      `Cannot ${what}: the timeout must be a non-negative number of milliseconds or undefined, got ${String(timeout)}`,
+    );
+  }
+}
+
+/** Reject at once with the signal's reason when it has already fired. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason;
+}
+
+/**
+ * Wait for `promise`, at most `timeout` ms, or until `signal` fires. Resolves with
+ * `{ ok: true, value }`, or `{ ok: false }` on timeout; rejects with the signal's reason.
+ * The timer and the listener are removed on every path.
+ */
+export function raceDeadline<T>(
+  promise: Promise<T>,
+  timeout: number | undefined,
+  signal?: AbortSignal,
+): Promise<{ ok: true; value: T } | { ok: false }> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  if (timeout === undefined && signal === undefined) return promise.then((value) => ({ ok: true, value }));
+  return new Promise((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = () => {
+      cleanup();
+      reject(signal!.reason);
+    };
+    const cleanup = () => {
+      if (timer !== undefined) clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    if (timeout !== undefined && timeout !== Infinity) {
+      timer = setTimeout(() => {
+        cleanup();
+        resolve({ ok: false });
+      }, timeout);
+    }
+    signal?.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        cleanup();
+        resolve({ ok: true, value });
+      },
+      (error) => {
+        cleanup();
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,40 @@
+// Who this thread is: its ident, name and place in the process tree. The main thread is
+// ident 1 named "MainProcess", like Python's.
+import { MAIN_IDENT } from "./_shared_area.ts";
+
+/** A thread's identity as a child knows it. */
+export interface Identity {
+  /** Unique id for the life of the program. */
+  ident: number;
+  /** Display name. */
+  name: string;
+  /** Python's `_identity`: position in the tree, `[2, 1]` for "Process-2:1". */
+  path: number[];
+  /** Whether the parent marked this worker daemonic. */
+  daemon: boolean;
+  /** The parent's ident and name, or `null` in the main thread. */
+  parent: { ident: number; name: string } | null;
+}
+
+let self: Identity = { ident: MAIN_IDENT, name: "MainProcess", path: [], daemon: false, parent: null };
+let childCounter = 0;
+
+/** This thread's identity. */
+export function identity(): Identity {
+  return self;
+}
+
+/** Set this thread's identity; called by a worker's entry before user code runs. */
+export function setIdentity(next: Identity): void {
+  self = next;
+}
+
+/** Rename this thread (the `name` setter of `currentProcess()`). */
+export function rename(name: string): void {
+  self = { ...self, name };
+}
+
+/** The tree path for the next child of this thread. */
+export function nextChildPath(): number[] {
+  return [...self.path, ++childCounter];
+}

@@ -1,0 +1,45 @@
+import * as os from "node:os";
+import process from "node:process";
+import * as wt from "node:worker_threads";
+import { parentPort, spawnWith, workerData } from "./_worker_threads.ts";
+import type { Launch } from "./_worker_threads.ts";
+import type { Runtime, RuntimeName } from "./types.ts";
+
+function probeCanBlock(): boolean {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    // Browser-like main threads refuse Atomics.wait with a TypeError.
+    return false;
+  }
+}
+
+/** Build a runtime adapter from the parts that differ between runtimes. */
+export function makeRuntime(
+  name: RuntimeName,
+  versions: Record<string, string>,
+  launch: Launch,
+  importModule: (url: string) => Promise<Record<string, unknown>> = (url) => import(url),
+): Runtime {
+  return {
+    name,
+    versions,
+    canBlock: probeCanBlock(),
+    isMainThread: wt.isMainThread,
+    cpuCount: () => os.availableParallelism?.() ?? os.cpus().length,
+    spawn: (options) => spawnWith(launch, options),
+    workerData: () => (workerData() as { data?: unknown } | undefined)?.data,
+    parentPort,
+    exitThread: (code) => process.exit(code),
+    onUncaught: (listener) => {
+      process.on("uncaughtException", listener);
+      process.on("unhandledRejection", listener);
+    },
+    importModule,
+    printError: (text) => console.error(text),
+  };
+}
+
+/** Deno and Bun load TypeScript modules in workers natively. */
+export const nativeLaunch: Launch = ({ entry, data }) => ({ filename: new URL(entry), eval: false, data: { data } });

@@ -1,0 +1,58 @@
+// The worker_threads module behaves the same on Node 20, Deno 2 and Bun 1 (exit codes,
+// `unref()`, errors reported as events, `terminate()` of a blocked worker), while the
+// web `Worker` differs on each (Deno has no exit event and no unref): so every adapter
+// starts workers through it.
+import * as wt from "node:worker_threads";
+import type { ParentPort, SpawnOptions, WorkerHandle } from "./types.ts";
+
+/** How a runtime turns a module URL into a `worker_threads` constructor call. */
+export type Launch = (options: SpawnOptions) => { filename: string | URL; eval: boolean; data: unknown };
+
+/** Start a worker and wrap it in the uniform handle. */
+export function spawnWith(launch: Launch, options: SpawnOptions): WorkerHandle {
+  const how = launch(options);
+  const worker = new wt.Worker(how.filename, {
+    eval: how.eval,
+    workerData: how.data,
+    name: options.name,
+    // Workers must not inherit `--import tsx` and friends from the parent: the launcher
+    // decides what each worker loads.
+    execArgv: [],
+    stdout: false,
+    stderr: false,
+  });
+  if (options.daemon) worker.unref();
+  return {
+    post: (message, transfer) => worker.postMessage(message, transfer as never),
+    onMessage: (listener) => void worker.on("message", listener),
+    onExit: (listener) => void worker.once("exit", listener),
+    onError: (listener) => void worker.on("error", listener),
+    terminate: async () => {
+      await worker.terminate();
+    },
+    ref: () => worker.ref(),
+    unref: () => worker.unref(),
+  };
+}
+
+/** The data passed to this worker. */
+export function workerData(): unknown {
+  return wt.isMainThread ? undefined : wt.workerData;
+}
+
+/** The port to the parent, wrapped. */
+export function parentPort(): ParentPort | null {
+  const port = wt.parentPort;
+  if (port === null) return null;
+  return {
+    post: (message, transfer) => port.postMessage(message, transfer as never),
+    onMessage: (listener) => void port.on("message", listener),
+    close: () => {
+      port.removeAllListeners("message");
+      port.unref();
+    },
+  };
+}
+
+/** Whether this is the program's main thread. */
+export const isMainThread: boolean = wt.isMainThread;

@@ -1,0 +1,70 @@
+/** Which JavaScript runtime the program runs on. */
+export type RuntimeName = "node" | "deno" | "bun";
+
+/** Options for starting a worker thread from a module URL. */
+export interface SpawnOptions {
+  /** Module the worker runs first (a `file:` URL string). */
+  entry: string;
+  /** Structured-cloneable data the worker reads with `workerData()`. */
+  data: unknown;
+  /** When true the worker does not keep the program alive. */
+  daemon: boolean;
+  /** Name shown in the runtime's debugger and errors. */
+  name: string;
+}
+
+/** One started worker, the same on every runtime. */
+export interface WorkerHandle {
+  /** Send a message, moving the buffers in `transfer`. */
+  post(message: unknown, transfer?: Transferable[]): void;
+  /** Called for each message from the worker. */
+  onMessage(listener: (message: unknown) => void): void;
+  /** Called once when the worker has ended, with the runtime's exit code. */
+  onExit(listener: (code: number) => void): void;
+  /** Called for an error the worker did not catch. */
+  onError(listener: (error: unknown) => void): void;
+  /** Stop the worker at once, even when it is blocked. */
+  terminate(): Promise<void>;
+  /** Keep the program alive while the worker runs. */
+  ref(): void;
+  /** Let the program end while the worker runs. */
+  unref(): void;
+}
+
+/** The port a worker uses to talk to its parent. */
+export interface ParentPort {
+  /** Send a message to the parent. */
+  post(message: unknown, transfer?: Transferable[]): void;
+  /** Called for each message from the parent. */
+  onMessage(listener: (message: unknown) => void): void;
+  /** Stop listening so the worker may end when idle. */
+  close(): void;
+}
+
+/** The runtime adapter: everything that differs between Node, Deno and Bun. */
+export interface Runtime {
+  /** Which runtime this is. */
+  readonly name: RuntimeName;
+  /** Versions of the runtime and its engine. */
+  readonly versions: Readonly<Record<string, string>>;
+  /** Whether this thread may block in `Atomics.wait`. */
+  readonly canBlock: boolean;
+  /** Whether this thread is the program's main thread. */
+  readonly isMainThread: boolean;
+  /** Logical CPUs available to the program. */
+  cpuCount(): number;
+  /** Start a worker thread. */
+  spawn(options: SpawnOptions): WorkerHandle;
+  /** The data the parent passed to this worker, or `undefined` on the main thread. */
+  workerData(): unknown;
+  /** The port to the parent, or `null` on the main thread. */
+  parentPort(): ParentPort | null;
+  /** End this worker thread (or the program, on the main thread) with `code`. */
+  exitThread(code: number): never;
+  /** Run `listener` for errors nothing caught, in this thread. */
+  onUncaught(listener: (error: unknown) => void): void;
+  /** Import a module by URL, loading TypeScript support first where the runtime needs it. */
+  importModule(url: string): Promise<Record<string, unknown>>;
+  /** Write a line to standard error. */
+  printError(text: string): void;
+}

@@ -1,0 +1,104 @@
+// The program-wide shared area: one SharedArrayBuffer created by the main thread and
+// handed to every worker at spawn, nested ones too. It holds the ident counter and the
+// liveness table that robust locks, pipes and pools read to learn that a worker is gone,
+// without a message to anyone (a blocked thread cannot receive messages).
+
+/** Ident of the program's main thread. */
+export const MAIN_IDENT = 1;
+
+const HEADER = 16;
+const SLOT = 4; // ident, state, exit code, parent ident
+const CAPACITY = 4096;
+const NEXT_IDENT = 0;
+
+const ALIVE = 1;
+const EXITED = 2;
+
+/** What a worker receives to join the shared area. */
+export interface AreaExport {
+  /** Ident counter and liveness table. */
+  control: SharedArrayBuffer;
+}
+
+let table: Int32Array | undefined;
+
+function create(): Int32Array {
+  const t = new Int32Array(new SharedArrayBuffer((HEADER + CAPACITY * SLOT) * 4));
+  t[NEXT_IDENT] = MAIN_IDENT + 1;
+  const s = slotOf(MAIN_IDENT);
+  t[s] = MAIN_IDENT;
+  t[s + 1] = ALIVE;
+  return t;
+}
+
+function control(): Int32Array {
+  return table ??= create();
+}
+
+function slotOf(ident: number): number {
+  return HEADER + (ident % CAPACITY) * SLOT;
+}
+
+/** The area to pass to a new worker. */
+export function exportArea(): AreaExport {
+  return { control: control().buffer as SharedArrayBuffer };
+}
+
+/** Join the area a parent passed; called first thing in a worker. */
+export function adoptArea(area: AreaExport): void {
+  table = new Int32Array(area.control);
+}
+
+/**
+ * Whether the worker `ident` is running. A worker whose parent has ended counts as ended
+ * too, because the runtime ends nested workers with their parent, and only the parent
+ * would have recorded their exit.
+ */
+export function isAlive(ident: number): boolean {
+  const t = control();
+  for (let id = ident; id !== MAIN_IDENT;) {
+    const s = slotOf(id);
+    if (Atomics.load(t, s) !== id || Atomics.load(t, s + 1) !== ALIVE) return false;
+    id = Atomics.load(t, s + 3);
+  }
+  return true;
+}
+
+/** The exit code recorded for `ident`, or `null` while it runs or when it is no longer known. */
+export function exitCodeOf(ident: number): number | null {
+  const t = control();
+  const s = slotOf(ident);
+  if (Atomics.load(t, s) !== ident || Atomics.load(t, s + 1) !== EXITED) return null;
+  return Atomics.load(t, s + 2);
+}
+
+/**
+ * Take a fresh ident for a child of `parent` and mark it alive. Idents are unique for
+ * the life of the program; a slot is reused only once its previous owner has ended.
+ */
+export function allocateIdent(parent: number): number {
+  const t = control();
+  for (let tries = 0; tries < CAPACITY * 4; tries++) {
+    const id = Atomics.add(t, NEXT_IDENT, 1);
+    const s = slotOf(id);
+    const old = Atomics.load(t, s);
+    if (id === MAIN_IDENT || old < 0 || (old !== 0 && isAlive(old))) continue;
+    // Claim the slot: the ident word is written last so a reader never pairs the new
+    // ident with the old state.
+    if (Atomics.compareExchange(t, s, old, -id) !== old) continue;
+    Atomics.store(t, s + 1, ALIVE);
+    Atomics.store(t, s + 2, 0);
+    Atomics.store(t, s + 3, parent);
+    Atomics.store(t, s, id);
+    return id;
+  }
+  throw new RangeError(`Cannot start another worker: more than ${CAPACITY} workers are alive at once`);
+}
+
+/** Record that `ident` ended with `code`. The first record wins. */
+export function markExited(ident: number, code: number): void {
+  const t = control();
+  const s = slotOf(ident);
+  if (Atomics.load(t, s) !== ident) return;
+  if (Atomics.compareExchange(t, s + 1, ALIVE, EXITED) === ALIVE) Atomics.store(t, s + 2, code);
+}

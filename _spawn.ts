@@ -1,0 +1,111 @@
+// Parent side of starting a worker: one ident from the shared area, the child's identity,
+// and one exit signal per worker whatever the runtime reports. Process and Pool both
+// start their workers here.
+import { type Identity, identity } from "./_identity.ts";
+import { runtime, type WorkerHandle } from "./_runtime/mod.ts";
+import { allocateIdent, type AreaExport, exportArea, markExited } from "./_shared_area.ts";
+
+/** Exit code after `terminate()`, as Python reports SIGTERM. */
+export const TERMINATED = -15;
+/** Exit code after `kill()`, as Python reports SIGKILL. */
+export const KILLED = -9;
+
+/** What every worker receives first. */
+export interface ChildInit<P> {
+  area: AreaExport;
+  identity: Identity;
+  payload: P;
+}
+
+/** Options for {@linkcode spawnChild}. */
+export interface SpawnChildOptions<P> {
+  /** Module the worker runs (`import.meta.url`-relative URL of an entry file). */
+  entry: URL;
+  /** Entry-specific data; must already be cloneable. */
+  payload: P;
+  name: string;
+  path: number[];
+  daemon: boolean;
+}
+
+/** A started worker as its parent sees it. */
+export class Child {
+  /** Unique ident of the worker. */
+  readonly ident: number;
+  /** The runtime handle, for messages. */
+  readonly handle: WorkerHandle;
+  /** Resolves with the exit code once the worker has ended. */
+  readonly exited: Promise<number>;
+  #exitCode: number | null = null;
+  #forced: number | null = null;
+
+  constructor(ident: number, handle: WorkerHandle) {
+    this.ident = ident;
+    this.handle = handle;
+    this.exited = new Promise((resolve) => {
+      handle.onExit((code) => {
+        // A runtime reports 1 for a terminated worker; the parent knows better.
+        this.#exitCode = this.#forced ?? code;
+        markExited(ident, this.#exitCode);
+        resolve(this.#exitCode);
+      });
+    });
+    // Errors the child did not catch still end it, and its exit event follows; without a
+    // listener some runtimes would treat them as the parent's own.
+    handle.onError(() => {});
+  }
+
+  /** The exit code, or `null` while the worker runs. */
+  get exitCode(): number | null {
+    return this.#exitCode;
+  }
+
+  /** Stop the worker, recording `code` (-15 for terminate, -9 for kill) as its exit code. */
+  stop(code: number): Promise<number> {
+    if (this.#exitCode === null && this.#forced === null) {
+      this.#forced = code;
+      // Record at once: others must see the owner of a lock dead without waiting for the
+      // runtime's exit event, which a worker blocked in a wait may delay.
+      markExited(this.ident, code);
+      void this.handle.terminate();
+    }
+    return this.exited;
+  }
+}
+
+/**
+ * Start a worker running `entry` as a child of this thread.
+ *
+ * @throws {TypeError} when the payload cannot be copied to the worker
+ */
+export function spawnChild<P>(options: SpawnChildOptions<P>): Child {
+  const parent = identity();
+  const ident = allocateIdent(parent.ident);
+  const init: ChildInit<P> = {
+    area: exportArea(),
+    identity: {
+      ident,
+      name: options.name,
+      path: options.path,
+      daemon: options.daemon,
+      parent: { ident: parent.ident, name: parent.name },
+    },
+    payload: options.payload,
+  };
+  let handle: WorkerHandle;
+  try {
+    handle = runtime.spawn({ entry: options.entry.href, data: init, daemon: options.daemon, name: options.name });
+  } catch (cause) {
+    markExited(ident, 1);
+    if (cause instanceof Error && cause.name === "DataCloneError") {
+      throw new TypeError(
+        `Cannot start "${options.name}": its arguments cannot be copied to a worker: ${cause.message}`,
+        {
+          cause,
+        },
+      );
+    }
+    throw cause;
+  }
+  return new Child(ident, handle);
+}

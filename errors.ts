@@ -1,0 +1,180 @@
+/**
+ * Error classes of the package. Every error this package throws on purpose is a
+ * {@linkcode ProcessError} or one of the built-in `TypeError` / `RangeError`.
+ *
+ * @module
+ */
+
+/**
+ * Base class of every error specific to this package, like Python's
+ * `multiprocessing.ProcessError`.
+ *
+ * @example Usage
+ * ```ts
+ * import { ProcessError, TimeoutError } from "@mproc/multiprocessing";
+ * import assert from "node:assert/strict";
+ * assert.ok(new TimeoutError("Cannot get result: timed out") instanceof ProcessError);
+ * ```
+ */
+export class ProcessError extends Error {
+  /**
+   * Make an error.
+   * @param message what failed and why
+   * @param options standard error options (`cause`)
+   */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ProcessError";
+  }
+}
+
+/** A wait ran out of time (Python's `multiprocessing.TimeoutError`). */
+export class TimeoutError extends ProcessError {
+  /** Make an error. @param message what timed out */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "TimeoutError";
+  }
+}
+
+/** A non-blocking get found the queue empty (Python's `queue.Empty`). */
+export class EmptyError extends ProcessError {
+  /** Make an error. @param message what was empty */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "EmptyError";
+  }
+}
+
+/** A non-blocking put found the queue full (Python's `queue.Full`); `value` is the item not sent. */
+export class FullError extends ProcessError {
+  /** The item that was not put, so it is never lost. */
+  readonly value: unknown;
+  /** Make an error. @param message what was full @param value the unsent item */
+  constructor(message?: string, value?: unknown, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "FullError";
+    this.value = value;
+  }
+}
+
+/** The other end of a connection is closed and nothing is left to read. */
+export class EOFError extends ProcessError {
+  /** Make an error. @param message what ended */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "EOFError";
+  }
+}
+
+/** A barrier was aborted or reset while parties were waiting (Python's `threading.BrokenBarrierError`). */
+export class BrokenBarrierError extends ProcessError {
+  /** Make an error. @param message why the barrier broke */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "BrokenBarrierError";
+  }
+}
+
+/** A process pool executor lost a worker and takes no more work (Python's `BrokenProcessPool`). */
+export class BrokenProcessPoolError extends ProcessError {
+  /** Make an error. @param message what broke the pool */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "BrokenProcessPoolError";
+  }
+}
+
+/** A worker ended while it still had work; `exitCode` says how it ended. */
+export class WorkerDiedError extends ProcessError {
+  /** The worker's exit code: N from `exit(N)`, 1 after a crash, -15 / -9 after terminate / kill. */
+  readonly exitCode: number | null;
+  /** The worker's ident. */
+  readonly ident: number | null;
+  /**
+   * Make an error.
+   * @param message what was lost
+   * @param exitCode how the worker ended
+   * @param ident which worker
+   */
+  constructor(message?: string, exitCode: number | null = null, ident: number | null = null, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "WorkerDiedError";
+    this.exitCode = exitCode;
+    this.ident = ident;
+  }
+}
+
+/** A future or task was cancelled before it ran. */
+export class CancelledError extends ProcessError {
+  /** Make an error. @param message what was cancelled */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "CancelledError";
+  }
+}
+
+/** An operation does not fit the object's state (started twice, joined before start, used after close). */
+export class InvalidStateError extends ProcessError {
+  /** Make an error. @param message what state was wrong */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "InvalidStateError";
+  }
+}
+
+/** A connection's peer failed the authentication handshake. */
+export class AuthenticationError extends ProcessError {
+  /** Make an error. @param message what failed */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "AuthenticationError";
+  }
+}
+
+/** An error thrown in another worker whose class could not be rebuilt here. */
+export class RemoteError extends ProcessError {
+  /** The `name` of the error in the worker. */
+  readonly remoteName: string;
+  /** The stack of the error in the worker. */
+  readonly remoteStack: string | undefined;
+  /**
+   * Make an error.
+   * @param message the remote error's message
+   * @param remoteName the remote error's name
+   * @param remoteStack the remote error's stack
+   */
+  constructor(message: string, remoteName: string, remoteStack?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "RemoteError";
+    this.remoteName = remoteName;
+    this.remoteStack = remoteStack;
+  }
+}
+
+/**
+ * The previous owner of a lock ended while holding it. The lock was handed to the
+ * caller anyway; shared state the lock guards may be half-updated.
+ */
+export class OwnerDiedError extends ProcessError {
+  /** The ident of the worker that died holding the lock. */
+  readonly ownerIdent: number;
+  /** Make an error. @param message what was taken over @param ownerIdent the dead owner */
+  constructor(message: string, ownerIdent: number, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "OwnerDiedError";
+    this.ownerIdent = ownerIdent;
+  }
+}
+
+/** A buffer given to `recvBytesInto` is too small; `data` holds the whole message. */
+export class BufferTooShortError extends ProcessError {
+  /** The complete message that did not fit, so it is not lost. */
+  readonly data: Uint8Array;
+  /** Make an error. @param message what did not fit @param data the message */
+  constructor(message: string, data: Uint8Array, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "BufferTooShortError";
+    this.data = data;
+  }
+}

@@ -1,0 +1,222 @@
+import { checkTimeout, raceDeadline } from "../_abort.ts";
+import { type ErrorRecord, recordToError } from "../_codec.ts";
+import { nextChildPath } from "../_identity.ts";
+import { encode, type Encoded } from "../_shareable.ts";
+import { type Child, KILLED, spawnChild, TERMINATED } from "../_spawn.ts";
+import { InvalidStateError } from "../errors.ts";
+import { isTaskRef, task, type TaskRef } from "../task.ts";
+import { addChild, removeChild } from "./_children.ts";
+
+// deno-lint-ignore no-explicit-any
+type AnyFunction = (...args: any[]) => unknown;
+
+/** Options for {@linkcode Process}. */
+export interface ProcessOptions<F extends AnyFunction = AnyFunction> {
+  /**
+   * What to run: a {@linkcode TaskRef}, or a module URL with `fn` naming the export.
+   */
+  target: TaskRef<F> | string | URL;
+  /** Export to run when `target` is a module URL. @default {"default"} */
+  fn?: string;
+  /** Arguments for the target; shareable objects (locks, values, queues) arrive live. @default {[]} */
+  args?: Parameters<F>;
+  /** Display name. @default {"Process-N"} as Python numbers them */
+  name?: string;
+  /** A daemon child is stopped when its parent ends; a non-daemon one is waited for. @default {false} */
+  daemon?: boolean;
+}
+
+/** @internal What the process entry receives. */
+export interface ProcessPayload {
+  target: { module: string; name: string };
+  args: Encoded;
+}
+
+/** Message the process entry sends its parent. */
+export type ProcessMessage = { t: "error"; error: ErrorRecord };
+
+const ENTRY = new URL(import.meta.url.replace(/process\.(ts|js)$/, "_entry.$1"));
+
+/**
+ * A function running in its own worker thread with its own isolate, like Python's
+ * `multiprocessing.Process`.
+ *
+ * @typeParam F the target function's type
+ *
+ * @example Usage
+ * ```ts
+ * import { Process, taskModule } from "@mproc/multiprocessing";
+ * import assert from "node:assert/strict";
+ * const tasks = taskModule<typeof import("./tests/testdata/tasks.ts")>(new URL("./tests/testdata/tasks.ts", import.meta.url));
+ * const p = new Process({ target: tasks.work, args: [21], name: "w1" });
+ * p.start();
+ * await p.join();
+ * assert.equal(p.exitCode, 0);
+ * ```
+ */
+export class Process<F extends AnyFunction = AnyFunction> {
+  #target: TaskRef;
+  #args: unknown[];
+  #name: string;
+  #daemon: boolean;
+  #path: number[];
+  #child: Child | null = null;
+  #error: Error | null = null;
+  #closed = false;
+
+  /**
+   * Describe a process; nothing runs until {@linkcode Process.start}.
+   *
+   * @param options target, args, name, daemon
+   * @throws {TypeError} when the target is not a task reference or module URL
+   */
+  constructor(options: ProcessOptions<F>) {
+    const { target, fn = "default", args = [] as unknown as Parameters<F>, name, daemon = false } = options;
+    if (isTaskRef(target)) this.#target = { module: target.module, name: target.name };
+    else if (typeof target === "string" || target instanceof URL) this.#target = task(target, fn);
+    else {
+      throw new TypeError(
+        `Cannot create a process: the target must be a task reference or a module URL, got ${typeof target}`,
+      );
+    }
+    if (!Array.isArray(args)) throw new TypeError(`Cannot create a process: args must be an array, got ${typeof args}`);
+    this.#args = args;
+    this.#path = nextChildPath();
+    this.#name = name ?? `Process-${this.#path.join(":")}`;
+    this.#daemon = daemon;
+  }
+
+  /** Display name. */
+  get name(): string {
+    return this.#name;
+  }
+  set name(value: string) {
+    this.#name = String(value);
+  }
+
+  /** Whether the process is stopped when its parent ends. Settable before `start()` only. */
+  get daemon(): boolean {
+    return this.#daemon;
+  }
+  set daemon(value: boolean) {
+    if (this.#child !== null) {
+      throw new InvalidStateError(`Cannot set daemon of process "${this.#name}": it was already started`);
+    }
+    this.#daemon = Boolean(value);
+  }
+
+  /** Unique id of the running worker, `null` before `start()`. */
+  get ident(): number | null {
+    return this.#child?.ident ?? null;
+  }
+
+  /** Same as {@linkcode Process.ident}; Python's name for it. */
+  get pid(): number | null {
+    return this.ident;
+  }
+
+  /**
+   * `null` while running or before start; then 0 after a normal return, 1 after an
+   * uncaught error, N after `exit(N)`, -15 after `terminate()`, -9 after `kill()`.
+   */
+  get exitCode(): number | null {
+    return this.#child?.exitCode ?? null;
+  }
+
+  /** The child's uncaught error, rebuilt here with the child's stack; `null` if none. */
+  get error(): Error | null {
+    return this.#error;
+  }
+
+  /**
+   * Start the target in a new worker.
+   *
+   * @throws {InvalidStateError} when started twice or after `close()`
+   * @throws {TypeError} when an argument cannot be sent; the message names it (`args[1].cb`)
+   */
+  start(): void {
+    this.#checkOpen("start");
+    if (this.#child !== null) {
+      throw new InvalidStateError(`Cannot start process "${this.#name}": it was already started`);
+    }
+    const args = encode(this.#args, "args");
+    const payload: ProcessPayload = { target: this.#target, args };
+    const child = spawnChild({ entry: ENTRY, payload, name: this.#name, path: this.#path, daemon: this.#daemon });
+    this.#child = child;
+    child.handle.onMessage((message) => {
+      const m = message as ProcessMessage;
+      if (m.t === "error") this.#error = recordToError(m.error);
+    });
+    addChild(this);
+    void child.exited.then(() => removeChild(this));
+  }
+
+  /**
+   * Wait until the process ends, or until `timeout` ms have passed (then it resolves
+   * anyway, as in Python; check {@linkcode Process.exitCode}).
+   *
+   * @param timeout milliseconds, or `undefined` to wait as long as it takes
+   * @throws {InvalidStateError} when the process was never started
+   * @throws {RangeError} when the timeout is negative or NaN
+   */
+  async join(timeout?: number): Promise<void> {
+    checkTimeout(timeout, `join process "${this.#name}"`);
+    this.#checkOpen("join");
+    if (this.#child === null) throw new InvalidStateError(`Cannot join process "${this.#name}": it was not started`);
+    await raceDeadline(this.#child.exited, timeout);
+  }
+
+  /** Whether the process has started and not yet ended. */
+  isAlive(): boolean {
+    return this.#child !== null && this.#child.exitCode === null;
+  }
+
+  /** Stop the process at once; its exit code becomes -15. A no-op once it has ended. */
+  terminate(): void {
+    this.#stop("terminate", TERMINATED);
+  }
+
+  /** Stop the process at once; its exit code becomes -9. A no-op once it has ended. */
+  kill(): void {
+    this.#stop("kill", KILLED);
+  }
+
+  /**
+   * Release the process object. Python forbids closing a running process, and so do we.
+   *
+   * @throws {InvalidStateError} when the process is still running
+   */
+  close(): void {
+    if (this.isAlive()) throw new InvalidStateError(`Cannot close process "${this.#name}": it is still running`);
+    this.#closed = true;
+  }
+
+  /** Kill the process if it still runs and wait for it: the `await using` form. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.isAlive()) {
+      this.terminate();
+      await this.#child!.exited;
+    }
+    this.#closed = true;
+  }
+
+  /** A short description, like Python's repr. */
+  toString(): string {
+    const state = this.#child === null
+      ? "initial"
+      : this.exitCode === null
+      ? "started"
+      : `stopped exitcode=${this.exitCode}`;
+    return `<Process name='${this.#name}' ${state}${this.#daemon ? " daemon" : ""}>`;
+  }
+
+  #stop(what: string, code: number): void {
+    this.#checkOpen(what);
+    if (this.#child === null) throw new InvalidStateError(`Cannot ${what} process "${this.#name}": it was not started`);
+    void this.#child.stop(code);
+  }
+
+  #checkOpen(what: string): void {
+    if (this.#closed) throw new InvalidStateError(`Cannot ${what} process "${this.#name}": it was closed`);
+  }
+}

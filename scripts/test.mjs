@@ -1,0 +1,42 @@
+// Run the whole suite on Node, Deno and Bun in turn; fail if any runtime fails.
+// `node scripts/test.mjs deno bun` runs only the runtimes named; extra `--` args after
+// the names select test files (e.g. `-- tests/sync`).
+import { spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+const bin = (name) => join("node_modules", ".bin", name);
+
+function testFiles(roots) {
+  const out = [];
+  const visit = (p) => {
+    if (statSync(p).isDirectory()) {
+      for (const entry of readdirSync(p).sort()) if (entry !== "testdata") visit(join(p, entry));
+    } else if (p.endsWith("_test.ts")) out.push(p);
+  };
+  for (const root of roots) visit(root);
+  return out;
+}
+
+const argv = process.argv.slice(2);
+const sep = argv.indexOf("--");
+const names = (sep === -1 ? argv : argv.slice(0, sep)).filter((a) => !a.startsWith("-"));
+const roots = sep === -1 ? ["tests"] : argv.slice(sep + 1);
+const files = testFiles(roots);
+const runtimes = {
+  node: [process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", ...files]],
+  deno: [bin("deno"), ["test", "-A", "--no-check", ...files]],
+  bun: [bin("bun"), ["test", "--timeout", "60000", ...files.map((f) => "./" + f)]],
+};
+const chosen = names.length > 0 ? names : Object.keys(runtimes);
+const results = [];
+for (const name of chosen) {
+  const [cmd, args] = runtimes[name];
+  console.log(`\n=== ${name}: ${files.length} test files ===`);
+  const started = Date.now();
+  const r = spawnSync(cmd, args, { stdio: "inherit", timeout: 15 * 60_000 });
+  const ok = r.status === 0;
+  results.push(`${name}: ${ok ? "passed" : `FAILED (exit ${r.status ?? r.signal})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+console.log("\n" + results.join("\n"));
+process.exit(results.every((r) => r.includes("passed")) ? 0 : 1);

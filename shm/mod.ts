@@ -1,0 +1,6 @@
+/**
+ * The `shm` module. Nothing is exported yet: see the project's issues.
+ *
+ * @module
+ */
+export {};

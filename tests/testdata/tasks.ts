@@ -1,0 +1,88 @@
+// Worker targets for the process tests.
+import { activeChildren, currentProcess, exit, parentProcess, Process } from "../../process/mod.ts";
+import { Box } from "./box.ts";
+
+export function work(box: Box, n: number): void {
+  box.write({ result: n * 2 });
+}
+
+export default function main(box: Box): void {
+  box.write("default export ran");
+}
+
+export async function asyncWork(box: Box, n: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 1));
+  box.write({ result: n + 1 });
+}
+
+export function exitWith(code: number): void {
+  exit(code);
+}
+
+export function fail(message: string): void {
+  throw new RangeError(message);
+}
+
+export function failLater(message: string): void {
+  setTimeout(() => {
+    throw new Error(message);
+  }, 1);
+}
+
+export class CustomError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CustomError";
+  }
+}
+
+export function failCustom(): void {
+  throw new CustomError("custom failure");
+}
+
+/** Raise flag 0, then block until flag 1 is raised (never, unless the test does). */
+export function block(box: Box): void {
+  box.raise(0);
+  box.untilSync(1, 60_000);
+}
+
+/** Raise flag 0, then stay busy asynchronously until flag 1 is raised. */
+export async function wait(box: Box): Promise<void> {
+  box.raise(0);
+  await box.until(1, 60_000);
+}
+
+export function whoAmI(box: Box): void {
+  const me = currentProcess();
+  const parent = parentProcess();
+  box.write({
+    name: me.name,
+    ident: me.ident,
+    daemon: me.daemon,
+    parent: parent && { name: parent.name, ident: parent.ident, alive: parent.isAlive() },
+  });
+}
+
+export function nested(items: { box: Box }[], deep: { a: { b: Box } }): void {
+  items[0].box.write("from nested array");
+  deep.a.b.raise(3, 7);
+}
+
+const self = new URL(import.meta.url).href;
+
+/** Start a grandchild running whoAmI; report both identities. */
+export async function spawnGrandchild(box: Box, inner: Box): Promise<void> {
+  const p = new Process({ target: { module: self, name: "whoAmI" }, args: [inner] });
+  p.start();
+  await p.join();
+  box.write({ me: currentProcess().name, childExit: p.exitCode, childIdent: p.ident });
+}
+
+/** Start a daemon grandchild that blocks forever and a non-daemon one that waits for flag 1 of `gate`; return. */
+export function leaveChildren(box: Box, gate: Box): void {
+  const d = new Process({ target: { module: self, name: "block" }, args: [new Box()], daemon: true });
+  const n = new Process({ target: { module: self, name: "wait" }, args: [gate] });
+  d.start();
+  n.start();
+  box.write({ daemon: d.ident, nonDaemon: n.ident, active: activeChildren().length });
+}
