@@ -35,6 +35,17 @@ export function makeRuntime(
     onUncaught: (listener) => {
       process.on("uncaughtException", listener);
       process.on("unhandledRejection", listener);
+      // Under `bun test` a worker's uncaught error skips the process events and arrives
+      // only as a global error event.
+      const g = globalThis as unknown as Partial<EventTarget>;
+      g.addEventListener?.("error", (event) => {
+        event.preventDefault();
+        listener((event as ErrorEvent).error);
+      });
+      g.addEventListener?.("unhandledrejection", (event) => {
+        event.preventDefault();
+        listener((event as PromiseRejectionEvent).reason);
+      });
     },
     importModule,
     printError: (text) => console.error(text),

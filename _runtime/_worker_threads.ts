@@ -21,17 +21,28 @@ export function spawnWith(launch: Launch, options: SpawnOptions): WorkerHandle {
     stdout: false,
     stderr: false,
   });
-  if (options.daemon) worker.unref();
+  let referenced = !options.daemon;
+  if (!referenced) worker.unref();
   return {
     post: (message, transfer) => worker.postMessage(message, transfer as never),
-    onMessage: (listener) => void worker.on("message", listener),
+    onMessage: (listener) => {
+      worker.on("message", listener);
+      // Node refs a worker again when a message listener is added.
+      if (!referenced) worker.unref();
+    },
     onExit: (listener) => void worker.once("exit", listener),
     onError: (listener) => void worker.on("error", listener),
     terminate: async () => {
       await worker.terminate();
     },
-    ref: () => worker.ref(),
-    unref: () => worker.unref(),
+    ref: () => {
+      referenced = true;
+      worker.ref();
+    },
+    unref: () => {
+      referenced = false;
+      worker.unref();
+    },
   };
 }
 

@@ -5,6 +5,7 @@ export interface ChildProcess {
   readonly daemon: boolean;
   isAlive(): boolean;
   join(): Promise<void>;
+  terminate(): void;
 }
 
 const live = new Set<ChildProcess>();

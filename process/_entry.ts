@@ -52,10 +52,13 @@ async function main(): Promise<void> {
   } catch (error) {
     fail(error);
   }
-  // Like Python's atexit hook in a child: wait for non-daemon children; daemon ones end
-  // with this thread.
-  for (const child of liveChildren()) if (!child.daemon) await child.join();
-  endThread(0);
+  // Like Python's atexit hook in a child: stop daemon children, then wait for the others.
+  const children = liveChildren();
+  for (const child of children) if (child.daemon) child.terminate();
+  for (const child of children) await child.join();
+  // Then the worker ends as a script does, once its timers and pending I/O are done (the
+  // JS counterpart of Python joining non-daemon threads at exit), with exit code 0; an
+  // error thrown meanwhile still ends it with 1 through the uncaught handler.
 }
 
 void main();

@@ -36,7 +36,11 @@ for (const name of chosen) {
   const started = Date.now();
   const r = spawnSync(cmd, args, { stdio: "inherit", timeout: 15 * 60_000 });
   const ok = r.status === 0;
-  results.push(`${name}: ${ok ? "passed" : `FAILED (exit ${r.status ?? r.signal})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  results.push(
+    `${name}: ${ok ? "passed" : `FAILED (exit ${r.status ?? r.signal})`} in ${
+      ((Date.now() - started) / 1000).toFixed(1)
+    } s`,
+  );
 }
 console.log("\n" + results.join("\n"));
 process.exit(results.every((r) => r.includes("passed")) ? 0 : 1);

@@ -86,3 +86,9 @@ export function leaveChildren(box: Box, gate: Box): void {
   n.start();
   box.write({ daemon: d.ident, nonDaemon: n.ident, active: activeChildren().length });
 }
+
+/** Print `text` after `ms` milliseconds. */
+export async function printLater(ms: number, text: string): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  console.log(text);
+}

@@ -1,0 +1,29 @@
+// Run a whole program on the runtime the tests run on, to check what happens at exit.
+import { spawn } from "node:child_process";
+import process from "node:process";
+import { runtime } from "../_runtime/mod.ts";
+
+/** Run `file` under the current runtime; resolve with its exit code and stdout, or kill it after `ms`. */
+export function runProgram(file: URL, ms: number): Promise<{ code: number | null; stdout: string; timedOut: boolean }> {
+  const path = file.pathname;
+  const args = runtime.name === "node"
+    ? ["--import", "tsx", path]
+    : runtime.name === "deno"
+    ? ["run", "-A", path]
+    : [path];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+    let stdout = "";
+    let timedOut = false;
+    child.stdout.on("data", (d) => (stdout += d));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, ms);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, timedOut });
+    });
+  });
+}

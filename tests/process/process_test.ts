@@ -1,0 +1,274 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { isAlive } from "../../_shared_area.ts";
+import { InvalidStateError, RemoteError } from "../../errors.ts";
+import { activeChildren, Process, taskModule } from "../../process/mod.ts";
+import { eventually, within } from "../_helpers.ts";
+import { runProgram } from "../_run_program.ts";
+import { Box } from "../testdata/box.ts";
+
+const TASKS = new URL("../testdata/tasks.ts", import.meta.url);
+const tasks = taskModule<typeof import("../testdata/tasks.ts")>(TASKS);
+const LIMIT = 30_000;
+
+async function run(p: Process): Promise<Process> {
+  p.start();
+  await within(p.join(), LIMIT, `join of ${p.name}`);
+  return p;
+}
+
+describe("Process", () => {
+  test("Process runs the target with its arguments and exits 0", async () => {
+    const box = new Box();
+    const p = await run(new Process({ target: tasks.work, args: [box, 21], name: "w1" }));
+    assert.equal(p.exitCode, 0);
+    assert.equal(p.error, null);
+    assert.deepEqual(box.read(), { result: 42 });
+    assert.equal(p.isAlive(), false);
+    assert.equal(p.name, "w1");
+  });
+
+  test("Process awaits an async target", async () => {
+    const box = new Box();
+    const p = await run(new Process({ target: tasks.asyncWork, args: [box, 1] }));
+    assert.equal(p.exitCode, 0);
+    assert.deepEqual(box.read(), { result: 2 });
+  });
+
+  test("Process runs the default export when given a module URL and no fn", async () => {
+    const box = new Box();
+    const p = await run(new Process({ target: TASKS, args: [box] }));
+    assert.equal(p.exitCode, 0);
+    assert.equal(box.read(), "default export ran");
+  });
+
+  test("Process runs a named export given as a module URL plus fn", async () => {
+    const box = new Box();
+    const p = await run(new Process({ target: TASKS.href, fn: "work", args: [box, 5] }));
+    assert.equal(p.exitCode, 0);
+    assert.deepEqual(box.read(), { result: 10 });
+  });
+
+  test("Process.exitCode is N after exit(N) in the child", async () => {
+    const p = await run(new Process({ target: tasks.exitWith, args: [7] }));
+    assert.equal(p.exitCode, 7);
+    assert.equal(p.error, null);
+  });
+
+  test("Process.exitCode is 1 and error keeps the child's error after an uncaught throw", async () => {
+    const p = await run(new Process({ target: tasks.fail, args: ["bad input"] }));
+    assert.equal(p.exitCode, 1);
+    assert.ok(p.error instanceof RangeError);
+    assert.equal(p.error.message, "bad input");
+    assert.match(p.error.stack ?? "", /fail/);
+    assert.match((p.error as Error & { remoteStack?: string }).remoteStack ?? "", /tasks\.ts/);
+  });
+
+  test("Process.error is a RemoteError when the child's error class is its own", async () => {
+    const p = await run(new Process({ target: tasks.failCustom }));
+    assert.equal(p.exitCode, 1);
+    assert.ok(p.error instanceof RemoteError);
+    assert.equal(p.error.remoteName, "CustomError");
+    assert.equal(p.error.message, "custom failure");
+    assert.match(p.error.remoteStack ?? "", /failCustom/);
+  });
+
+  test("Process.exitCode is 1 after an error thrown later in a timer", async () => {
+    const p = await run(new Process({ target: tasks.failLater, args: ["late"] }));
+    assert.equal(p.exitCode, 1);
+    assert.equal(p.error?.message, "late");
+  });
+
+  test("Process.terminate() stops a blocked child with exit code -15", async () => {
+    const box = new Box();
+    const p = new Process({ target: tasks.block, args: [box] });
+    p.start();
+    await box.until(0);
+    assert.equal(p.isAlive(), true);
+    const ident = p.ident!;
+    assert.equal(isAlive(ident), true);
+    p.terminate();
+    assert.equal(isAlive(ident), false, "the liveness table shows the death at once");
+    await within(p.join(), LIMIT);
+    assert.equal(p.exitCode, -15);
+    assert.equal(p.isAlive(), false);
+  });
+
+  test("Process.kill() stops a busy child with exit code -9", async () => {
+    const box = new Box();
+    const p = new Process({ target: tasks.wait, args: [box] });
+    p.start();
+    await box.until(0);
+    p.kill();
+    await within(p.join(), LIMIT);
+    assert.equal(p.exitCode, -9);
+  });
+
+  test("Process.join(timeout) returns after the timeout while the child runs", async () => {
+    const box = new Box();
+    const p = new Process({ target: tasks.block, args: [box] });
+    p.start();
+    await box.until(0);
+    const started = Date.now();
+    await p.join(30);
+    assert.ok(Date.now() - started >= 25);
+    assert.equal(p.exitCode, null);
+    assert.equal(p.isAlive(), true);
+    box.raise(1);
+    await within(p.join(), LIMIT);
+    assert.equal(p.exitCode, 0);
+  });
+
+  test("Process.start() twice throws InvalidStateError", async () => {
+    const p = new Process({ target: tasks.exitWith, args: [0] });
+    p.start();
+    assert.throws(() => p.start(), (e: Error) => e instanceof InvalidStateError && /already started/.test(e.message));
+    await within(p.join(), LIMIT);
+  });
+
+  test("Process.join() before start() throws InvalidStateError", async () => {
+    const p = new Process({ target: tasks.work });
+    await assert.rejects(p.join(), (e: Error) => e instanceof InvalidStateError && /not started/.test(e.message));
+  });
+
+  test("Process.join() rejects a negative or NaN timeout with RangeError", async () => {
+    const p = await run(new Process({ target: tasks.exitWith, args: [0] }));
+    await assert.rejects(p.join(-1), RangeError);
+    await assert.rejects(p.join(NaN), RangeError);
+  });
+
+  test("Process.start() rejects a function argument with a TypeError naming its path", () => {
+    const p = new Process({ target: tasks.work, args: [1, { cb: () => 1 }] as never });
+    assert.throws(() => p.start(), (e: Error) => e instanceof TypeError && e.message.includes("args[1].cb"));
+    assert.equal(p.isAlive(), false);
+  });
+
+  test("Process.start() rejects a class instance that would lose its methods", () => {
+    class Point {
+      constructor(readonly x: number) {}
+      norm() {
+        return Math.abs(this.x);
+      }
+    }
+    const p = new Process({ target: tasks.work, args: [[new Point(1)]] as never });
+    assert.throws(
+      () => p.start(),
+      (e: Error) => e instanceof TypeError && /args\[0\]\[0\].*class Point/.test(e.message),
+    );
+  });
+
+  test("Process with a missing export exits 1 and says which export", async () => {
+    const p = await run(new Process({ target: TASKS, fn: "noSuchTask" }));
+    assert.equal(p.exitCode, 1);
+    assert.ok(p.error instanceof TypeError);
+    assert.match(p.error.message, /"noSuchTask"/);
+    assert.match(p.error.message, /"work"/, "the message lists the exports that do exist");
+  });
+
+  test("Process with a missing module exits 1 and says which module", async () => {
+    const missing = new URL("../testdata/no_such_module.ts", import.meta.url);
+    const p = await run(new Process({ target: missing, fn: "x" }));
+    assert.equal(p.exitCode, 1);
+    assert.match(p.error?.message ?? "", /no_such_module\.ts/);
+  });
+
+  test("Process rejects a target that is neither a task nor a URL", () => {
+    assert.throws(() => new Process({ target: 42 as never }), TypeError);
+    assert.throws(() => new Process({ target: "relative.ts" }), /absolute URL/);
+  });
+
+  test("Process passes shareable objects nested in arrays and objects as live objects", async () => {
+    const a = new Box();
+    const b = new Box();
+    const p = await run(new Process({ target: tasks.nested, args: [[{ box: a }], { a: { b } }] }));
+    assert.equal(p.exitCode, 0);
+    assert.equal(a.read(), "from nested array");
+    assert.equal(Atomics.load(b.flags, 3), 7);
+  });
+
+  test("Process names children like Python and gives them currentProcess and parentProcess", async () => {
+    const box = new Box();
+    const p = await run(new Process({ target: tasks.whoAmI, args: [box], daemon: true }));
+    const seen = box.read() as { name: string; ident: number; daemon: boolean; parent: unknown };
+    assert.match(p.name, /^Process-\d+$/);
+    assert.equal(seen.name, p.name);
+    assert.equal(seen.ident, p.ident);
+    assert.equal(seen.daemon, true);
+    assert.deepEqual(seen.parent, { name: "MainProcess", ident: 1, alive: true });
+  });
+
+  test("Process started in a child is a grandchild named Process-N:1", async () => {
+    const box = new Box();
+    const inner = new Box();
+    const p = await run(new Process({ target: tasks.spawnGrandchild, args: [box, inner] }));
+    assert.equal(p.exitCode, 0);
+    const outer = box.read() as { me: string; childExit: number; childIdent: number };
+    const grand = inner.read() as { name: string; ident: number; parent: { name: string; ident: number } };
+    assert.equal(outer.childExit, 0);
+    assert.equal(grand.name, `${p.name}:1`);
+    assert.equal(grand.ident, outer.childIdent);
+    assert.deepEqual({ name: grand.parent.name, ident: grand.parent.ident }, { name: p.name, ident: p.ident });
+  });
+
+  test("Process waits for non-daemon children and stops daemon children when its target returns", async () => {
+    const box = new Box();
+    const gate = new Box();
+    const p = new Process({ target: tasks.leaveChildren, args: [box, gate] });
+    p.start();
+    await box.until(0);
+    const { daemon, nonDaemon, active } = box.read() as { daemon: number; nonDaemon: number; active: number };
+    assert.equal(active, 2);
+    await gate.until(0); // the non-daemon grandchild is running and waits for flag 1
+    await p.join(50);
+    assert.equal(p.isAlive(), true, "the child still waits for its non-daemon child");
+    gate.raise(1);
+    await within(p.join(), LIMIT);
+    assert.equal(p.exitCode, 0);
+    assert.equal(isAlive(nonDaemon), false);
+    assert.equal(isAlive(daemon), false, "the daemon grandchild ended with its parent");
+  });
+
+  test("activeChildren() lists running children only", async () => {
+    const box = new Box();
+    const p = new Process({ target: tasks.block, args: [box] });
+    p.start();
+    await box.until(0);
+    assert.ok(activeChildren().includes(p));
+    box.raise(1);
+    await within(p.join(), LIMIT);
+    await eventually(() => !activeChildren().includes(p), 5_000, "removal from activeChildren");
+  });
+
+  test("Process.daemon cannot change after start() and close() refuses a running process", async () => {
+    const box = new Box();
+    const p = new Process({ target: tasks.block, args: [box] });
+    p.start();
+    assert.throws(() => (p.daemon = true), InvalidStateError);
+    assert.throws(() => p.close(), InvalidStateError);
+    p.terminate();
+    await within(p.join(), LIMIT);
+    p.close();
+    assert.throws(() => p.start(), InvalidStateError);
+  });
+
+  test("Process supports await using and terminates on dispose", async () => {
+    const box = new Box();
+    let p: Process;
+    {
+      await using q = new Process({ target: tasks.block, args: [box] });
+      p = q;
+      q.start();
+      await box.until(0);
+    }
+    assert.equal(p.exitCode, -15);
+  });
+});
+
+describe("program exit", () => {
+  test("the main thread waits for non-daemon children and stops daemon children", async () => {
+    const { code, stdout, timedOut } = await runProgram(new URL("../testdata/daemon_main.ts", import.meta.url), LIMIT);
+    assert.equal(timedOut, false, "the program ended although a daemon child never returns");
+    assert.equal(code, 0);
+    assert.deepEqual(stdout.trim().split("\n"), ["main returned", "non-daemon child done"]);
+  });
+});
