@@ -21,6 +21,9 @@ export function spawnWith(launch: Launch, options: SpawnOptions): WorkerHandle {
     stdout: false,
     stderr: false,
   });
+  // `bun test` reports exit code 0 for a worker that died of an uncaught error.
+  let errored = false;
+  worker.on("error", () => (errored = true));
   let referenced = !options.daemon;
   if (!referenced) worker.unref();
   return {
@@ -30,7 +33,7 @@ export function spawnWith(launch: Launch, options: SpawnOptions): WorkerHandle {
       // Node refs a worker again when a message listener is added.
       if (!referenced) worker.unref();
     },
-    onExit: (listener) => void worker.once("exit", listener),
+    onExit: (listener) => void worker.once("exit", (code: number) => listener(code === 0 && errored ? 1 : code)),
     onError: (listener) => void worker.on("error", listener),
     terminate: async () => {
       await worker.terminate();
