@@ -1,0 +1,29 @@
+// Chunk sizes and splitting for map-style calls.
+
+/**
+ * Python's default for a sized input: about four chunks per worker, so a slow chunk late
+ * in the run leaves little work stranded on one worker.
+ */
+export function defaultChunksize(length: number, processes: number): number {
+  if (length === 0) return 1;
+  return Math.ceil(length / (processes * 4));
+}
+
+/**
+ * Check a chunksize given by the caller.
+ *
+ * @throws {RangeError} when it is not a positive integer
+ */
+export function checkChunksize(chunksize: unknown, what: string): void {
+  if (chunksize === undefined) return;
+  if (typeof chunksize !== "number" || !Number.isInteger(chunksize) || chunksize < 1) {
+    throw new RangeError(`Cannot ${what}: the chunksize must be a positive integer, got ${String(chunksize)}`);
+  }
+}
+
+/** Split `items` into arrays of at most `size` items. */
+export function splitChunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

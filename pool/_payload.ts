@@ -1,0 +1,54 @@
+// Arguments made ready to post. Most tasks carry only primitives, so those skip the
+// shareable walk entirely: per-task overhead decides small-task throughput.
+import { encode, type Encoded } from "../_shareable.ts";
+
+function isPrimitive(value: unknown): boolean {
+  return value === null || (typeof value !== "object" && typeof value !== "function" && typeof value !== "symbol");
+}
+
+/** Encode an argument list; `root` names it in errors (`args`). */
+export function encodeArgs(args: readonly unknown[], root: string): Encoded {
+  for (let i = 0; i < args.length; i++) if (!isPrimitive(args[i])) return encode(args, root);
+  return { value: args };
+}
+
+/**
+ * Encode `items` as one array, each named `${root}[start + j]` in errors, with the
+ * shared-object paths of each item moved under its index.
+ */
+export function encodeChunk(items: readonly unknown[], start: number, root: string): Encoded {
+  let copy: unknown[] | undefined;
+  let refs: NonNullable<Encoded["refs"]> | undefined;
+  for (let j = 0; j < items.length; j++) {
+    const item = items[j];
+    if (isPrimitive(item)) continue;
+    const one = encode(item, `${root}[${start + j}]`);
+    if (one.value !== item) (copy ??= items.slice())[j] = one.value;
+    if (one.refs !== undefined) {
+      refs ??= [];
+      for (const ref of one.refs) refs.push({ path: [j, ...ref.path], shared: ref.shared });
+    }
+  }
+  const value = copy ?? items;
+  return refs === undefined ? { value } : { value, refs };
+}
+
+/** Encode the argument list `[item]` of a map with chunksize 1. */
+export function encodeMapCall(item: unknown, root: string): Encoded {
+  if (isPrimitive(item)) return { value: [item] };
+  const one = encode(item, root);
+  if (one.refs === undefined) return { value: [one.value] };
+  return { value: [one.value], refs: one.refs.map((ref) => ({ path: [0, ...ref.path], shared: ref.shared })) };
+}
+
+/**
+ * Encode the argument list of a starmap item.
+ *
+ * @throws {TypeError} when the item is not an array
+ */
+export function encodeStarCall(item: unknown, root: string, what: string): Encoded {
+  if (!Array.isArray(item)) {
+    throw new TypeError(`Cannot ${what}: ${root} must be an array of arguments, got ${String(item)}`);
+  }
+  return encodeChunk(item, 0, root);
+}

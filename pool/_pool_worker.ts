@@ -1,0 +1,211 @@
+// Entry of every pool worker: run the initializer once, then run tasks in the order they
+// arrive, one at a time, as Python's worker() loop does. Tasks come in batches; results go
+// back in batches, flushed when a batch is done, every FLUSH_EVERY results, before an
+// async task waits, and before the thread exits (so exit(n) loses no finished result).
+import { beforeExit, endThread, enterChild } from "../_child.ts";
+import { errorToRecord } from "../_codec.ts";
+import { identity } from "../_identity.ts";
+import { runtime } from "../_runtime/mod.ts";
+import { decode } from "../_shareable.ts";
+import {
+  type FromWorker,
+  MAP,
+  RESULT_FIELDS,
+  STARMAP,
+  TASK_FIELDS,
+  type ToWorker,
+  type WorkerPayload,
+} from "./_protocol.ts";
+
+type Fn = (...args: unknown[]) => unknown;
+
+const FLUSH_EVERY = 512;
+
+const { payload, port } = enterChild<WorkerPayload>();
+const current = new Float64Array(payload.status);
+current[0] = -1;
+
+const modules = new Map<string, Promise<Record<string, unknown>>>();
+const fnRefs: { module: string; name: string }[] = [];
+const fns: (Fn | undefined)[] = [];
+const queue: unknown[] = [];
+let head = 0;
+let draining = false;
+let retiring = false;
+let results: unknown[] = [];
+let busyMs = 0;
+
+function post(message: FromWorker): void {
+  port.post(message);
+}
+
+function flush(): void {
+  if (results.length === 0) return;
+  const out = results;
+  const ms = busyMs;
+  results = [];
+  busyMs = 0;
+  try {
+    post({ t: "done", results: out, ms });
+  } catch {
+    // Some result cannot be cloned: send the others, and an error in place of each bad one.
+    for (let i = 0; i < out.length; i += RESULT_FIELDS) {
+      const one = [out[i], out[i + 1], out[i + 2]];
+      try {
+        post({ t: "done", results: one, ms: 0 });
+      } catch (cause) {
+        const error = new TypeError(
+          `Cannot return the result of a task: it cannot be copied to the parent: ${
+            (cause as Error)?.message ?? cause
+          }`,
+        );
+        post({ t: "done", results: [out[i], 1, errorToRecord(error)], ms: 0 });
+      }
+    }
+  }
+}
+
+function loadModule(module: string): Promise<Record<string, unknown>> {
+  let loaded = modules.get(module);
+  if (loaded === undefined) modules.set(module, loaded = runtime.importModule(module));
+  return loaded;
+}
+
+async function resolve(ref: { module: string; name: string }): Promise<Fn> {
+  let exports: Record<string, unknown>;
+  try {
+    exports = await loadModule(ref.module);
+  } catch (cause) {
+    throw new Error(
+      `Cannot run task "${ref.name}": module "${ref.module}" failed to load: ${(cause as Error)?.message ?? cause}`,
+      { cause },
+    );
+  }
+  const fn = exports[ref.name];
+  if (typeof fn !== "function") {
+    const has = Object.keys(exports).filter((k) => typeof exports[k] === "function");
+    throw new TypeError(
+      `Cannot run task "${ref.name}": module "${ref.module}" has no exported function of that name`
+        + (has.length > 0 ? ` (it exports ${has.map((k) => `"${k}"`).join(", ")})` : ""),
+    );
+  }
+  return fn as Fn;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === "object" || typeof value === "function")
+    && typeof (value as PromiseLike<unknown>).then === "function";
+}
+
+// Synchronous while the function is, so a chunk of plain calls never waits a tick.
+function runChunk(fn: Fn, items: unknown[], spread: boolean): unknown[] | Promise<unknown[]> {
+  const out = new Array(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const value = spread ? fn(...(items[i] as unknown[])) : fn(items[i]);
+    if (isThenable(value)) return finishChunk(fn, items, spread, out, i, value);
+    out[i] = value;
+  }
+  return out;
+}
+
+async function finishChunk(
+  fn: Fn,
+  items: unknown[],
+  spread: boolean,
+  out: unknown[],
+  at: number,
+  pending: PromiseLike<unknown>,
+): Promise<unknown[]> {
+  out[at] = await pending;
+  for (let i = at + 1; i < items.length; i++) {
+    out[i] = await (spread ? fn(...(items[i] as unknown[])) : fn(items[i]));
+  }
+  return out;
+}
+
+async function drain(): Promise<void> {
+  draining = true;
+  while (head < queue.length) {
+    const id = queue[head] as number;
+    const fnId = queue[head + 1] as number;
+    const mode = queue[head + 2] as number;
+    let args = queue[head + 3];
+    const refs = queue[head + 4];
+    for (let i = 0; i < TASK_FIELDS; i++) queue[head + i] = undefined;
+    head += TASK_FIELDS;
+    current[0] = id;
+    const started = performance.now();
+    try {
+      const fn = fns[fnId] ?? (fns[fnId] = await resolve(fnRefs[fnId]));
+      if (refs !== 0) args = await decode({ value: args, refs: refs as never });
+      let value: unknown;
+      if (mode === MAP || mode === STARMAP) {
+        value = runChunk(fn, args as unknown[], mode === STARMAP);
+      } else {
+        value = fn(...(args as unknown[]));
+      }
+      if (isThenable(value)) {
+        flush();
+        value = await value;
+      }
+      results.push(id, 0, value);
+    } catch (error) {
+      results.push(id, 1, errorToRecord(error));
+    }
+    busyMs += performance.now() - started;
+    current[0] = -1;
+    if (results.length >= FLUSH_EVERY * RESULT_FIELDS) flush();
+  }
+  queue.length = 0;
+  head = 0;
+  flush();
+  draining = false;
+  if (retiring) endThread(0);
+}
+
+function onMessage(message: ToWorker): void {
+  if (message.t === "run") {
+    const defs = message.fns;
+    for (let i = 0; i < defs.length; i += 3) {
+      fnRefs[defs[i] as number] = { module: defs[i + 1] as string, name: defs[i + 2] as string };
+    }
+    const tasks = message.tasks;
+    for (let i = 0; i < tasks.length; i++) queue.push(tasks[i]);
+  } else if (message.t === "retire") {
+    retiring = true;
+  }
+  if (!draining) void drain();
+}
+
+async function boot(): Promise<void> {
+  // Tasks may arrive before the initializer has finished; they wait for it.
+  const pending: ToWorker[] = [];
+  let booted = false;
+  port.onMessage((message) => {
+    if (booted) onMessage(message as ToWorker);
+    else pending.push(message as ToWorker);
+  });
+  try {
+    const init = payload.initializer;
+    if (init !== null) {
+      const fn = await resolve(init);
+      const args = await decode(payload.initargs) as unknown[];
+      await fn(...args);
+    }
+  } catch (error) {
+    post({ t: "bootFailed", error: errorToRecord(error) });
+    endThread(1);
+  }
+  post({ t: "ready" });
+  booted = true;
+  for (const message of pending.splice(0)) onMessage(message);
+}
+
+beforeExit(flush);
+runtime.onUncaught((error) => {
+  const record = errorToRecord(error);
+  runtime.printError(`Process ${identity().name}:\n${record.stack ?? `${record.name}: ${record.message}`}`);
+  endThread(1);
+});
+
+void boot();

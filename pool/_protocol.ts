@@ -1,0 +1,69 @@
+// Parent ↔ pool-worker messages. Tasks and results travel in flat arrays, several per
+// message, because one postMessage costs far more than cloning a few more array slots.
+import type { ErrorRecord } from "../_codec.ts";
+import type { Encoded } from "../_shareable.ts";
+import type { TaskRef } from "../task.ts";
+
+/** Task mode `fn(...args)`: the payload is the argument list. */
+export const CALL = 0;
+/** Task mode `items.map((x) => fn(x))`: the payload is a chunk of single arguments. */
+export const MAP = 1;
+/** Task mode `tuples.map((a) => fn(...a))`: the payload is a chunk of argument lists. */
+export const STARMAP = 2;
+/** How a worker calls the function for one task. */
+export type Mode = typeof CALL | typeof MAP | typeof STARMAP;
+
+/** Fields per task in {@linkcode RunMessage.tasks}: id, function id, mode, payload, shared refs or 0. */
+export const TASK_FIELDS = 5;
+/** Fields per result in {@linkcode DoneMessage.results}: id, failed (0 or 1), value or error record. */
+export const RESULT_FIELDS = 3;
+
+/**
+ * Bytes of a worker's status block: one Float64 holding the id of the task it is running,
+ * or -1 between tasks. The parent reads it after a crash to learn which task was running.
+ */
+export const STATUS_BYTES = 8;
+
+/** What a pool worker receives when it starts. */
+export interface WorkerPayload {
+  initializer: TaskRef | null;
+  initargs: Encoded;
+  /** The worker's status block (see {@linkcode STATUS_BYTES}). */
+  status: SharedArrayBuffer;
+}
+
+/** Parent → worker: run these tasks in order, after defining the functions they name. */
+export interface RunMessage {
+  t: "run";
+  /** `[fnId, module, name]` triples for functions this worker has not seen yet. */
+  fns: (number | string)[];
+  tasks: unknown[];
+}
+
+/** Parent → worker: finish what you hold, then exit with code 0. */
+export interface RetireMessage {
+  t: "retire";
+}
+
+/** Worker → parent: the initializer ran; tasks may run now. */
+export interface ReadyMessage {
+  t: "ready";
+}
+
+/** Worker → parent: the worker could not start (initializer threw, module missing). */
+export interface BootFailedMessage {
+  t: "bootFailed";
+  error: ErrorRecord;
+}
+
+/** Worker → parent: results in task order, and how long the tasks took in total. */
+export interface DoneMessage {
+  t: "done";
+  results: unknown[];
+  ms: number;
+}
+
+/** Any message a parent sends a pool worker. */
+export type ToWorker = RunMessage | RetireMessage;
+/** Any message a pool worker sends its parent. */
+export type FromWorker = ReadyMessage | BootFailedMessage | DoneMessage;

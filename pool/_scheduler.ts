@@ -1,0 +1,409 @@
+// The one place that matches queued tasks to workers, replaces dead workers and settles
+// results. Pool and ProcessPoolExecutor both sit on it; they differ in what a worker's
+// death means (replace it, or break the pool) and in their error messages.
+//
+// Placement (#pump): tasks queued in the same tick go to a worker in one message; each
+// worker holds a window of tasks sized to about TARGET_MS of work, so it never waits for
+// the parent between tasks; a task with a signal goes only to a worker holding nothing, so
+// an abort either removes it from the queue or stops the worker that is running it.
+import { type ErrorRecord, recordToError } from "../_codec.ts";
+import { nextChildPath } from "../_identity.ts";
+import type { Encoded } from "../_shareable.ts";
+import { spawnChild, TERMINATED } from "../_spawn.ts";
+import { BrokenProcessPoolError, WorkerDiedError } from "../errors.ts";
+import type { TaskRef } from "../task.ts";
+import {
+  type FromWorker,
+  type Mode,
+  RESULT_FIELDS,
+  type RunMessage,
+  STATUS_BYTES,
+  type ToWorker,
+  type WorkerPayload,
+} from "./_protocol.ts";
+import { DISPATCHED, QUEUED, type Settle, Task } from "./_task.ts";
+import { TaskQueue } from "./_task_queue.ts";
+import { READY, RETIRING, STARTING, STOPPING, WorkerSlot } from "./_worker_slot.ts";
+
+const ENTRY = new URL(import.meta.url.replace(/_scheduler\.(ts|js)$/, "_pool_worker.$1"));
+
+/** Milliseconds of work each worker should hold, to hide the message round trip. */
+const TARGET_MS = 2;
+const MIN_WINDOW = 2;
+const MAX_WINDOW = 1024;
+
+/** How a scheduler is set up. */
+export interface SchedulerOptions {
+  processes: number;
+  initializer: TaskRef | null;
+  initargs: Encoded;
+  maxTasksPerChild: number | undefined;
+  /** Worker names are `${workerName}-N`. */
+  workerName: string;
+  /** What to call the owner in messages: "pool", "executor". */
+  owner: string;
+  /** Executor rule: a worker that dies mid-work breaks the whole pool. */
+  breakOnDeath: boolean;
+}
+
+/** Queue, workers and their tasks, for one Pool or ProcessPoolExecutor. */
+export class Scheduler {
+  readonly #options: SchedulerOptions;
+  readonly #slots = new Set<WorkerSlot>();
+  readonly #queue = new TaskQueue();
+  readonly #fnIds = new Map<string, number>();
+  readonly #fnRefs: TaskRef[] = [];
+  #nextId = 0;
+  #spawned = 0;
+  #pending = 0;
+  #pumpScheduled = false;
+  /** Average milliseconds per task, measured by the workers. */
+  #taskMs = 0.1;
+  #closed = false;
+  #terminated = false;
+  #broken: Error | null = null;
+  #idleWaiters: (() => void)[] = [];
+  #exitWaiters: (() => void)[] = [];
+
+  constructor(options: SchedulerOptions) {
+    this.#options = options;
+    this.#fill();
+  }
+
+  /** Tasks submitted and not yet settled. */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /** Why the pool stopped taking work after a failure, or `null`. */
+  get broken(): Error | null {
+    return this.#broken;
+  }
+
+  /** Whether `close()` or `terminate()` was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The idents of the running workers. */
+  get idents(): number[] {
+    return [...this.#slots].map((slot) => slot.child.ident);
+  }
+
+  /** Queue a task; `settle` is called exactly once. */
+  submit(ref: TaskRef, mode: Mode, payload: Encoded, settle: Settle, signal?: AbortSignal): Task {
+    const key = `${ref.name}\0${ref.module}`;
+    let fnId = this.#fnIds.get(key);
+    if (fnId === undefined) {
+      fnId = this.#fnRefs.length;
+      this.#fnIds.set(key, fnId);
+      this.#fnRefs.push({ module: ref.module, name: ref.name });
+    }
+    const task = new Task(this.#nextId++, ref.name, fnId, mode, payload.value, payload.refs ?? 0, settle, signal);
+    if (this.#pending++ === 0) this.#setRef(true);
+    this.#queue.push(task);
+    task.listen(() => this.#abort(task));
+    if (!this.#pumpScheduled) {
+      this.#pumpScheduled = true;
+      queueMicrotask(() => this.#pump());
+    }
+    return task;
+  }
+
+  /** Remove a task that is still queued; false once a worker holds it. */
+  cancel(task: Task, reason: unknown): boolean {
+    if (task.state !== QUEUED) return false;
+    this.#queue.removed();
+    this.#finish(task, true, reason);
+    return true;
+  }
+
+  /** Whether a worker holds `task` (Python's "running" for a future). */
+  isDispatched(task: Task): boolean {
+    return task.state === DISPATCHED;
+  }
+
+  /** Resolve once no task is pending. */
+  drained(): Promise<void> {
+    if (this.#pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Take no new work; workers exit once the pending work is done. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#pending === 0) this.#retireAll();
+  }
+
+  /** Fail every queued task with `reason(task)` (a shutdown with cancelFutures). */
+  cancelQueued(reason: (name: string) => Error): void {
+    for (const task of this.#queue.drain()) this.#finish(task, true, reason(task.name));
+  }
+
+  /** Stop every worker now; every pending task fails with `reason(task)`. */
+  async terminate(reason: (name: string) => Error): Promise<void> {
+    this.#closed = true;
+    if (!this.#terminated) {
+      this.#terminated = true;
+      const tasks = this.#queue.drain();
+      for (const slot of this.#slots) {
+        tasks.push(...slot.releaseAll());
+        slot.state = STOPPING;
+        void slot.child.stop(TERMINATED);
+      }
+      for (const task of tasks) this.#finish(task, true, reason(task.name));
+    }
+    await this.join();
+  }
+
+  /** Resolve once every worker has exited, after close or terminate. */
+  join(): Promise<void> {
+    if (this.#slots.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#exitWaiters.push(resolve));
+  }
+
+  #fill(): void {
+    const { processes } = this.#options;
+    while (this.#active() < processes && this.#shouldRun()) this.#spawn();
+  }
+
+  #shouldRun(): boolean {
+    return !this.#terminated && this.#broken === null && (!this.#closed || this.#pending > 0);
+  }
+
+  #active(): number {
+    let n = 0;
+    for (const slot of this.#slots) if (slot.state === STARTING || slot.state === READY) n++;
+    return n;
+  }
+
+  #spawn(): void {
+    const { initializer, initargs, workerName } = this.#options;
+    const status = new SharedArrayBuffer(STATUS_BYTES);
+    const current = new Float64Array(status);
+    current[0] = -1;
+    const payload: WorkerPayload = { initializer, initargs, status };
+    const name = `${workerName}-${++this.#spawned}`;
+    const child = spawnChild({ entry: ENTRY, payload, name, path: nextChildPath(), daemon: true });
+    const slot = new WorkerSlot(child, name, current);
+    this.#slots.add(slot);
+    if (this.#pending > 0) child.handle.ref();
+    child.handle.onMessage((message) => this.#onMessage(slot, message as FromWorker));
+    void child.exited.then((code) => this.#onExit(slot, code));
+  }
+
+  #setRef(on: boolean): void {
+    for (const slot of this.#slots) {
+      if (on) slot.child.handle.ref();
+      else slot.child.handle.unref();
+    }
+  }
+
+  #window(): number {
+    return Math.max(MIN_WINDOW, Math.min(MAX_WINDOW, Math.ceil(TARGET_MS / this.#taskMs)));
+  }
+
+  #pump(): void {
+    this.#pumpScheduled = false;
+    const queue = this.#queue;
+    if (queue.size === 0) return;
+    const window = this.#window();
+    const max = this.#options.maxTasksPerChild ?? Infinity;
+    let open = 0;
+    for (const slot of this.#slots) {
+      if ((slot.state === STARTING || slot.state === READY) && slot.assigned < max) open++;
+    }
+    for (const slot of this.#slots) {
+      if (queue.size === 0) break;
+      if ((slot.state !== STARTING && slot.state !== READY) || slot.assigned >= max) continue;
+      // An even share of what is queued, so one worker does not take a whole short map.
+      const share = Math.ceil(queue.size / open--);
+      const quota = Math.min(window - slot.load, share, max - slot.assigned);
+      if (quota <= 0) continue;
+      const picked: Task[] = [];
+      while (picked.length < quota) {
+        const task = queue.peek();
+        if (task === undefined || (task.signal !== undefined && (slot.load > 0 || picked.length > 0))) break;
+        queue.shift();
+        picked.push(task);
+      }
+      if (picked.length > 0) this.#post(slot, picked);
+    }
+  }
+
+  #post(slot: WorkerSlot, picked: Task[]): void {
+    const fns: (number | string)[] = [];
+    const tasks: unknown[] = [];
+    for (const task of picked) {
+      if (slot.known[task.fnId] !== true) {
+        slot.known[task.fnId] = true;
+        const ref = this.#fnRefs[task.fnId];
+        fns.push(task.fnId, ref.module, ref.name);
+      }
+      tasks.push(task.id, task.fnId, task.mode, task.payload, task.refs);
+    }
+    try {
+      slot.child.handle.post({ t: "run", fns, tasks } satisfies RunMessage);
+    } catch (cause) {
+      // Something encode() let through cannot be cloned: fail only the tasks that hold it.
+      if (picked.length === 1) {
+        slot.known[picked[0].fnId] = false;
+        this.#finish(
+          picked[0],
+          true,
+          new TypeError(
+            `Cannot run task "${picked[0].name}": its arguments cannot be copied to a worker: ${
+              (cause as Error)?.message
+            }`,
+            { cause },
+          ),
+        );
+        return;
+      }
+      for (const task of picked) slot.known[task.fnId] = false;
+      for (const task of picked) this.#post(slot, [task]);
+      return;
+    }
+    for (const task of picked) {
+      task.payload = undefined;
+      task.refs = 0;
+      task.state = DISPATCHED;
+      task.slot = slot;
+      slot.hold(task);
+      slot.assigned++;
+    }
+  }
+
+  #onMessage(slot: WorkerSlot, message: FromWorker): void {
+    switch (message.t) {
+      case "done":
+        this.#onDone(slot, message.results, message.ms);
+        break;
+      case "ready":
+        if (slot.state === STARTING) slot.state = READY;
+        break;
+      case "bootFailed":
+        slot.bootError = recordToError(message.error);
+        break;
+    }
+  }
+
+  #onDone(slot: WorkerSlot, results: unknown[], ms: number): void {
+    const n = results.length / RESULT_FIELDS;
+    if (ms > 0) this.#taskMs = this.#taskMs * 0.7 + (ms / n) * 0.3;
+    for (let i = 0; i < results.length; i += RESULT_FIELDS) {
+      const task = slot.release();
+      if (task === undefined || task.id !== results[i]) continue;
+      const failed = results[i + 1] === 1;
+      this.#finish(task, failed, failed ? recordToError(results[i + 2] as ErrorRecord) : results[i + 2]);
+    }
+    const max = this.#options.maxTasksPerChild;
+    if (max !== undefined && slot.assigned >= max && slot.load === 0 && slot.state !== STOPPING) {
+      this.#retire(slot);
+      this.#fill();
+    }
+    this.#pump();
+  }
+
+  #finish(task: Task, failed: boolean, value: unknown): void {
+    if (!task.done(failed, value)) return;
+    if (--this.#pending === 0) {
+      this.#setRef(false);
+      for (const resolve of this.#idleWaiters.splice(0)) resolve();
+      if (this.#closed) this.#retireAll();
+    }
+  }
+
+  #abort(task: Task): void {
+    const reason = task.signal!.reason;
+    if (task.state === QUEUED) {
+      this.cancel(task, reason);
+      return;
+    }
+    const slot = task.slot as WorkerSlot | null;
+    this.#finish(task, true, reason);
+    // The task is running or first in line (see #pump): only stopping its worker stops it.
+    if (slot !== null && slot.state !== STOPPING) {
+      slot.state = STOPPING;
+      void slot.child.stop(TERMINATED);
+    }
+  }
+
+  #retire(slot: WorkerSlot): void {
+    if (slot.state === RETIRING || slot.state === STOPPING) return;
+    slot.state = RETIRING;
+    slot.child.handle.post({ t: "retire" } satisfies ToWorker);
+  }
+
+  #retireAll(): void {
+    for (const slot of this.#slots) this.#retire(slot);
+  }
+
+  #onExit(slot: WorkerSlot, code: number): void {
+    this.#slots.delete(slot);
+    const held = slot.releaseAll().filter((task) => task.state === DISPATCHED);
+    try {
+      if (this.#terminated) return;
+      if (this.#broken !== null) {
+        for (const task of held) this.#finish(task, true, this.#broken);
+        return;
+      }
+      if (slot.state === STOPPING || (slot.state === RETIRING && held.length === 0)) {
+        this.#queue.unshift(held);
+      } else if (slot.state === STARTING) {
+        const detail = slot.bootError === null
+          ? `it exited with code ${code}`
+          : `${slot.bootError.name}: ${slot.bootError.message}`;
+        this.#break(
+          new BrokenProcessPoolError(
+            `Cannot run tasks in the ${this.#options.owner}: worker "${slot.name}" failed to start: ${detail}`,
+            { cause: slot.bootError ?? undefined },
+          ),
+          held,
+        );
+        return;
+      } else if (this.#options.breakOnDeath) {
+        this.#break(
+          new BrokenProcessPoolError(
+            `Cannot finish the pending tasks: worker "${slot.name}" of the ${this.#options.owner} exited abruptly with code ${code}`,
+          ),
+          held,
+        );
+        return;
+      } else {
+        const at = held.findIndex((task) => task.id === slot.current[0]);
+        if (at !== -1) {
+          const [task] = held.splice(at, 1);
+          this.#finish(
+            task,
+            true,
+            new WorkerDiedError(
+              `Cannot finish task "${task.name}": its worker "${slot.name}" exited with code ${code}`,
+              code,
+              slot.child.ident,
+            ),
+          );
+        }
+        this.#queue.unshift(held);
+      }
+      this.#fill();
+      this.#pump();
+    } finally {
+      if (this.#slots.size === 0 && this.#closed) {
+        for (const resolve of this.#exitWaiters.splice(0)) resolve();
+      }
+    }
+  }
+
+  #break(error: Error, held: Task[]): void {
+    this.#broken = error;
+    for (const task of held) this.#finish(task, true, error);
+    for (const task of this.#queue.drain()) this.#finish(task, true, error);
+    for (const slot of this.#slots) {
+      if (slot.state === STOPPING) continue;
+      slot.state = STOPPING;
+      void slot.child.stop(TERMINATED);
+    }
+  }
+}

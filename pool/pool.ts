@@ -1,0 +1,507 @@
+import { runtime } from "../_runtime/mod.ts";
+import { encode } from "../_shareable.ts";
+import { BrokenProcessPoolError, CancelledError, InvalidStateError } from "../errors.ts";
+import { isTaskRef, type TaskRef, type TaskResult } from "../task.ts";
+import { callSignal } from "./_call_signal.ts";
+import { checkChunksize, defaultChunksize, splitChunks } from "./_chunk.ts";
+import { Imap } from "./_imap.ts";
+import { encodeArgs, encodeChunk, encodeMapCall, encodeStarCall } from "./_payload.ts";
+import { CALL, MAP, STARMAP } from "./_protocol.ts";
+import { Scheduler } from "./_scheduler.ts";
+import type { Task } from "./_task.ts";
+import { AsyncResult } from "./async_result.ts";
+
+// deno-lint-ignore no-explicit-any
+type AnyFunction = (...args: any[]) => unknown;
+// deno-lint-ignore no-explicit-any
+type OneArgFunction = (arg: any) => unknown;
+
+/** Chunks an imap keeps submitted ahead of its consumer, per worker. */
+const AHEAD_PER_WORKER = 128;
+
+/** Options for {@linkcode Pool}. */
+export interface PoolOptions {
+  /**
+   * Number of worker threads.
+   * @default {cpuCount()}
+   */
+  processes?: number;
+  /** Task each worker runs once, before any other task (Python's `initializer`). */
+  initializer?: TaskRef;
+  /**
+   * Arguments for the initializer; shareable objects arrive live.
+   * @default {[]}
+   */
+  initargs?: readonly unknown[];
+  /**
+   * Tasks (or map chunks) a worker runs before it is replaced by a fresh one.
+   * @default {undefined} (workers live as long as the pool)
+   */
+  maxTasksPerChild?: number;
+}
+
+/** Options of every pool call: a deadline and a signal, for the whole call. */
+export interface PoolCallOptions {
+  /**
+   * Milliseconds the call may take; then it rejects with a `TimeoutError`. A task still
+   * queued is removed; a running one has its worker stopped and replaced.
+   * @default {undefined} (no limit)
+   */
+  timeout?: number;
+  /** Aborting it rejects the call with the signal's reason, as `timeout` does. */
+  signal?: AbortSignal;
+}
+
+/** Options for {@linkcode Pool.applyAsync}. */
+export interface ApplyAsyncOptions<T> extends PoolCallOptions {
+  /** Called with the value when the task succeeds. */
+  callback?: (value: T) => void;
+  /** Called with the error when the task fails. */
+  errorCallback?: (error: unknown) => void;
+}
+
+/** Options for {@linkcode Pool.map} and {@linkcode Pool.starmap}. */
+export interface PoolMapOptions extends PoolCallOptions {
+  /**
+   * Items sent to a worker as one task.
+   * @default {Math.ceil(length / (4 * processes))}
+   */
+  chunksize?: number;
+}
+
+/** Options for {@linkcode Pool.mapAsync} and {@linkcode Pool.starmapAsync}. */
+export interface MapAsyncOptions<T> extends PoolMapOptions {
+  /** Called with all the values when every task succeeded. */
+  callback?: (values: T[]) => void;
+  /** Called with the first error when a task failed. */
+  errorCallback?: (error: unknown) => void;
+}
+
+/** Options for {@linkcode Pool.imap} and {@linkcode Pool.imapUnordered}. */
+export interface ImapOptions extends PoolCallOptions {
+  /**
+   * Items sent to a worker as one task.
+   * @default {1}
+   */
+  chunksize?: number;
+}
+
+function report(error: unknown): void {
+  // A callback that throws is a bug in the program; surface it as one, not as a failed task.
+  queueMicrotask(() => {
+    throw error;
+  });
+}
+
+function settleWith<T>(
+  resolve: (value: T) => void,
+  reject: (error: unknown) => void,
+  callback?: (value: T) => void,
+  errorCallback?: (error: unknown) => void,
+): (failed: boolean, value: unknown) => void {
+  return (failed, value) => {
+    if (failed) reject(value);
+    else resolve(value as T);
+    try {
+      if (failed) errorCallback?.(value);
+      else callback?.(value as T);
+    } catch (error) {
+      report(error);
+    }
+  };
+}
+
+async function collect(iterable: Iterable<unknown> | AsyncIterable<unknown>, what: string): Promise<unknown[]> {
+  if (Array.isArray(iterable)) return iterable;
+  if (iterable !== null && typeof iterable === "object" && Symbol.asyncIterator in iterable) {
+    const out: unknown[] = [];
+    for await (const item of iterable) out.push(item);
+    return out;
+  }
+  if (iterable !== null && typeof (iterable as Iterable<unknown>)?.[Symbol.iterator] === "function") {
+    return Array.from(iterable as Iterable<unknown>);
+  }
+  throw new TypeError(`Cannot ${what}: the input must be an iterable or async iterable, got ${String(iterable)}`);
+}
+
+/**
+ * A pool of worker threads running tasks, like Python's `multiprocessing.Pool`.
+ *
+ * Tasks are exported functions named by {@linkcode TaskRef}, so arguments and results are
+ * type-checked. A task that throws rejects only its own result, with the worker's error
+ * (its class when it is a built-in, else a `RemoteError`); a worker that dies mid-task
+ * rejects that task with a `WorkerDiedError` and is replaced. Workers do not keep the
+ * program alive while the pool is idle.
+ *
+ * @example Usage
+ * ```ts
+ * import { Pool, taskModule } from "@mproc/multiprocessing";
+ * import assert from "node:assert/strict";
+ * const tasks = taskModule<typeof import("./tests/testdata/pool_tasks.ts")>(
+ *   new URL("./tests/testdata/pool_tasks.ts", import.meta.url),
+ * );
+ * await using pool = new Pool({ processes: 2 });
+ * assert.equal(await pool.apply(tasks.fib, [10]), 55);
+ * assert.deepEqual(await pool.map(tasks.square, [1, 2, 3]), [1, 4, 9]);
+ * for await (const x of pool.imap(tasks.square, [4, 5])) assert.ok(x === 16 || x === 25);
+ * ```
+ */
+export class Pool implements AsyncDisposable {
+  readonly #processes: number;
+  readonly #scheduler: Scheduler;
+
+  /**
+   * Start the workers.
+   *
+   * @throws {RangeError} when `processes` or `maxTasksPerChild` is not a positive integer
+   * @throws {TypeError} when `initializer` is not a task reference or `initargs` cannot be sent
+   */
+  constructor(options: PoolOptions = {}) {
+    const { processes = runtime.cpuCount(), initializer, initargs = [], maxTasksPerChild } = options;
+    if (!Number.isInteger(processes) || processes < 1) {
+      throw new RangeError(`Cannot create a pool: processes must be a positive integer, got ${String(processes)}`);
+    }
+    if (maxTasksPerChild !== undefined && (!Number.isInteger(maxTasksPerChild) || maxTasksPerChild < 1)) {
+      throw new RangeError(
+        `Cannot create a pool: maxTasksPerChild must be a positive integer or undefined, got ${
+          String(maxTasksPerChild)
+        }`,
+      );
+    }
+    if (initializer !== undefined && !isTaskRef(initializer)) {
+      throw new TypeError(
+        `Cannot create a pool: the initializer must be a task reference (see taskModule), got ${String(initializer)}`,
+      );
+    }
+    if (!Array.isArray(initargs)) {
+      throw new TypeError(`Cannot create a pool: initargs must be an array, got ${String(initargs)}`);
+    }
+    this.#processes = processes;
+    this.#scheduler = new Scheduler({
+      processes,
+      initializer: initializer === undefined ? null : { module: initializer.module, name: initializer.name },
+      initargs: encode(initargs, "initargs"),
+      maxTasksPerChild,
+      workerName: "PoolWorker",
+      owner: "pool",
+      breakOnDeath: false,
+    });
+  }
+
+  /** Number of workers the pool keeps running. */
+  get processes(): number {
+    return this.#processes;
+  }
+
+  /**
+   * Run `fn(...args)` in a worker and return its value, like Python's `Pool.apply`.
+   *
+   * @param fn the task
+   * @param args its arguments, checked against its parameters
+   * @returns the task's value (awaited when it is a promise)
+   * @throws {InvalidStateError} when the pool is closed
+   * @throws {WorkerDiedError} when the worker died while running the task
+   * @throws {TimeoutError} when `timeout` passed first
+   */
+  apply<F extends AnyFunction>(
+    fn: TaskRef<F>,
+    args: Parameters<F>,
+    options: PoolCallOptions = {},
+  ): Promise<TaskResult<F>> {
+    return new Promise((resolve, reject) => {
+      this.#call(fn, args, options, settleWith(resolve, reject));
+    });
+  }
+
+  /**
+   * Start `fn(...args)` in a worker and return a handle on its result, like Python's
+   * `Pool.apply_async`.
+   *
+   * @throws {InvalidStateError} when the pool is closed
+   * @throws {TypeError} when an argument cannot be sent to a worker
+   */
+  applyAsync<F extends AnyFunction>(
+    fn: TaskRef<F>,
+    args: Parameters<F>,
+    options: ApplyAsyncOptions<TaskResult<F>> = {},
+  ): AsyncResult<TaskResult<F>> {
+    this.#check(fn);
+    const { callback, errorCallback } = options;
+    return new AsyncResult((resolve, reject) => {
+      this.#call(fn, args, options, settleWith(resolve, reject, callback, errorCallback));
+    });
+  }
+
+  /**
+   * Run `fn(item)` for every item and return the values in input order, like Python's
+   * `Pool.map`. The input is read whole first; use {@linkcode Pool.imap} for long inputs.
+   * The first failed task rejects the call; its queued chunks are dropped.
+   *
+   * @returns the values, in input order
+   */
+  map<F extends OneArgFunction>(
+    fn: TaskRef<F>,
+    iterable: Iterable<Parameters<F>[0]> | AsyncIterable<Parameters<F>[0]>,
+    options: PoolMapOptions = {},
+  ): Promise<TaskResult<F>[]> {
+    return this.#mapAsync<TaskResult<F>>(fn, false, iterable, options, "map").get();
+  }
+
+  /**
+   * {@linkcode Pool.map} returning a handle on the result, like Python's `Pool.map_async`.
+   *
+   * @throws {InvalidStateError} when the pool is closed
+   */
+  mapAsync<F extends OneArgFunction>(
+    fn: TaskRef<F>,
+    iterable: Iterable<Parameters<F>[0]> | AsyncIterable<Parameters<F>[0]>,
+    options: MapAsyncOptions<TaskResult<F>> = {},
+  ): AsyncResult<TaskResult<F>[]> {
+    this.#check(fn);
+    return this.#mapAsync(fn, false, iterable, options, "mapAsync");
+  }
+
+  /**
+   * Run `fn(...args)` for every argument list, in input order, like Python's
+   * `Pool.starmap`.
+   *
+   * @returns the values, in input order
+   */
+  starmap<F extends AnyFunction>(
+    fn: TaskRef<F>,
+    iterable: Iterable<Parameters<F>> | AsyncIterable<Parameters<F>>,
+    options: PoolMapOptions = {},
+  ): Promise<TaskResult<F>[]> {
+    return this.#mapAsync<TaskResult<F>>(fn, true, iterable, options, "starmap").get();
+  }
+
+  /**
+   * {@linkcode Pool.starmap} returning a handle on the result, like Python's
+   * `Pool.starmap_async`.
+   *
+   * @throws {InvalidStateError} when the pool is closed
+   */
+  starmapAsync<F extends AnyFunction>(
+    fn: TaskRef<F>,
+    iterable: Iterable<Parameters<F>> | AsyncIterable<Parameters<F>>,
+    options: MapAsyncOptions<TaskResult<F>> = {},
+  ): AsyncResult<TaskResult<F>[]> {
+    this.#check(fn);
+    return this.#mapAsync(fn, true, iterable, options, "starmapAsync");
+  }
+
+  /**
+   * Run `fn(item)` for every item, yielding values in input order as they are ready,
+   * like Python's `Pool.imap`. The input (sync or async iterable) is read lazily: at most
+   * 128 chunks per worker ahead of the consumer. A failed task throws from the iterator at
+   * its place in the order.
+   *
+   * @throws {InvalidStateError} when the pool is closed
+   * @throws {RangeError} when the chunksize or timeout is invalid
+   */
+  imap<F extends OneArgFunction>(
+    fn: TaskRef<F>,
+    iterable: Iterable<Parameters<F>[0]> | AsyncIterable<Parameters<F>[0]>,
+    options: ImapOptions = {},
+  ): AsyncIterableIterator<TaskResult<F>> {
+    return this.#imap(fn, false, true, iterable, options, "imap");
+  }
+
+  /**
+   * {@linkcode Pool.imap} yielding values as soon as each is ready, in any order, like
+   * Python's `Pool.imap_unordered`.
+   *
+   * @throws {InvalidStateError} when the pool is closed
+   */
+  imapUnordered<F extends OneArgFunction>(
+    fn: TaskRef<F>,
+    iterable: Iterable<Parameters<F>[0]> | AsyncIterable<Parameters<F>[0]>,
+    options: ImapOptions = {},
+  ): AsyncIterableIterator<TaskResult<F>> {
+    return this.#imap(fn, false, false, iterable, options, "imapUnordered");
+  }
+
+  /**
+   * Take no more work; the workers exit once the pending work is done. Idempotent.
+   */
+  close(): void {
+    this.#scheduler.close();
+  }
+
+  /**
+   * Stop every worker now. Pending work rejects with a `CancelledError`.
+   *
+   * @returns once every worker has exited
+   */
+  terminate(): Promise<void> {
+    return this.#scheduler.terminate((name) =>
+      new CancelledError(`Cannot finish task "${name}": the pool was terminated`)
+    );
+  }
+
+  /**
+   * Wait until every worker has exited, after {@linkcode Pool.close} or
+   * {@linkcode Pool.terminate}.
+   *
+   * @throws {InvalidStateError} when the pool is still open
+   */
+  join(): Promise<void> {
+    if (!this.#scheduler.closed) {
+      return Promise.reject(new InvalidStateError("Cannot join the pool: call close() or terminate() first"));
+    }
+    return this.#scheduler.join();
+  }
+
+  /** `await using pool = new Pool()` terminates the pool at the end of the block, as Python's `with` does. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.terminate();
+  }
+
+  /** A short description, like Python's repr. */
+  toString(): string {
+    const state = this.#scheduler.broken !== null ? "BROKEN" : this.#scheduler.closed ? "CLOSE" : "RUN";
+    return `<Pool state=${state} pool_size=${this.#processes}>`;
+  }
+
+  #check(fn: TaskRef): void {
+    if (!isTaskRef(fn)) {
+      throw new TypeError(`Cannot submit a task: expected a task reference (see taskModule), got ${String(fn)}`);
+    }
+    if (this.#scheduler.closed) throw new InvalidStateError(`Cannot submit task "${fn.name}": the pool is closed`);
+    const broken = this.#scheduler.broken;
+    if (broken !== null) {
+      throw new BrokenProcessPoolError(`Cannot submit task "${fn.name}": ${broken.message}`, { cause: broken });
+    }
+  }
+
+  #call(
+    fn: TaskRef,
+    args: readonly unknown[],
+    options: PoolCallOptions,
+    settle: (failed: boolean, value: unknown) => void,
+  ): void {
+    try {
+      this.#check(fn);
+      if (!Array.isArray(args)) {
+        throw new TypeError(`Cannot run task "${fn.name}": args must be an array, got ${String(args)}`);
+      }
+      const payload = encodeArgs(args, "args");
+      const call = callSignal(options.timeout, options.signal, `run task "${fn.name}"`);
+      this.#scheduler.submit(fn, CALL, payload, (failed, value) => {
+        call?.dispose();
+        settle(failed, value);
+      }, call?.signal);
+    } catch (error) {
+      settle(true, error);
+    }
+  }
+
+  #mapAsync<T>(
+    fn: TaskRef,
+    spread: boolean,
+    iterable: Iterable<unknown> | AsyncIterable<unknown>,
+    options: MapAsyncOptions<T>,
+    method: string,
+  ): AsyncResult<T[]> {
+    const { callback, errorCallback } = options;
+    return new AsyncResult<T[]>((resolve, reject) => {
+      const settle = settleWith(resolve, reject, callback, errorCallback);
+      this.#runMap(fn, spread, iterable, options, method).then(
+        (values) => settle(false, values),
+        (error) => settle(true, error),
+      );
+    });
+  }
+
+  async #runMap(
+    fn: TaskRef,
+    spread: boolean,
+    iterable: Iterable<unknown> | AsyncIterable<unknown>,
+    options: PoolMapOptions,
+    method: string,
+  ): Promise<unknown[]> {
+    const what = `run ${method} of task "${fn?.name}"`;
+    this.#check(fn);
+    checkChunksize(options.chunksize, what);
+    const items = await collect(iterable, what);
+    const call = callSignal(options.timeout, options.signal, what);
+    if (items.length === 0) return [];
+    const chunksize = options.chunksize ?? defaultChunksize(items.length, this.#processes);
+    const scheduler = this.#scheduler;
+    const out = new Array(items.length);
+    const tasks: Task[] = [];
+    try {
+      return await new Promise<unknown[]>((resolve, reject) => {
+        let left = Math.ceil(items.length / chunksize);
+        let failed = false;
+        const fail = (error: unknown) => {
+          if (failed) return;
+          failed = true;
+          reject(error);
+          for (const task of tasks) scheduler.cancel(task, error);
+        };
+        if (chunksize === 1) {
+          for (let i = 0; i < items.length; i++) {
+            const root = `iterable[${i}]`;
+            const payload = spread ? encodeStarCall(items[i], root, what) : encodeMapCall(items[i], root);
+            tasks.push(scheduler.submit(fn, CALL, payload, (bad, value) => {
+              if (bad) return fail(value);
+              out[i] = value;
+              if (--left === 0) resolve(out);
+            }, call?.signal));
+          }
+          return;
+        }
+        const chunks = splitChunks(items, chunksize);
+        for (let c = 0; c < chunks.length; c++) {
+          const start = c * chunksize;
+          if (spread) {
+            for (let j = 0; j < chunks[c].length; j++) {
+              if (!Array.isArray(chunks[c][j])) {
+                throw new TypeError(
+                  `Cannot ${what}: iterable[${start + j}] must be an array of arguments, got ${String(chunks[c][j])}`,
+                );
+              }
+            }
+          }
+          const payload = encodeChunk(chunks[c], start, "iterable");
+          tasks.push(scheduler.submit(fn, spread ? STARMAP : MAP, payload, (bad, value) => {
+            if (bad) return fail(value);
+            const values = value as unknown[];
+            for (let j = 0; j < values.length; j++) out[start + j] = values[j];
+            if (--left === 0) resolve(out);
+          }, call?.signal));
+        }
+      });
+    } catch (error) {
+      for (const task of tasks) scheduler.cancel(task, error);
+      throw error;
+    } finally {
+      call?.dispose();
+    }
+  }
+
+  #imap<T>(
+    fn: TaskRef,
+    spread: boolean,
+    ordered: boolean,
+    iterable: Iterable<unknown> | AsyncIterable<unknown>,
+    options: ImapOptions,
+    method: string,
+  ): AsyncIterableIterator<T> {
+    const what = `run ${method} of task "${fn?.name}"`;
+    this.#check(fn);
+    checkChunksize(options.chunksize, what);
+    const call = callSignal(options.timeout, options.signal, what);
+    return new Imap<T>({
+      scheduler: this.#scheduler,
+      ref: fn,
+      spread,
+      source: iterable,
+      chunksize: options.chunksize ?? 1,
+      ordered,
+      ahead: AHEAD_PER_WORKER * this.#processes,
+      call,
+    });
+  }
+}

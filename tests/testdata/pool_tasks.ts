@@ -1,0 +1,87 @@
+// Worker targets for the pool tests.
+import { currentProcess, exit } from "../../process/mod.ts";
+
+export function identity<T>(x: T): T {
+  return x;
+}
+
+export function square(x: number): number {
+  return x * x;
+}
+
+export function add(a: number, b: number): number {
+  return a + b;
+}
+
+export function fib(n: number): number {
+  return n < 2 ? n : fib(n - 1) + fib(n - 2);
+}
+
+export async function sleepy(ms: number, value: string): Promise<string> {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return value;
+}
+
+export async function double(x: number): Promise<number> {
+  await Promise.resolve();
+  return x * 2;
+}
+
+/** Spin without yielding: only stopping the worker ends it early. */
+export function spin(ms: number): number {
+  const end = Date.now() + ms;
+  let n = 0;
+  while (Date.now() < end) n++;
+  return n;
+}
+
+export function exitWith(code: number): never {
+  return exit(code);
+}
+
+/** Return `i`, except every 10th item, which ends its worker with code 3. */
+export function exitEveryTenth(i: number): number {
+  if (i % 10 === 9) exit(3);
+  return i;
+}
+
+export class CustomError extends Error {
+  readonly detail: string;
+  constructor(message: string, detail: string) {
+    super(message);
+    this.name = "CustomError";
+    this.detail = detail;
+  }
+}
+
+export function failCustom(message: string): never {
+  throw new CustomError(message, "detail");
+}
+
+export function failRange(message: string): never {
+  throw new RangeError(message);
+}
+
+export function whoAmI(): number {
+  return currentProcess().ident;
+}
+
+let initCalls = 0;
+let initValue: unknown = null;
+
+export function init(value: unknown): void {
+  initCalls++;
+  initValue = value;
+}
+
+export function initState(): { ident: number; calls: number; value: unknown } {
+  return { ident: currentProcess().ident, calls: initCalls, value: initValue };
+}
+
+export function initFails(): never {
+  throw new Error("initializer failed on purpose");
+}
+
+export function returnsFunction(): () => void {
+  return () => {};
+}
