@@ -1,0 +1,95 @@
+// Sizes and figure metadata shared by every part of the bench, and passed to the Python
+// script as JSON, so both sides always run the same workloads.
+
+/** Workload sizes for one run. */
+export interface Sizes {
+  /** Timed repetitions per figure; the median is reported (after one warm-up). */
+  reps: number;
+  start_join_n: number;
+  map_chunk1_n: number;
+  map_default_n: number;
+  apply_n: number;
+  fib_n: number;
+  fib_count: number;
+  executor_n: number;
+  queue_n: number;
+  big_bytes: number;
+  big_count: number;
+  pipe_n: number;
+  lock_n: number;
+  incr_n: number;
+  rw_n: number;
+  rw_write_every: number;
+}
+
+/** The full run: the figures we report. */
+export const FULL: Sizes = {
+  reps: 5,
+  start_join_n: 20,
+  map_chunk1_n: 20_000,
+  map_default_n: 1_000_000,
+  apply_n: 2_000,
+  fib_n: 25,
+  fib_count: 40,
+  executor_n: 20_000,
+  queue_n: 200_000,
+  big_bytes: 10 * 1024 * 1024,
+  big_count: 5,
+  pipe_n: 200_000,
+  lock_n: 1_000_000,
+  incr_n: 100_000,
+  rw_n: 200_000,
+  rw_write_every: 10,
+};
+
+/** The smoke run (`--quick`): every code path, small sizes, still median of 5. */
+export const QUICK: Sizes = {
+  ...FULL,
+  start_join_n: 4,
+  map_chunk1_n: 2_000,
+  map_default_n: 100_000,
+  apply_n: 200,
+  fib_count: 8,
+  executor_n: 2_000,
+  queue_n: 20_000,
+  big_count: 1,
+  pipe_n: 20_000,
+  lock_n: 100_000,
+  incr_n: 10_000,
+  rw_n: 20_000,
+};
+
+/** How one figure is read. */
+export interface FigureMeta {
+  id: string;
+  unit: string;
+  better: "higher" | "lower";
+  title: string;
+}
+
+/** Every figure, in report order. */
+export const FIGURES: readonly FigureMeta[] = [
+  { id: "process_start_join", unit: "ms", better: "lower", title: "Process start + join" },
+  { id: "pool_map_chunk1", unit: "tasks/s", better: "higher", title: "Pool.map, chunksize 1" },
+  { id: "pool_map_default", unit: "items/s", better: "higher", title: "Pool.map, default chunksize" },
+  { id: "apply_roundtrip", unit: "µs", better: "lower", title: "apply round trip" },
+  { id: "cpu_speedup", unit: "x", better: "higher", title: "fib(25)×40 speedup, 2 workers" },
+  { id: "executor_map", unit: "tasks/s", better: "higher", title: "ProcessPoolExecutor.map" },
+  { id: "queue_small", unit: "msgs/s", better: "higher", title: "Queue, small messages" },
+  { id: "queue_10mb", unit: "ms/msg", better: "lower", title: "Queue, one 10 MB message" },
+  { id: "pipe_small", unit: "msgs/s", better: "higher", title: "Pipe, small messages" },
+  { id: "lock_uncontended", unit: "ns", better: "lower", title: "Lock acquire + release, uncontended" },
+  { id: "value_locked_incr", unit: "ops/s", better: "higher", title: "Value locked increment, 2 workers" },
+  { id: "lock_contended_incr", unit: "ops/s", better: "higher", title: "Lock-guarded counter, 2 workers" },
+  { id: "rwlock_read_mix", unit: "ops/s", better: "higher", title: "RWLock 90% reads, 2 workers" },
+];
+
+/** The peer pools compared on the pool figures. */
+export const PEERS = ["piscina", "tinypool", "workerpool", "poolifier"] as const;
+export type PeerName = typeof PEERS[number];
+
+/** Python's default `Pool.map` chunk size (CPython `Pool._map_async`), used by raw and peers too. */
+export function pythonChunksize(n: number, workers: number): number {
+  const [q, r] = [Math.floor(n / (workers * 4)), n % (workers * 4)];
+  return Math.max(1, r > 0 ? q + 1 : q);
+}

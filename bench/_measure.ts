@@ -1,0 +1,99 @@
+// Timing helpers. One rule for every figure: warm up, then take the median of `reps` runs.
+import { Worker } from "node:worker_threads";
+
+/** Median of a list of numbers. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Run `once` once to warm up, then `reps` times; `once` returns the figure for that run. */
+export async function medianOf(reps: number, once: () => number | Promise<number>): Promise<number> {
+  await once();
+  const xs: number[] = [];
+  for (let i = 0; i < reps; i++) xs.push(await once());
+  return median(xs);
+}
+
+/** Milliseconds taken by `f`. */
+export async function timeMs(f: () => unknown): Promise<number> {
+  const t = performance.now();
+  await f();
+  return performance.now() - t;
+}
+
+/** `[0, 1, …, n-1]`. */
+export function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+/** URL of a file in bench/tasks/. */
+export function taskFile(name: string): URL {
+  return new URL(`./tasks/${name}`, import.meta.url);
+}
+
+// Exit promises made at spawn: a worker may end before anyone asks, and its exit event
+// would be missed by a listener attached later.
+const exits = new WeakMap<Worker, Promise<void>>();
+
+/** Start a worker_threads worker (the one Worker API all three runtimes share). */
+export function startWorker(file: URL, workerData: unknown): Worker {
+  const w = new Worker(file, { workerData });
+  exits.set(w, new Promise((resolve) => w.once("exit", () => resolve())));
+  return w;
+}
+
+/** Start a raw-limit worker in the given role (see tasks/raw_worker.mjs). */
+export function rawWorker(mode: string, data: Record<string, unknown> = {}): Worker {
+  return startWorker(taskFile("raw_worker.mjs"), { mode, ...data });
+}
+
+// Control words shared with the worker side (tasks/raw_worker.mjs, tasks/contend.mjs).
+const GO = 2;
+const READY = 3;
+const DONE = 4;
+
+/** A control block for workloads where several threads start together on a signal. */
+export function controlBlock(extraBytes = 0): { sab: SharedArrayBuffer; ctl: Int32Array } {
+  const sab = new SharedArrayBuffer(32 + extraBytes);
+  return { sab, ctl: new Int32Array(sab, 0, 8) };
+}
+
+// Wait without blocking this thread: the library's main thread must keep serving its
+// workers' messages while we wait, so Atomics.wait is out.
+// Node's waitAsync does not keep the event loop alive, so a timer does while we wait.
+async function untilAtLeast(ctl: Int32Array, index: number, count: number): Promise<void> {
+  const waitAsync = (Atomics as { waitAsync?: typeof Atomics.waitAsync }).waitAsync;
+  const keepAlive = setInterval(() => {}, 1000);
+  try {
+    for (let v = Atomics.load(ctl, index); v < count; v = Atomics.load(ctl, index)) {
+      if (waitAsync) {
+        const r = waitAsync(ctl, index, v, 100);
+        if (r.async) await r.value;
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    }
+  } finally {
+    clearInterval(keepAlive);
+  }
+}
+
+/**
+ * Time `parties` threads that have already been started on `ctl`: wait until all are ready,
+ * release them together, and stop the clock when the last one reports done.
+ */
+export async function timeParties(ctl: Int32Array, parties: number): Promise<number> {
+  await untilAtLeast(ctl, READY, parties);
+  const t = performance.now();
+  Atomics.store(ctl, GO, 1);
+  Atomics.notify(ctl, GO);
+  await untilAtLeast(ctl, DONE, parties);
+  return performance.now() - t;
+}
+
+/** Resolve when a worker from {@linkcode startWorker} has exited. */
+export function exited(w: Worker): Promise<void> {
+  return exits.get(w)!;
+}

@@ -1,0 +1,109 @@
+// The peer pools on the pool figures: same task module (tasks/task.mjs, wrapped only where a
+// peer demands its own worker shape), same worker count (2), same sizes as ours.
+import { type PeerName, PEERS, pythonChunksize, type Sizes } from "./_config.ts";
+import { medianOf, range, taskFile, timeMs } from "./_measure.ts";
+import { fib } from "./tasks/task.mjs";
+
+/** What the bench needs from a pool: run a named task of tasks/task.mjs, and shut down. */
+interface PeerPool {
+  run(name: string, x: unknown): Promise<unknown>;
+  close(): Promise<unknown>;
+}
+
+// Loose shapes of the peers' APIs: they are imported by a computed name so the bench does
+// not depend on each peer's type declarations.
+// deno-lint-ignore no-explicit-any
+type Loose = any;
+
+async function load(name: string): Promise<Loose> {
+  return await import(name);
+}
+
+const OPEN: Record<PeerName, () => Promise<PeerPool>> = {
+  async piscina() {
+    const m = await load("piscina");
+    const Piscina = m.Piscina ?? m.default;
+    const p = new Piscina({ filename: taskFile("piscina_worker.mjs").href, minThreads: 2, maxThreads: 2 });
+    return { run: (name, x) => p.run(x, { name }), close: () => p.destroy() };
+  },
+  async tinypool() {
+    const { Tinypool } = await load("tinypool");
+    const p = new Tinypool({ filename: taskFile("piscina_worker.mjs").href, minThreads: 2, maxThreads: 2 });
+    return { run: (name, x) => p.run(x, { name }), close: () => p.destroy() };
+  },
+  async workerpool() {
+    const m = await load("workerpool");
+    const wp = m.default ?? m;
+    const p = wp.pool(taskFile("workerpool_worker.mjs").pathname, {
+      minWorkers: 2,
+      maxWorkers: 2,
+      workerType: "thread",
+    });
+    return { run: (name, x) => p.exec(name, [x]), close: () => p.terminate() };
+  },
+  async poolifier() {
+    const { FixedThreadPool } = await load("poolifier");
+    const p = new FixedThreadPool(2, taskFile("poolifier_worker.mjs").pathname);
+    return { run: (name, x) => p.execute(x, name), close: () => p.destroy() };
+  },
+};
+
+/** One peer's pool figures. */
+export type PeerFigures = Record<string, number>;
+
+async function measurePeer(pool: PeerPool, s: Sizes): Promise<PeerFigures> {
+  const out: PeerFigures = {};
+  // Peers have no map: N concurrent runs is what a user writes, and what Executor.map is.
+  const items = range(s.map_chunk1_n);
+  await Promise.all(range(500).map((i) => pool.run("noop", i)));
+  out.pool_map_chunk1 = await medianOf(s.reps, async () => {
+    const ms = await timeMs(() => Promise.all(items.map((x) => pool.run("noop", x))));
+    return items.length / (ms / 1e3);
+  });
+  out.executor_map = out.pool_map_chunk1;
+  // Default chunking by hand, with Python's chunk size, through the shared mapChunk task.
+  const size = pythonChunksize(s.map_default_n, 2);
+  const all = range(s.map_default_n);
+  out.pool_map_default = await medianOf(s.reps, async () => {
+    const ms = await timeMs(async () => {
+      const parts: Promise<unknown>[] = [];
+      for (let i = 0; i < all.length; i += size) parts.push(pool.run("mapChunk", all.slice(i, i + size)));
+      if ((await Promise.all(parts)).flat().length !== all.length) throw new Error("Chunked map lost items");
+    });
+    return all.length / (ms / 1e3);
+  });
+  out.apply_roundtrip = await medianOf(s.reps, async () => {
+    const ms = await timeMs(async () => {
+      for (let i = 0; i < s.apply_n; i++) await pool.run("noop", i);
+    });
+    return (ms * 1e3) / s.apply_n;
+  });
+  const work = new Array<number>(s.fib_count).fill(s.fib_n);
+  const serial = await medianOf(s.reps, () => timeMs(() => work.map(fib)));
+  const parallel = await medianOf(s.reps, () => timeMs(() => Promise.all(work.map((n) => pool.run("fib", n)))));
+  out.cpu_speedup = serial / parallel;
+  return out;
+}
+
+/** Measure every peer; one that fails to load or run is reported as absent, with the reason. */
+export async function measurePeers(
+  s: Sizes,
+  log: (line: string) => void,
+): Promise<{ figures: Partial<Record<PeerName, PeerFigures>>; errors: Record<string, string> }> {
+  const figures: Partial<Record<PeerName, PeerFigures>> = {};
+  const errors: Record<string, string> = {};
+  for (const name of PEERS) {
+    let pool: PeerPool | undefined;
+    try {
+      pool = await OPEN[name]();
+      figures[name] = await measurePeer(pool, s);
+      log(`peer ${name}: ${JSON.stringify(figures[name])}`);
+    } catch (error) {
+      errors[name] = (error as Error).message;
+      log(`peer ${name} skipped: ${(error as Error).message}`);
+    } finally {
+      await pool?.close();
+    }
+  }
+  return { figures, errors };
+}

@@ -1,0 +1,252 @@
+"""Python multiprocessing side of `npm run bench`: the same workloads as the TypeScript
+figures, with the same sizes (passed in by bench/run.ts as JSON so the two never drift).
+
+Prints one JSON object: {"python": version, "start_method": m, "figures": {id: median}}.
+Each figure is warmed up once, then timed `reps` times; the median is reported.
+Usage: python3 bench/python/mp_bench.py --method fork|spawn --sizes '{"reps": 5, ...}'
+"""
+import json
+import multiprocessing as mp
+import statistics
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+
+# The task code: the same functions as bench/tasks/task.mjs.
+def noop(x):
+    return x
+
+
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+
+def empty():
+    pass
+
+
+def producer(q, go, n):
+    # Wait for the parent's signal so process start is not counted as queue time.
+    go.wait()
+    for i in range(n):
+        q.put(i)
+    q.put(None)
+
+
+def big_producer(q, go, size, count):
+    payload = bytes(size)
+    go.wait()
+    for _ in range(count):
+        q.put(payload)
+
+
+def pipe_producer(conn, go, n):
+    go.wait()
+    for i in range(n):
+        conn.send(i)
+    conn.send(None)
+
+
+def value_incr(v, go, done, n):
+    go.wait()
+    for _ in range(n):
+        with v.get_lock():
+            v.value += 1
+    done.put(1)
+
+
+def lock_incr(lock, counter, go, done, n):
+    go.wait()
+    for _ in range(n):
+        with lock:
+            counter.value += 1
+    done.put(1)
+
+
+def median_of(reps, once, warm=True):
+    """Warm up once, then the median of `reps` timed runs of `once` (which returns the figure)."""
+    if warm:
+        once()
+    return statistics.median(once() for _ in range(reps))
+
+
+def timed(f):
+    t = time.perf_counter()
+    f()
+    return time.perf_counter() - t
+
+
+def start_join(ctx, s):
+    n = s["start_join_n"]
+
+    def once():
+        def run():
+            for _ in range(n):
+                p = ctx.Process(target=empty)
+                p.start()
+                p.join()
+
+        return timed(run) / n * 1e3
+
+    return median_of(s["reps"], once)
+
+
+def pool_figures(ctx, s, out):
+    reps = s["reps"]
+    with ctx.Pool(2) as pool:
+        pool.map(noop, range(100))
+        n = s["map_chunk1_n"]
+        out["pool_map_chunk1"] = median_of(reps, lambda: n / timed(lambda: pool.map(noop, range(n), chunksize=1)))
+        n = s["map_default_n"]
+        out["pool_map_default"] = median_of(reps, lambda: n / timed(lambda: pool.map(noop, range(n))))
+        n = s["apply_n"]
+
+        def seq():
+            for i in range(n):
+                pool.apply_async(noop, (i,)).get()
+
+        out["apply_roundtrip"] = median_of(reps, lambda: timed(seq) / n * 1e6)
+        work = [s["fib_n"]] * s["fib_count"]
+        serial = median_of(reps, lambda: timed(lambda: [fib(x) for x in work]))
+        parallel = median_of(reps, lambda: timed(lambda: pool.map(fib, work, chunksize=1)))
+        out["cpu_speedup"] = serial / parallel
+
+
+def executor_map(ctx, s):
+    n = s["executor_n"]
+    with ProcessPoolExecutor(2, mp_context=ctx) as ex:
+        list(ex.map(noop, range(100)))
+        return median_of(s["reps"], lambda: n / timed(lambda: list(ex.map(noop, range(n)))))
+
+
+def with_producer(ctx, target, args, consume):
+    """Start a producer child, then time `consume` from the moment the child may begin."""
+    go = ctx.Event()
+    p = ctx.Process(target=target, args=(*args[:1], go, *args[1:]))
+    p.start()
+    t = time.perf_counter()
+    go.set()
+    consume()
+    dt = time.perf_counter() - t
+    p.join()
+    return dt
+
+
+def queue_small(ctx, s):
+    n = s["queue_n"]
+
+    def once():
+        q = ctx.Queue()
+
+        def consume():
+            while q.get() is not None:
+                pass
+
+        return n / with_producer(ctx, producer, (q, n), consume)
+
+    return median_of(s["reps"], once)
+
+
+def queue_big(ctx, s):
+    size, count = s["big_bytes"], s["big_count"]
+
+    def once():
+        q = ctx.Queue()
+
+        def consume():
+            for _ in range(count):
+                q.get()
+
+        return with_producer(ctx, big_producer, (q, size, count), consume) / count * 1e3
+
+    return median_of(s["reps"], once)
+
+
+def pipe_small(ctx, s):
+    n = s["pipe_n"]
+
+    def once():
+        a, b = ctx.Pipe(duplex=False)
+
+        def consume():
+            while a.recv() is not None:
+                pass
+
+        return n / with_producer(ctx, pipe_producer, (b, n), consume)
+
+    return median_of(s["reps"], once)
+
+
+def lock_uncontended(ctx, s):
+    lock, n = ctx.Lock(), s["lock_n"]
+
+    def run():
+        for _ in range(n):
+            lock.acquire()
+            lock.release()
+
+    return median_of(s["reps"], lambda: timed(run) / n * 1e9)
+
+
+def two_workers(ctx, target, make_args, n):
+    """Two children hammer one counter; time from `go` until both report done."""
+    go, done = ctx.Event(), ctx.Queue()
+    ps = [ctx.Process(target=target, args=(*make_args(), go, done, n)) for _ in range(2)]
+    for p in ps:
+        p.start()
+    t = time.perf_counter()
+    go.set()
+    done.get()
+    done.get()
+    dt = time.perf_counter() - t
+    for p in ps:
+        p.join()
+    return 2 * n / dt
+
+
+def value_locked_incr(ctx, s):
+    n = s["incr_n"]
+
+    def once():
+        v = ctx.Value("i", 0)
+        ops = two_workers(ctx, value_incr, lambda: (v,), n)
+        if v.value != 2 * n:
+            raise RuntimeError(f"Value increment lost updates: {v.value} != {2 * n}")
+        return ops
+
+    return median_of(s["reps"], once)
+
+
+def lock_contended_incr(ctx, s):
+    n = s["incr_n"]
+
+    def once():
+        lock, counter = ctx.Lock(), ctx.RawValue("i", 0)
+        ops = two_workers(ctx, lock_incr, lambda: (lock, counter), n)
+        if counter.value != 2 * n:
+            raise RuntimeError(f"Locked increment lost updates: {counter.value} != {2 * n}")
+        return ops
+
+    return median_of(s["reps"], once)
+
+
+def main():
+    args = sys.argv[1:]
+    method = args[args.index("--method") + 1] if "--method" in args else "fork"
+    sizes = json.loads(args[args.index("--sizes") + 1])
+    ctx = mp.get_context(method)
+    figs = {"process_start_join": start_join(ctx, sizes)}
+    pool_figures(ctx, sizes, figs)
+    figs["executor_map"] = executor_map(ctx, sizes)
+    figs["queue_small"] = queue_small(ctx, sizes)
+    figs["queue_10mb"] = queue_big(ctx, sizes)
+    figs["pipe_small"] = pipe_small(ctx, sizes)
+    figs["lock_uncontended"] = lock_uncontended(ctx, sizes)
+    figs["value_locked_incr"] = value_locked_incr(ctx, sizes)
+    figs["lock_contended_incr"] = lock_contended_incr(ctx, sizes)
+    print(json.dumps({"python": sys.version.split()[0], "start_method": method, "figures": figs}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,190 @@
+// Physical limits: the runtime's own primitives doing each job with no library around them.
+// Ours can approach these, never beat them (a figure above its limit means noise).
+import type { Worker } from "node:worker_threads";
+import { pythonChunksize, type Sizes } from "./_config.ts";
+import {
+  controlBlock,
+  exited,
+  medianOf,
+  range,
+  rawWorker,
+  startWorker,
+  taskFile,
+  timeMs,
+  timeParties,
+} from "./_measure.ts";
+import { fib } from "./tasks/task.mjs";
+
+type Figures = Record<string, number | null>;
+
+/** Two echo workers answering `{ id, fn, x }` requests by postMessage: the floor for any pool. */
+class EchoPair {
+  #workers: Worker[];
+  #pending = new Map<number, (r: unknown) => void>();
+  #next = 0;
+
+  constructor() {
+    this.#workers = [rawWorker("echo"), rawWorker("echo")];
+    for (const w of this.#workers) {
+      w.on("message", (m: { id: number; r: unknown }) => {
+        this.#pending.get(m.id)!(m.r);
+        this.#pending.delete(m.id);
+      });
+    }
+  }
+
+  /** Run `fn(x)` on the next worker, round robin. */
+  call(fn: string, x: unknown): Promise<unknown> {
+    const id = this.#next++;
+    return new Promise((resolve) => {
+      this.#pending.set(id, resolve);
+      this.#workers[id & 1].postMessage({ id, fn, x });
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#workers.map((w) => w.terminate()));
+  }
+}
+
+async function startJoin(s: Sizes): Promise<number> {
+  return await medianOf(s.reps, async () => {
+    const ms = await timeMs(async () => {
+      for (let i = 0; i < s.start_join_n; i++) {
+        await exited(startWorker(taskFile("empty_worker.mjs"), null));
+      }
+    });
+    return ms / s.start_join_n;
+  });
+}
+
+async function poolFigures(s: Sizes, out: Figures): Promise<void> {
+  const pair = new EchoPair();
+  try {
+    const chunk1 = range(s.map_chunk1_n);
+    out.pool_map_chunk1 = await medianOf(s.reps, async () => {
+      const ms = await timeMs(() => Promise.all(chunk1.map((x) => pair.call("noop", x))));
+      return chunk1.length / (ms / 1e3);
+    });
+    out.executor_map = out.pool_map_chunk1;
+    out.pool_map_default = await medianOf(s.reps, async () => {
+      const ms = await timeMs(() => chunkedMap(pair, s.map_default_n));
+      return s.map_default_n / (ms / 1e3);
+    });
+    out.apply_roundtrip = await medianOf(s.reps, async () => {
+      const ms = await timeMs(async () => {
+        for (let i = 0; i < s.apply_n; i++) await pair.call("noop", i);
+      });
+      return (ms * 1e3) / s.apply_n;
+    });
+    const work = new Array<number>(s.fib_count).fill(s.fib_n);
+    const serial = await medianOf(s.reps, () => timeMs(() => work.map(fib)));
+    const parallel = await medianOf(s.reps, () => timeMs(() => Promise.all(work.map((n) => pair.call("fib", n)))));
+    out.cpu_speedup = serial / parallel;
+  } finally {
+    await pair.close();
+  }
+}
+
+// Python's default chunking, done by hand: the best a pool could do for a default-chunk map.
+async function chunkedMap(pair: EchoPair, n: number): Promise<unknown[]> {
+  const size = pythonChunksize(n, 2);
+  const items = range(n);
+  const chunks: Promise<unknown>[] = [];
+  for (let i = 0; i < n; i += size) chunks.push(pair.call("mapChunk", items.slice(i, i + size)));
+  return (await Promise.all(chunks)).flat();
+}
+
+// SPSC ring between two workers with JSON-encoded numbers: the ceiling for a SAB queue.
+async function queueSmall(s: Sizes): Promise<number> {
+  return await medianOf(s.reps, async () => {
+    const { sab, ctl } = controlBlock(1 << 20);
+    const ws = [rawWorker("ringProducer", { sab, n: s.queue_n }), rawWorker("ringConsumer", { sab, n: s.queue_n })];
+    const ms = await timeParties(ctl, 2);
+    await Promise.all(ws.map(exited));
+    return s.queue_n / (ms / 1e3);
+  });
+}
+
+// A 10 MB message through shared memory costs two copies (in, then out): SAB copy bandwidth.
+async function queueBig(s: Sizes): Promise<number> {
+  const payload = new Uint8Array(s.big_bytes).fill(7);
+  const shared = new Uint8Array(new SharedArrayBuffer(s.big_bytes));
+  return await medianOf(s.reps, () => {
+    const t = performance.now();
+    for (let i = 0; i < s.big_count; i++) {
+      shared.set(payload);
+      if (shared.slice().length !== s.big_bytes) throw new Error("SAB copy lost bytes");
+    }
+    return (performance.now() - t) / s.big_count;
+  });
+}
+
+// A one-way postMessage burst from a worker: the floor for a message-based pipe.
+async function pipeSmall(s: Sizes): Promise<number> {
+  return await medianOf(s.reps, async () => {
+    const w = rawWorker("stream", { n: s.pipe_n });
+    await new Promise((resolve) => w.once("online", resolve));
+    const done = new Promise<void>((resolve) => w.on("message", (m) => m === null && resolve()));
+    const ms = await timeMs(() => {
+      w.postMessage("go");
+      return done;
+    });
+    await exited(w);
+    return s.pipe_n / (ms / 1e3);
+  });
+}
+
+function lockUncontended(s: Sizes): Promise<number> {
+  const a = new Int32Array(new SharedArrayBuffer(8));
+  return medianOf(s.reps, () => {
+    const t = performance.now();
+    for (let i = 0; i < s.lock_n; i++) {
+      if (Atomics.compareExchange(a, 0, 0, 1) !== 0) throw new Error("Uncontended lock was held");
+      Atomics.store(a, 0, 0);
+    }
+    return ((performance.now() - t) * 1e6) / s.lock_n;
+  });
+}
+
+// Two workers, one futex lock, one counter: the floor for any locked shared increment.
+async function lockedIncr(s: Sizes): Promise<number> {
+  return await medianOf(s.reps, async () => {
+    const { sab, ctl } = controlBlock();
+    const ws = [0, 1].map(() => rawWorker("lockIncr", { sab, n: s.incr_n }));
+    const ms = await timeParties(ctl, 2);
+    await Promise.all(ws.map(exited));
+    if (ctl[7] !== 2 * s.incr_n) throw new Error(`Raw locked counter lost updates: ${ctl[7]}`);
+    return (2 * s.incr_n) / (ms / 1e3);
+  });
+}
+
+async function rwMix(s: Sizes): Promise<number> {
+  return await medianOf(s.reps, async () => {
+    const { sab, ctl } = controlBlock();
+    const ws = [0, 1].map(() => rawWorker("rwMix", { sab, n: s.rw_n, writeEvery: s.rw_write_every }));
+    const ms = await timeParties(ctl, 2);
+    await Promise.all(ws.map(exited));
+    return (2 * s.rw_n) / (ms / 1e3);
+  });
+}
+
+/** Measure every raw limit. */
+export async function measureRaw(s: Sizes, log: (line: string) => void): Promise<Figures> {
+  const out: Figures = {};
+  const step = async (id: string, f: () => Promise<number>) => {
+    out[id] = await f();
+    log(`raw ${id}: ${out[id]!.toPrecision(4)}`);
+  };
+  await step("process_start_join", () => startJoin(s));
+  await poolFigures(s, out);
+  log(`raw pool figures: ${JSON.stringify(out)}`);
+  await step("queue_small", () => queueSmall(s));
+  await step("queue_10mb", () => queueBig(s));
+  await step("pipe_small", () => pipeSmall(s));
+  await step("lock_uncontended", () => lockUncontended(s));
+  await step("value_locked_incr", () => lockedIncr(s));
+  out.lock_contended_incr = out.value_locked_incr;
+  await step("rwlock_read_mix", () => rwMix(s));
+  return out;
+}

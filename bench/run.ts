@@ -1,0 +1,168 @@
+// `npm run bench`: every figure for one runtime (default: the one running this file), or
+// for several by re-launching this file under each runtime as a subprocess.
+//
+//   npm run bench                       # Node
+//   npm run bench -- --runtime deno     # deno | bun | node | all
+//   npm run bench -- --quick            # < 60 s smoke run, written to results/quick/
+//
+// Python runs once per invocation, before any JS workload, and its figures are handed to
+// each runtime's runner so all share one Python measurement.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { runtime } from "../_runtime/mod.ts";
+import { FIGURES, FULL, type PeerName, PEERS, QUICK, type Sizes } from "./_config.ts";
+import { measureOurs } from "./ours.ts";
+import { measurePeers } from "./peers.ts";
+import { measurePython, type PythonResults } from "./python.ts";
+import { measureRaw } from "./raw.ts";
+import { RESULTS_DIR, type RunResult, textTable, writeResult, writeSummary } from "./report.ts";
+
+const RUNTIMES = ["node", "deno", "bun"] as const;
+type RuntimeName = typeof RUNTIMES[number];
+
+interface Options {
+  runtimes: RuntimeName[];
+  quick: boolean;
+  /** Set on a re-launched runner: Python's figures, already measured by the parent. */
+  pythonFile: string | null;
+}
+
+function parseArgs(argv: string[]): Options {
+  const opts: Options = { runtimes: [runtime.name], quick: false, pythonFile: null };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--quick") opts.quick = true;
+    else if (a === "--runtime") {
+      const v = argv[++i];
+      if (v === "all") opts.runtimes = [...RUNTIMES];
+      else if ((RUNTIMES as readonly string[]).includes(v)) opts.runtimes = [v as RuntimeName];
+      else throw new RangeError(`Cannot run the bench: unknown runtime "${v}" (use node, deno, bun or all)`);
+    } else if (a === "--python-results") opts.pythonFile = argv[++i];
+    else throw new RangeError(`Cannot run the bench: unknown option "${a}"`);
+  }
+  return opts;
+}
+
+function log(line: string): void {
+  console.error(`[${runtime.name} ${new Date().toISOString().slice(11, 19)}] ${line}`);
+}
+
+function peerVersions(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of PEERS) {
+    try {
+      const pkg = new URL(`../node_modules/${name}/package.json`, import.meta.url);
+      out[name] = JSON.parse(readFileSync(pkg, "utf8")).version;
+    } catch {
+      out[name] = "not installed";
+    }
+  }
+  return out;
+}
+
+/** Measure everything on the runtime running this file and write its results. */
+async function runHere(sizes: Sizes, quick: boolean, python: PythonResults): Promise<RunResult> {
+  const started = performance.now();
+  const raw = await measureRaw(sizes, log);
+  const ours = await measureOurs(sizes, log);
+  const peers = await measurePeers(sizes, log);
+  const notes: Record<string, string> = { ...ours.notes };
+  for (const [k, v] of Object.entries(peers.errors)) notes[k] = v;
+  for (const [k, v] of Object.entries(python.errors)) notes[`python_${k}`] = v;
+  const result: RunResult = {
+    runtime: runtime.name,
+    versions: { [runtime.name]: runtimeVersion(), python: python.version ?? "not run", ...peerVersions() },
+    date: new Date().toISOString(),
+    quick,
+    sizes,
+    figures: FIGURES.map(({ id, unit, better }) => ({
+      id,
+      unit,
+      better,
+      ours: ours.figures[id] ?? null,
+      raw: raw[id] ?? null,
+      python_fork: python.fork?.[id] ?? null,
+      python_spawn: python.spawn?.[id] ?? null,
+      peers: Object.fromEntries(PEERS.map((p) => [p, peers.figures[p]?.[id] ?? null])) as Record<
+        PeerName,
+        number | null
+      >,
+    })),
+    notes,
+  };
+  const dir = quick ? new URL("./quick/", RESULTS_DIR) : RESULTS_DIR;
+  mkdirSync(dir, { recursive: true });
+  writeResult(result, dir);
+  log(`done in ${((performance.now() - started) / 1e3).toFixed(0)} s`);
+  return result;
+}
+
+function runtimeVersion(): string {
+  const v = runtime.versions;
+  return v[runtime.name] ?? v.node ?? "unknown";
+}
+
+// Deno and Bun run this same file; Node needs tsx for TypeScript, loaded by _node_boot.mjs.
+function launcher(name: RuntimeName): [string, string[]] {
+  const bin = (b: string) => fileURLToPath(new URL(`../node_modules/.bin/${b}`, import.meta.url));
+  const self = fileURLToPath(import.meta.url);
+  if (name === "deno") return [bin("deno"), ["run", "-A", "--node-modules-dir=manual", self]];
+  if (name === "bun") return [bin("bun"), [self]];
+  return [process.execPath, [fileURLToPath(new URL("./_node_boot.mjs", import.meta.url))]];
+}
+
+function relaunch(name: RuntimeName, quick: boolean, pythonFile: string): RunResult {
+  const [cmd, args] = launcher(name);
+  const r = spawnSync(cmd, [...args, ...(quick ? ["--quick"] : []), "--python-results", pythonFile], {
+    stdio: ["ignore", "ignore", "inherit"],
+    timeout: 8 * 60_000,
+  });
+  if (r.status !== 0) throw new Error(`The ${name} runner failed: exit ${r.status ?? r.signal}`);
+  const dir = quick ? new URL("./quick/", RESULTS_DIR) : RESULTS_DIR;
+  return JSON.parse(readFileSync(new URL(`${name}.json`, dir), "utf8"));
+}
+
+// Worker threads inherit the parent's execArgv, so under `node --import tsx` every worker
+// (raw, peer, ours) would load tsx first: that is the bench runner's cost, not theirs. The
+// Node runner is therefore re-launched through _node_boot.mjs, which registers tsx in the
+// main thread only.
+function inheritsLoader(): boolean {
+  return runtime.name === "node" && process.execArgv.some((a) => a.includes("tsx"));
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const sizes = opts.quick ? QUICK : FULL;
+  const started = performance.now();
+  const python: PythonResults = opts.pythonFile
+    ? JSON.parse(readFileSync(opts.pythonFile, "utf8"))
+    : measurePython(sizes, log);
+  if (opts.pythonFile !== null) {
+    // A re-launched runner: measure, write the file, let the parent print and summarise.
+    await runHere(sizes, opts.quick, python);
+    return;
+  }
+  const results: RunResult[] = [];
+  const pythonFile = join(tmpdir(), `mproc-bench-python-${process.pid}.json`);
+  writeFileSync(pythonFile, JSON.stringify(python));
+  for (const name of opts.runtimes) {
+    try {
+      const here = name === runtime.name && !inheritsLoader();
+      results.push(here ? await runHere(sizes, opts.quick, python) : relaunch(name, opts.quick, pythonFile));
+    } catch (error) {
+      log(`${name}: ${(error as Error).message}`);
+      process.exitCode = 1;
+    }
+  }
+  if (!opts.quick) writeSummary();
+  for (const r of results) console.log(`\n${textTable(r)}`);
+  console.log(`\nbench finished in ${((performance.now() - started) / 1e3).toFixed(0)} s`);
+}
+
+await main();
+// Leftover worker handles (a peer's idle timer, a daemon child) must not keep the run alive.
+process.exit(process.exitCode ?? 0);

@@ -1,0 +1,1 @@
+// Empty worker body: the raw start + exit floor for process start/join.

@@ -1,0 +1,22 @@
+// The task code every contestant runs: our Pool, the four peer pools and the raw workers all
+// import this one file, so differences come from the machinery, not the work.
+
+/** Identity: the smallest task, so the figure is the pool's own cost. */
+export default function noop(x) {
+  return x;
+}
+
+export { noop };
+
+/** CPU-bound work for the speedup figure. */
+export function fib(n) {
+  return n < 2 ? n : fib(n - 1) + fib(n - 2);
+}
+
+/** One chunk of a chunked map, for peers that have no chunking of their own. */
+export function mapChunk(xs) {
+  return xs.map(noop);
+}
+
+/** An empty process body, for start + join. */
+export function empty() {}
