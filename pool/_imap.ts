@@ -68,6 +68,7 @@ export class Imap<T> implements AsyncIterableIterator<T> {
 
   async next(): Promise<IteratorResult<T>> {
     for (;;) {
+      if (this.#stopped && this.#bufferAt >= this.#buffer.length) return { done: true, value: undefined };
       if (this.#bufferAt < this.#buffer.length) {
         const value = this.#buffer[this.#bufferAt];
         this.#buffer[this.#bufferAt++] = undefined;

@@ -265,9 +265,8 @@ export class Scheduler {
       for (const task of picked) this.#post(slot, [task]);
       return;
     }
+    // Payloads stay with their tasks until they settle: a dead worker's unstarted tasks are sent again.
     for (const task of picked) {
-      task.payload = undefined;
-      task.refs = 0;
       task.state = DISPATCHED;
       task.slot = slot;
       slot.hold(task);

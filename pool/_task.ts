@@ -1,6 +1,7 @@
 // One record per task (a single call, or one chunk of a map): what to send, where it
 // went, and how to settle it. The record owns its cleanup: it drops its payload once
-// posted and removes its abort listener when it settles.
+// settled (not once posted: a dead worker's unstarted tasks are sent again) and removes
+// its abort listener when it settles.
 import type { Mode } from "./_protocol.ts";
 
 /** Waiting in the pool's queue. */
@@ -22,7 +23,7 @@ export class Task {
   /** Index of the function in the pool's function table. */
   readonly fnId: number;
   readonly mode: Mode;
-  /** The arguments (or chunk) ready to post; dropped once posted. */
+  /** The arguments (or chunk) ready to post; dropped once settled. */
   payload: unknown;
   /** Where shareable objects go back in the payload, or 0 when there are none. */
   refs: unknown;

@@ -25,4 +25,6 @@
  */
 export * from "../task.ts";
 export * from "./async_result.ts";
+export * from "./executor.ts";
+export * from "./future.ts";
 export * from "./pool.ts";

@@ -1,15 +1,29 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { RemoteError, WorkerDiedError } from "../../errors.ts";
-import { Pool, taskModule } from "../../pool/mod.ts";
-import { within } from "../_helpers.ts";
+import {
+  BrokenProcessPoolError,
+  CancelledError,
+  InvalidStateError,
+  RemoteError,
+  TimeoutError,
+  WorkerDiedError,
+} from "../../errors.ts";
+import { AsyncResult, Pool, taskModule } from "../../pool/mod.ts";
+import { eventually, within } from "../_helpers.ts";
 
 const tasks = taskModule<typeof import("../testdata/pool_tasks.ts")>(
   new URL("../testdata/pool_tasks.ts", import.meta.url),
 );
 const LIMIT = 30_000;
 
+async function drainAll<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of iterable) out.push(x);
+  return out;
+}
+
 describe("Pool", () => {
+  // One pool for the tests that leave it healthy; worker start-up is slow under tsx.
   const pool = new Pool({ processes: 2 });
   after(() => pool.terminate());
 
@@ -21,7 +35,38 @@ describe("Pool", () => {
     assert.equal(await within(pool.apply(tasks.sleepy, [1, "late"]), LIMIT), "late");
   });
 
-  test("Pool.map() keeps input order", async () => {
+  test("Pool.applyAsync() returns an AsyncResult that is awaitable and reports its state", async () => {
+    const result = pool.applyAsync(tasks.square, [7]);
+    assert.ok(result instanceof AsyncResult);
+    assert.throws(() => result.successful(), InvalidStateError);
+    assert.equal(await within(result.get(LIMIT), LIMIT), 49);
+    assert.equal(result.ready(), true);
+    assert.equal(result.successful(), true);
+    assert.equal(await result, 49);
+    assert.equal(await result.wait(0), true);
+  });
+
+  test("AsyncResult.get() throws TimeoutError when not ready, and the task keeps running", async () => {
+    const result = pool.applyAsync(tasks.sleepy, [200, "slow"]);
+    await assert.rejects(result.get(1), TimeoutError);
+    assert.equal(await result.wait(1), false);
+    assert.equal(await within(result.get(), LIMIT), "slow");
+  });
+
+  test("Pool.applyAsync() calls callback or errorCallback", async () => {
+    let got: unknown;
+    const ok = pool.applyAsync(tasks.square, [5], { callback: (v) => got = v });
+    await within(ok.get(), LIMIT);
+    assert.equal(got, 25);
+    let failure: unknown;
+    const bad = pool.applyAsync(tasks.failRange, ["nope"], { errorCallback: (e) => failure = e });
+    await within(bad.wait(), LIMIT);
+    assert.equal(bad.successful(), false);
+    assert.ok(failure instanceof RangeError);
+    await assert.rejects(bad.get(), RangeError);
+  });
+
+  test("Pool.map() keeps input order with any chunksize", async () => {
     const items = Array.from({ length: 1000 }, (_, i) => i);
     const squares = items.map((x) => x * x);
     assert.deepEqual(await within(pool.map(tasks.square, items), LIMIT), squares);
@@ -29,11 +74,97 @@ describe("Pool", () => {
     assert.deepEqual(await within(pool.map(tasks.square, items, { chunksize: 7 }), LIMIT), squares);
   });
 
-  test("Pool.map() of an empty input is empty", async () => {
+  test("Pool.map() reads sync and async iterables, and an empty one", async () => {
+    function* gen() {
+      for (let i = 0; i < 5; i++) yield i;
+    }
+    async function* agen() {
+      for (let i = 0; i < 5; i++) yield i;
+    }
+    assert.deepEqual(await within(pool.map(tasks.square, gen()), LIMIT), [0, 1, 4, 9, 16]);
+    assert.deepEqual(await within(pool.map(tasks.square, agen()), LIMIT), [0, 1, 4, 9, 16]);
     assert.deepEqual(await within(pool.map(tasks.square, []), LIMIT), []);
   });
 
-  test("Pool.apply() rejects with the task's error and the pool keeps serving", async () => {
+  test("Pool.map() awaits async tasks", async () => {
+    assert.deepEqual(await within(pool.map(tasks.double, [1, 2, 3], { chunksize: 2 }), LIMIT), [2, 4, 6]);
+  });
+
+  test("Pool.map() rejects with the first task error", async () => {
+    await assert.rejects(pool.map(tasks.failRange, ["a", "b"]), RangeError);
+  });
+
+  test("Pool.map() rejects a bad chunksize with RangeError", async () => {
+    await assert.rejects(pool.map(tasks.square, [1], { chunksize: 0 }), RangeError);
+  });
+
+  test("Pool.mapAsync() resolves with all values and calls callback", async () => {
+    let got: number[] | undefined;
+    const result = pool.mapAsync(tasks.square, [1, 2, 3], { callback: (v) => got = v });
+    assert.deepEqual(await within(result.get(), LIMIT), [1, 4, 9]);
+    assert.deepEqual(got, [1, 4, 9]);
+  });
+
+  test("Pool.starmap() and starmapAsync() spread each argument list", async () => {
+    const pairs: [number, number][] = [[1, 2], [3, 4], [5, 6]];
+    assert.deepEqual(await within(pool.starmap(tasks.add, pairs), LIMIT), [3, 7, 11]);
+    assert.deepEqual(await within(pool.starmap(tasks.add, pairs, { chunksize: 1 }), LIMIT), [3, 7, 11]);
+    assert.deepEqual(await within(pool.starmapAsync(tasks.add, pairs, { chunksize: 2 }).get(), LIMIT), [3, 7, 11]);
+  });
+
+  test("Pool.imap() yields in input order; imapUnordered() yields every value", async () => {
+    const items = Array.from({ length: 100 }, (_, i) => i);
+    const squares = items.map((x) => x * x);
+    assert.deepEqual(await within(drainAll(pool.imap(tasks.square, items)), LIMIT), squares);
+    assert.deepEqual(await within(drainAll(pool.imap(tasks.square, items, { chunksize: 8 })), LIMIT), squares);
+    const unordered = await within(drainAll(pool.imapUnordered(tasks.square, items, { chunksize: 3 })), LIMIT);
+    assert.deepEqual(unordered.sort((a, b) => a - b), squares);
+  });
+
+  test("Pool.imap() reads an async iterable", async () => {
+    async function* agen() {
+      for (let i = 0; i < 10; i++) yield i;
+    }
+    assert.deepEqual(await within(drainAll(pool.imap(tasks.double, agen())), LIMIT), [
+      0,
+      2,
+      4,
+      6,
+      8,
+      10,
+      12,
+      14,
+      16,
+      18,
+    ]);
+  });
+
+  test("Pool.imap() pulls its input lazily, a bounded amount ahead", async () => {
+    let pulled = 0;
+    function* huge() {
+      for (let i = 0; i < 10_000_000; i++) {
+        pulled++;
+        yield i;
+      }
+    }
+    const it = pool.imap(tasks.identity, huge());
+    const first = await within(it.next(), LIMIT);
+    assert.deepEqual(first, { done: false, value: 0 });
+    await within(it.next(), LIMIT);
+    assert.ok(pulled <= 128 * pool.processes + 2, `pulled ${pulled} items`);
+    await it.return!();
+    const atReturn = pulled;
+    assert.equal((await it.next()).done, true);
+    assert.equal(pulled, atReturn);
+  });
+
+  test("Pool.imap() throws a task's error at its place and then goes on", async () => {
+    const it = pool.imap(tasks.failRange, ["x"]);
+    await assert.rejects(it.next(), RangeError);
+    assert.equal((await within(it.next(), LIMIT)).done, true);
+  });
+
+  test("Pool keeps the child's error: built-ins rebuilt, others as RemoteError", async () => {
     await assert.rejects(pool.apply(tasks.failRange, ["bad"]), (error: Error) => {
       assert.ok(error instanceof RangeError);
       assert.equal(error.message, "bad");
@@ -54,8 +185,148 @@ describe("Pool", () => {
     await assert.rejects(pool.apply(tasks.exitWith, [3]), (error: WorkerDiedError) => {
       assert.ok(error instanceof WorkerDiedError);
       assert.equal(error.exitCode, 3);
+      assert.match(error.message, /exitWith/);
       return true;
     });
     assert.equal(await within(pool.apply(tasks.square, [4]), LIMIT), 16);
+  });
+
+  test("Pool settles all 200 tasks when every 10th exits its worker", async () => {
+    const items = Array.from({ length: 200 }, (_, i) => i);
+    const settled = await within(
+      Promise.allSettled(items.map((i) => pool.apply(tasks.exitEveryTenth, [i]))),
+      LIMIT * 2,
+    );
+    const ok = settled.filter((s) => s.status === "fulfilled");
+    const died = settled.filter((s) => s.status === "rejected");
+    assert.equal(ok.length, 180);
+    assert.equal(died.length, 20);
+    for (const s of died) assert.ok((s as PromiseRejectedResult).reason instanceof WorkerDiedError);
+    assert.deepEqual(ok.map((s) => (s as PromiseFulfilledResult<number>).value), items.filter((i) => i % 10 !== 9));
+  });
+
+  test("Pool.apply() with timeout stops a running task's worker and the pool recovers", async () => {
+    await assert.rejects(pool.apply(tasks.spin, [60_000], { timeout: 50 }), (error: Error) => {
+      assert.ok(error instanceof TimeoutError);
+      assert.match(error.message, /spin/);
+      return true;
+    });
+    assert.equal(await within(pool.apply(tasks.square, [5]), LIMIT), 25);
+  });
+
+  test("Pool.apply() with a signal rejects with its reason; a queued task is just removed", async () => {
+    const busy = [pool.apply(tasks.sleepy, [100, "a"]), pool.apply(tasks.sleepy, [100, "b"])];
+    const controller = new AbortController();
+    const queued = pool.apply(tasks.square, [2], { signal: controller.signal });
+    const reason = new Error("stop");
+    controller.abort(reason);
+    await assert.rejects(queued, (error) => error === reason);
+    assert.deepEqual(await within(Promise.all(busy), LIMIT), ["a", "b"]);
+    await assert.rejects(pool.apply(tasks.square, [2], { signal: controller.signal }), (error) => error === reason);
+  });
+
+  test("Pool rejects arguments that cannot be sent, naming them", async () => {
+    await assert.rejects(pool.apply(tasks.identity, [{ f: () => 1 }]), (error: Error) => {
+      assert.ok(error instanceof TypeError);
+      assert.match(error.message, /args\[0\]\.f/);
+      return true;
+    });
+    await assert.rejects(pool.map(tasks.identity, [1, new Map([[1, () => 1]])]), TypeError);
+  });
+
+  test("Pool rejects a result that cannot be sent back, and keeps serving", async () => {
+    await assert.rejects(pool.apply(tasks.returnsFunction, []), TypeError);
+    assert.equal(await within(pool.apply(tasks.square, [6]), LIMIT), 36);
+  });
+});
+
+describe("Pool lifecycle", () => {
+  test("Pool runs the initializer once per worker", async () => {
+    await using pool = new Pool({ processes: 2, initializer: tasks.init, initargs: [{ tag: "cfg" }] });
+    const states = await within(
+      pool.map(tasks.initState, Array.from({ length: 40 }, () => 0), { chunksize: 1 }),
+      LIMIT,
+    );
+    for (const state of states) {
+      assert.equal(state.calls, 1);
+      assert.deepEqual(state.value, { tag: "cfg" });
+    }
+  });
+
+  test("Pool with maxTasksPerChild recycles workers", async () => {
+    await using pool = new Pool({ processes: 2, maxTasksPerChild: 2 });
+    const idents = await within(pool.map(tasks.whoAmI, Array.from({ length: 10 }, () => 0), { chunksize: 1 }), LIMIT);
+    const distinct = new Set(idents);
+    assert.ok(distinct.size >= 5, `saw ${distinct.size} workers`);
+    for (const ident of distinct) assert.ok(idents.filter((i) => i === ident).length <= 2);
+  });
+
+  test("Pool.close() refuses new work, finishes pending work, and join() waits for the workers", async () => {
+    const pool = new Pool({ processes: 2 });
+    await assert.rejects(pool.join(), InvalidStateError);
+    const pending = pool.map(tasks.square, [1, 2, 3]);
+    pool.close();
+    await assert.rejects(pool.apply(tasks.square, [1]), (error: Error) => {
+      assert.ok(error instanceof InvalidStateError);
+      assert.equal(error.message, "Cannot submit task \"square\": the pool is closed");
+      return true;
+    });
+    assert.throws(() => pool.applyAsync(tasks.square, [1]), InvalidStateError);
+    assert.throws(() => pool.imap(tasks.square, [1]), InvalidStateError);
+    assert.deepEqual(await within(pending, LIMIT), [1, 4, 9]);
+    await within(pool.join(), LIMIT, "join");
+  });
+
+  test("Pool.terminate() rejects pending work with CancelledError", async () => {
+    const pool = new Pool({ processes: 1 });
+    const running = assert.rejects(pool.apply(tasks.spin, [60_000]), CancelledError);
+    const queued = assert.rejects(pool.apply(tasks.square, [2]), (error: Error) => {
+      assert.ok(error instanceof CancelledError);
+      assert.equal(error.message, "Cannot finish task \"square\": the pool was terminated");
+      return true;
+    });
+    await within(pool.terminate(), LIMIT, "terminate");
+    await running;
+    await queued;
+    await within(pool.join(), LIMIT, "join");
+  });
+
+  test("Pool fails pending work without respawning when the initializer throws", async () => {
+    const pool = new Pool({ processes: 2, initializer: tasks.initFails });
+    await assert.rejects(within(pool.apply(tasks.square, [2]), LIMIT), (error: Error) => {
+      assert.ok(error instanceof BrokenProcessPoolError);
+      assert.match(error.message, /initializer failed on purpose/);
+      return true;
+    });
+    await assert.rejects(pool.apply(tasks.square, [2]), BrokenProcessPoolError);
+    await within(pool.terminate(), LIMIT, "terminate");
+  });
+
+  test("Pool fails pending work when the initializer's module is missing", async () => {
+    const missing = { module: new URL("../testdata/no_such_module.ts", import.meta.url).href, name: "init" };
+    const pool = new Pool({ processes: 1, initializer: missing });
+    await assert.rejects(within(pool.map(tasks.square, [1, 2]), LIMIT), BrokenProcessPoolError);
+    await within(pool.terminate(), LIMIT, "terminate");
+  });
+
+  test("Pool rejects a task from a missing module, and keeps serving", async () => {
+    await using pool = new Pool({ processes: 1 });
+    const missing = { module: new URL("../testdata/no_such_module.ts", import.meta.url).href, name: "f" };
+    await assert.rejects(within(pool.apply(missing, []), LIMIT), /failed to load/);
+    await assert.rejects(within(pool.apply(tasks.nope as never, []), LIMIT), /no exported function/);
+    assert.equal(await within(pool.apply(tasks.square, [3]), LIMIT), 9);
+  });
+
+  test("Pool rejects bad options", () => {
+    assert.throws(() => new Pool({ processes: 0 }), RangeError);
+    assert.throws(() => new Pool({ maxTasksPerChild: -1 }), RangeError);
+    assert.throws(() => new Pool({ initializer: "init" as never }), TypeError);
+  });
+
+  test("Pool with a timed-out map stops the workers running it", async () => {
+    await using pool = new Pool({ processes: 2 });
+    await assert.rejects(within(pool.map(tasks.spin, [60_000, 60_000, 60_000], { timeout: 50 }), LIMIT), TimeoutError);
+    await eventually(() => pool.toString().includes("RUN"), LIMIT, "pool still running");
+    assert.deepEqual(await within(pool.map(tasks.square, [1, 2]), LIMIT), [1, 4]);
   });
 });
