@@ -149,8 +149,7 @@ export class Scheduler {
       const tasks = this.#queue.drain();
       for (const slot of this.#slots) {
         tasks.push(...slot.releaseAll());
-        slot.state = STOPPING;
-        void slot.child.stop(TERMINATED);
+        this.#stop(slot);
       }
       for (const task of tasks) this.#finish(task, true, reason(task.name));
     }
@@ -323,15 +322,22 @@ export class Scheduler {
     const slot = task.slot as WorkerSlot | null;
     this.#finish(task, true, reason);
     // The task is running or first in line (see #pump): only stopping its worker stops it.
-    if (slot !== null && slot.state !== STOPPING) {
-      slot.state = STOPPING;
-      void slot.child.stop(TERMINATED);
-    }
+    if (slot !== null) this.#stop(slot);
+  }
+
+  #stop(slot: WorkerSlot): void {
+    if (slot.state === STOPPING) return;
+    slot.state = STOPPING;
+    // Someone may be waiting for the exit (terminate, join): keep the program alive for it.
+    slot.child.handle.ref();
+    void slot.child.stop(TERMINATED);
   }
 
   #retire(slot: WorkerSlot): void {
     if (slot.state === RETIRING || slot.state === STOPPING) return;
     slot.state = RETIRING;
+    // A retiring worker exits soon; join() may be waiting for it.
+    slot.child.handle.ref();
     slot.child.handle.post({ t: "retire" } satisfies ToWorker);
   }
 
@@ -399,10 +405,6 @@ export class Scheduler {
     this.#broken = error;
     for (const task of held) this.#finish(task, true, error);
     for (const task of this.#queue.drain()) this.#finish(task, true, error);
-    for (const slot of this.#slots) {
-      if (slot.state === STOPPING) continue;
-      slot.state = STOPPING;
-      void slot.child.stop(TERMINATED);
-    }
+    for (const slot of this.#slots) this.#stop(slot);
   }
 }

@@ -96,10 +96,18 @@ export interface WaitOptions {
   returnWhen?: ReturnWhen;
 }
 
+/**
+ * A future as {@linkcode asCompleted} yields it: the very same {@linkcode Future} object,
+ * typed without `then`. TypeScript types the variable of a `for await` loop as the awaited
+ * element, which would turn a thenable future into its value; this type keeps it a future.
+ * Use `await f.result()` for the value, and `f as F` where the future itself is needed.
+ */
+export type CompletedFuture<F extends Future<unknown>> = Omit<F, "then">;
+
 /** What {@linkcode wait} returns: the futures that are done and those that are not. */
-export interface WaitResult<T> {
-  done: Set<Future<T>>;
-  notDone: Set<Future<T>>;
+export interface WaitResult<F extends Future<unknown>> {
+  done: Set<F>;
+  notDone: Set<F>;
 }
 
 /** The reason a queued task is withdrawn for a cancelled future; never seen by users. */
@@ -141,7 +149,7 @@ async function collect(iterable: Iterable<unknown> | AsyncIterable<unknown>, wha
  * const results = [];
  * for await (const x of executor.map(tasks.square, [1, 2, 3])) results.push(x);
  * assert.deepEqual(results, [1, 4, 9]);
- * for await (const f of asCompleted([executor.submit(tasks.square, 4)])) assert.equal(await f, 16);
+ * for await (const f of asCompleted([executor.submit(tasks.square, 4)])) assert.equal(await f.result(), 16);
  * ```
  */
 export class ProcessPoolExecutor implements AsyncDisposable {
@@ -351,6 +359,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
  * `concurrent.futures.as_completed`.
  *
  * @param futures the futures; duplicates are yielded once
+ * @returns the same future objects, typed as {@linkcode CompletedFuture} (see there why)
  * @throws {TimeoutError} from the iterator when some are still pending after `timeout` ms
  *
  * @example Usage
@@ -362,20 +371,20 @@ export class ProcessPoolExecutor implements AsyncDisposable {
  * setTimeout(() => b.setResult("b"), 1);
  * setTimeout(() => a.setResult("a"), 20);
  * const order = [];
- * for await (const f of asCompleted([a, b], { timeout: 5000 })) order.push(await f);
+ * for await (const f of asCompleted([a, b], { timeout: 5000 })) order.push(await f.result());
  * assert.deepEqual(order, ["b", "a"]);
  * ```
  */
-export function asCompleted<T>(
-  futures: Iterable<Future<T>>,
+export function asCompleted<F extends Future<unknown>>(
+  futures: Iterable<F>,
   options: AsCompletedOptions = {},
-): AsyncIterableIterator<Future<T>> {
+): AsyncIterableIterator<CompletedFuture<F>> {
   const { timeout } = options;
   checkTimeout(timeout, "wait for futures");
   const all = new Set(futures);
   let deadline: number | undefined;
-  const pending = new Set<Future<T>>();
-  const finished: Future<T>[] = [];
+  const pending = new Set<F>();
+  const finished: F[] = [];
   let wake: (() => void) | null = null;
   for (const future of all) {
     if (future.done()) finished.push(future);
@@ -389,9 +398,9 @@ export function asCompleted<T>(
     }
   }
   // Not an async generator: it would await each yielded future and yield its value.
-  const iterator: AsyncIterableIterator<Future<T>> = {
+  const iterator: AsyncIterableIterator<CompletedFuture<F>> = {
     [Symbol.asyncIterator]: () => iterator,
-    async next(): Promise<IteratorResult<Future<T>>> {
+    async next(): Promise<IteratorResult<CompletedFuture<F>>> {
       if (timeout !== undefined) deadline ??= Date.now() + timeout;
       for (;;) {
         if (finished.length > 0) return { done: false, value: finished.shift()! };
@@ -413,7 +422,7 @@ export function asCompleted<T>(
         clearTimeout(timer);
       }
     },
-    return(): Promise<IteratorResult<Future<T>>> {
+    return(): Promise<IteratorResult<CompletedFuture<F>>> {
       pending.clear();
       finished.length = 0;
       return Promise.resolve({ done: true, value: undefined });
@@ -439,7 +448,10 @@ export function asCompleted<T>(
  * assert.ok(done.has(a) && notDone.has(b));
  * ```
  */
-export async function wait<T>(futures: Iterable<Future<T>>, options: WaitOptions = {}): Promise<WaitResult<T>> {
+export async function wait<F extends Future<unknown>>(
+  futures: Iterable<F>,
+  options: WaitOptions = {},
+): Promise<WaitResult<F>> {
   const { timeout, returnWhen = ALL_COMPLETED } = options;
   checkTimeout(timeout, "wait for futures");
   if (returnWhen !== FIRST_COMPLETED && returnWhen !== FIRST_EXCEPTION && returnWhen !== ALL_COMPLETED) {
@@ -475,8 +487,8 @@ export async function wait<T>(futures: Iterable<Future<T>>, options: WaitOptions
     });
     clearTimeout(timer);
   }
-  const done = new Set<Future<T>>();
-  const notDone = new Set<Future<T>>();
+  const done = new Set<F>();
+  const notDone = new Set<F>();
   for (const future of all) (future.done() ? done : notDone).add(future);
   return { done, notDone };
 }

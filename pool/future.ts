@@ -34,11 +34,12 @@ export interface FutureHooks {
 export class Future<T> implements PromiseLike<T> {
   readonly #hooks: FutureHooks;
   readonly #promise: Promise<T>;
-  #resolve!: (value: T) => void;
+  // Typed loosely so that a Future<number> is also a Future<unknown>.
+  #resolve!: (value: unknown) => void;
   #reject!: (error: unknown) => void;
   #state = PENDING;
   #error: unknown = null;
-  #callbacks: ((future: Future<T>) => void)[] = [];
+  #callbacks: (() => void)[] = [];
 
   /**
    * Make a pending future. Executors make these; user code rarely needs to.
@@ -48,7 +49,7 @@ export class Future<T> implements PromiseLike<T> {
   constructor(hooks: FutureHooks = {}) {
     this.#hooks = hooks;
     this.#promise = new Promise<T>((resolve, reject) => {
-      this.#resolve = resolve;
+      this.#resolve = resolve as (value: unknown) => void;
       this.#reject = reject;
     });
     // A future nobody awaits is not an error of the program, as in Python.
@@ -123,7 +124,7 @@ export class Future<T> implements PromiseLike<T> {
     if (typeof fn !== "function") {
       throw new TypeError(`Cannot add a done callback: expected a function, got ${String(fn)}`);
     }
-    if (this.#state === PENDING) this.#callbacks.push(fn);
+    if (this.#state === PENDING) this.#callbacks.push(() => fn(this));
     else queueMicrotask(() => fn(this));
   }
 
@@ -165,15 +166,13 @@ export class Future<T> implements PromiseLike<T> {
 
   #settle(state: number, value: unknown): void {
     this.#state = state;
-    if (state === FULFILLED) this.#resolve(value as T);
+    if (state === FULFILLED) this.#resolve(value);
     else {
       this.#error = value;
       this.#reject(value);
     }
     const callbacks = this.#callbacks;
     this.#callbacks = [];
-    for (const fn of callbacks) {
-      queueMicrotask(() => fn(this));
-    }
+    for (const fn of callbacks) queueMicrotask(fn);
   }
 }

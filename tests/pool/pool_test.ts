@@ -313,7 +313,10 @@ describe("Pool lifecycle", () => {
     await using pool = new Pool({ processes: 1 });
     const missing = { module: new URL("../testdata/no_such_module.ts", import.meta.url).href, name: "f" };
     await assert.rejects(within(pool.apply(missing, []), LIMIT), /failed to load/);
-    await assert.rejects(within(pool.apply(tasks.nope as never, []), LIMIT), /no exported function/);
+    await assert.rejects(
+      within(pool.apply({ module: tasks.square.module, name: "nope" }, []), LIMIT),
+      /no exported function/,
+    );
     assert.equal(await within(pool.apply(tasks.square, [3]), LIMIT), 9);
   });
 

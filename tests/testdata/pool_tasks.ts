@@ -62,7 +62,7 @@ export function failRange(message: string): never {
   throw new RangeError(message);
 }
 
-export function whoAmI(): number {
+export function whoAmI(_item?: unknown): number {
   return currentProcess().ident;
 }
 
@@ -74,7 +74,7 @@ export function init(value: unknown): void {
   initValue = value;
 }
 
-export function initState(): { ident: number; calls: number; value: unknown } {
+export function initState(_item?: unknown): { ident: number; calls: number; value: unknown } {
   return { ident: currentProcess().ident, calls: initCalls, value: initValue };
 }
 

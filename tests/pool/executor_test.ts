@@ -1,0 +1,214 @@
+import assert from "node:assert/strict";
+import { after, describe, test } from "node:test";
+import { BrokenProcessPoolError, CancelledError, InvalidStateError, RemoteError, TimeoutError } from "../../errors.ts";
+import {
+  ALL_COMPLETED,
+  asCompleted,
+  FIRST_COMPLETED,
+  FIRST_EXCEPTION,
+  Future,
+  ProcessPoolExecutor,
+  taskModule,
+  wait,
+} from "../../pool/mod.ts";
+import { within } from "../_helpers.ts";
+
+const tasks = taskModule<typeof import("../testdata/pool_tasks.ts")>(
+  new URL("../testdata/pool_tasks.ts", import.meta.url),
+);
+const LIMIT = 30_000;
+
+async function drainAll<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of iterable) out.push(x);
+  return out;
+}
+
+describe("ProcessPoolExecutor", () => {
+  const executor = new ProcessPoolExecutor({ maxWorkers: 2 });
+  after(() => executor.shutdown({ cancelFutures: true }));
+
+  test("ProcessPoolExecutor.submit() returns an awaitable Future", async () => {
+    const future = executor.submit(tasks.add, 2, 3);
+    assert.ok(future instanceof Future);
+    assert.equal(await within(future.result(LIMIT), LIMIT), 5);
+    assert.equal(await future, 5);
+    assert.equal(future.done(), true);
+    assert.equal(future.running(), false);
+    assert.equal(future.cancelled(), false);
+    assert.equal(await future.exception(), null);
+  });
+
+  test("Future.exception() returns the task's error and result() rejects with it", async () => {
+    const future = executor.submit(tasks.failCustom, "boom");
+    const error = await within(future.exception(), LIMIT);
+    assert.ok(error instanceof RemoteError);
+    assert.equal(error.remoteName, "CustomError");
+    await assert.rejects(future.result(), RemoteError);
+  });
+
+  test("Future.result() throws TimeoutError when not done in time", async () => {
+    const future = executor.submit(tasks.sleepy, 200, "slow");
+    await assert.rejects(future.result(1), TimeoutError);
+    await assert.rejects(future.exception(1), TimeoutError);
+    assert.equal(await within(future.result(), LIMIT), "slow");
+  });
+
+  test("Future.cancel() cancels a queued task but not a running one", async () => {
+    const running = [executor.submit(tasks.sleepy, 150, "a"), executor.submit(tasks.sleepy, 150, "b")];
+    const queued = executor.submit(tasks.square, 3);
+    assert.equal(queued.cancel(), true);
+    assert.equal(queued.cancelled(), true);
+    assert.equal(queued.done(), true);
+    await assert.rejects(queued.result(), CancelledError);
+    await assert.rejects(queued.exception(), CancelledError);
+    assert.deepEqual(await within(Promise.all(running), LIMIT), ["a", "b"]);
+    assert.equal(running[0].cancel(), false);
+  });
+
+  test("Future.running() is true while a worker holds the task", async () => {
+    const future = executor.submit(tasks.sleepy, 100, "x");
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    assert.equal(future.running(), true);
+    assert.equal(future.cancel(), false);
+    await within(future.result(), LIMIT);
+    assert.equal(future.running(), false);
+  });
+
+  test("Future.addDoneCallback() runs once the future is done, and soon when it already is", async () => {
+    const future = executor.submit(tasks.square, 4);
+    const seen: number[] = [];
+    await within(
+      new Promise<void>((resolve) =>
+        future.addDoneCallback((f) => {
+          assert.equal(f, future);
+          seen.push(1);
+          resolve();
+        })
+      ),
+      LIMIT,
+    );
+    await new Promise<void>((resolve) => future.addDoneCallback(() => resolve()));
+    assert.deepEqual(seen, [1]);
+  });
+
+  test("ProcessPoolExecutor.map() yields in input order with any chunksize", async () => {
+    const items = Array.from({ length: 50 }, (_, i) => i);
+    const squares = items.map((x) => x * x);
+    assert.deepEqual(await within(drainAll(executor.map(tasks.square, items)), LIMIT), squares);
+    assert.deepEqual(await within(drainAll(executor.map(tasks.square, items, { chunksize: 8 })), LIMIT), squares);
+    async function* agen() {
+      yield 1;
+      yield 2;
+    }
+    assert.deepEqual(await within(drainAll(executor.map(tasks.double, agen())), LIMIT), [2, 4]);
+  });
+
+  test("ProcessPoolExecutor.starmap() spreads each argument list", async () => {
+    const pairs: [number, number][] = [[1, 2], [3, 4]];
+    assert.deepEqual(await within(drainAll(executor.starmap(tasks.add, pairs)), LIMIT), [3, 7]);
+    assert.deepEqual(await within(drainAll(executor.starmap(tasks.add, pairs, { chunksize: 2 })), LIMIT), [3, 7]);
+  });
+
+  test("ProcessPoolExecutor.map() throws TimeoutError when a result is late", async () => {
+    const it = executor.starmap(tasks.sleepy, [[300, "x"]], { timeout: 10 });
+    await assert.rejects(drainAll(it), TimeoutError);
+  });
+
+  test("asCompleted() yields futures in completion order", async () => {
+    const slow = executor.submit(tasks.sleepy, 300, "slow");
+    const fast = executor.submit(tasks.sleepy, 1, "fast");
+    const order: string[] = [];
+    for await (const future of asCompleted([slow, fast], { timeout: LIMIT })) order.push(await future.result());
+    assert.deepEqual(order, ["fast", "slow"]);
+  });
+
+  test("asCompleted() throws TimeoutError with futures still pending", async () => {
+    const slow = executor.submit(tasks.sleepy, 300, "slow");
+    const it = asCompleted([slow], { timeout: 5 });
+    await assert.rejects(it.next(), (error: Error) => {
+      assert.ok(error instanceof TimeoutError);
+      assert.match(error.message, /1 \(of 1\) futures unfinished/);
+      return true;
+    });
+    await within(slow.result(), LIMIT);
+  });
+
+  test("wait() returns on FIRST_COMPLETED, FIRST_EXCEPTION and ALL_COMPLETED", async () => {
+    const slow = executor.submit(tasks.sleepy, 300, "slow");
+    const fast = executor.submit(tasks.square, 2);
+    const first = await within(wait([slow, fast], { returnWhen: FIRST_COMPLETED }), LIMIT);
+    assert.ok(first.done.has(fast));
+    assert.ok(first.notDone.has(slow));
+
+    const slow2 = executor.submit(tasks.sleepy, 300, "slow");
+    const bad = executor.submit(tasks.failRange, "bad");
+    const failed = await within(wait([slow2, bad], { returnWhen: FIRST_EXCEPTION }), LIMIT);
+    assert.ok(failed.done.has(bad));
+    assert.ok(failed.notDone.has(slow2));
+
+    const all = await within(wait([slow, slow2, fast, bad], { returnWhen: ALL_COMPLETED }), LIMIT);
+    assert.equal(all.done.size, 4);
+    assert.equal(all.notDone.size, 0);
+
+    const slow3 = executor.submit(tasks.sleepy, 300, "slow");
+    const timed = await within(wait([slow3], { timeout: 5 }), LIMIT);
+    assert.ok(timed.notDone.has(slow3));
+    await assert.rejects(wait([slow3], { returnWhen: "SOMETIMES" as never }), RangeError);
+    await within(slow3.result(), LIMIT);
+  });
+
+  test("ProcessPoolExecutor.submit() rejects arguments that cannot be sent", () => {
+    assert.throws(() => executor.submit(tasks.identity, () => 1), TypeError);
+  });
+});
+
+describe("ProcessPoolExecutor lifecycle", () => {
+  test("ProcessPoolExecutor.shutdown() waits for pending work and refuses new work", async () => {
+    const executor = new ProcessPoolExecutor({ maxWorkers: 2 });
+    const future = executor.submit(tasks.sleepy, 20, "done");
+    await within(executor.shutdown(), LIMIT, "shutdown");
+    assert.equal(await future.result(0), "done");
+    assert.throws(() => executor.submit(tasks.square, 1), (error: Error) => {
+      assert.ok(error instanceof InvalidStateError);
+      assert.equal(error.message, "Cannot submit task \"square\": the executor was shut down");
+      return true;
+    });
+  });
+
+  test("ProcessPoolExecutor.shutdown({ cancelFutures }) cancels queued futures", async () => {
+    const executor = new ProcessPoolExecutor({ maxWorkers: 1 });
+    const running = executor.submit(tasks.sleepy, 100, "ran");
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const queued = executor.submit(tasks.square, 2);
+    await within(executor.shutdown({ cancelFutures: true }), LIMIT, "shutdown");
+    assert.equal(queued.cancelled(), true);
+    assert.equal(await running.result(0), "ran");
+  });
+
+  test("ProcessPoolExecutor breaks when a worker dies: pending futures fail, new work is refused", async () => {
+    await using executor = new ProcessPoolExecutor({ maxWorkers: 2 });
+    const futures = [executor.submit(tasks.exitWith, 3), executor.submit(tasks.sleepy, 5_000, "never")];
+    for (const future of futures) {
+      await assert.rejects(within(future.result(), LIMIT), BrokenProcessPoolError);
+    }
+    assert.throws(() => executor.submit(tasks.square, 1), BrokenProcessPoolError);
+  });
+
+  test("ProcessPoolExecutor runs the initializer and recycles workers with maxTasksPerChild", async () => {
+    await using executor = new ProcessPoolExecutor({
+      maxWorkers: 1,
+      initializer: tasks.init,
+      initargs: ["x"],
+      maxTasksPerChild: 2,
+    });
+    const states = [];
+    for (let i = 0; i < 6; i++) states.push(await within(executor.submit(tasks.initState, 0).result(), LIMIT));
+    assert.equal(new Set(states.map((s) => s.ident)).size, 3);
+    for (const state of states) assert.deepEqual([state.calls, state.value], [1, "x"]);
+  });
+
+  test("ProcessPoolExecutor rejects bad options", () => {
+    assert.throws(() => new ProcessPoolExecutor({ maxWorkers: 0 }), RangeError);
+  });
+});
