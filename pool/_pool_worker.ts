@@ -1,7 +1,8 @@
 // Entry of every pool worker: run the initializer once, then run tasks in the order they
 // arrive, one at a time, as Python's worker() loop does. Tasks come in batches; results go
-// back in batches, flushed when a batch is done, every FLUSH_EVERY results, before an
-// async task waits, and before the thread exits (so exit(n) loses no finished result).
+// back in batches, flushed when a batch is done, every FLUSH_EVERY results or FLUSH_MS
+// (so the parent refills the window before this worker runs dry), before an async task
+// waits, and before the thread exits (so exit(n) loses no finished result).
 import { beforeExit, endThread, enterChild } from "../_child.ts";
 import { errorToRecord } from "../_codec.ts";
 import { identity } from "../_identity.ts";
@@ -20,6 +21,7 @@ import {
 type Fn = (...args: unknown[]) => unknown;
 
 const FLUSH_EVERY = 512;
+const FLUSH_MS = 2;
 
 const { payload, port } = enterChild<WorkerPayload>();
 const current = new Float64Array(payload.status);
@@ -34,6 +36,7 @@ let draining = false;
 let retiring = false;
 let results: unknown[] = [];
 let busyMs = 0;
+let flushedAt = 0;
 
 function post(message: FromWorker): void {
   port.post(message);
@@ -45,6 +48,7 @@ function flush(): void {
   const ms = busyMs;
   results = [];
   busyMs = 0;
+  flushedAt = performance.now();
   try {
     post({ t: "done", results: out, ms });
   } catch {
@@ -152,9 +156,10 @@ async function drain(): Promise<void> {
     } catch (error) {
       results.push(id, 1, errorToRecord(error));
     }
-    busyMs += performance.now() - started;
+    const now = performance.now();
+    busyMs += now - started;
     current[0] = -1;
-    if (results.length >= FLUSH_EVERY * RESULT_FIELDS) flush();
+    if (results.length >= FLUSH_EVERY * RESULT_FIELDS || now - flushedAt >= FLUSH_MS) flush();
   }
   queue.length = 0;
   head = 0;

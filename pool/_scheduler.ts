@@ -28,7 +28,7 @@ import { READY, RETIRING, STARTING, STOPPING, WorkerSlot } from "./_worker_slot.
 const ENTRY = new URL(import.meta.url.replace(/_scheduler\.(ts|js)$/, "_pool_worker.$1"));
 
 /** Milliseconds of work each worker should hold, to hide the message round trip. */
-const TARGET_MS = 2;
+const TARGET_MS = 8;
 const MIN_WINDOW = 2;
 const MAX_WINDOW = 1024;
 
@@ -57,8 +57,11 @@ export class Scheduler {
   #spawned = 0;
   #pending = 0;
   #pumpScheduled = false;
-  /** Average milliseconds per task, measured by the workers. */
-  #taskMs = 0.1;
+  /**
+   * Average milliseconds per task of each function, measured by the workers; a function
+   * not measured yet gets the smallest window, so its first tasks spread evenly.
+   */
+  readonly #taskMs: number[] = [];
   #closed = false;
   #terminated = false;
   #broken: Error | null = null;
@@ -199,15 +202,17 @@ export class Scheduler {
     }
   }
 
-  #window(): number {
-    return Math.max(MIN_WINDOW, Math.min(MAX_WINDOW, Math.ceil(TARGET_MS / this.#taskMs)));
+  #window(fnId: number): number {
+    const ms = this.#taskMs[fnId];
+    if (ms === undefined) return MIN_WINDOW;
+    return Math.max(MIN_WINDOW, Math.min(MAX_WINDOW, Math.ceil(TARGET_MS / ms)));
   }
 
   #pump(): void {
     this.#pumpScheduled = false;
     const queue = this.#queue;
     if (queue.size === 0) return;
-    const window = this.#window();
+    const window = this.#window(queue.peek()!.fnId);
     const max = this.#options.maxTasksPerChild ?? Infinity;
     let open = 0;
     for (const slot of this.#slots) {
@@ -288,11 +293,17 @@ export class Scheduler {
   }
 
   #onDone(slot: WorkerSlot, results: unknown[], ms: number): void {
-    const n = results.length / RESULT_FIELDS;
-    if (ms > 0) this.#taskMs = this.#taskMs * 0.7 + (ms / n) * 0.3;
+    const perTask = ms / (results.length / RESULT_FIELDS);
+    let measured = -1;
     for (let i = 0; i < results.length; i += RESULT_FIELDS) {
       const task = slot.release();
       if (task === undefined || task.id !== results[i]) continue;
+      if (task.fnId !== measured && ms > 0) {
+        // A batch usually holds one function; mixed batches share the average.
+        measured = task.fnId;
+        const old = this.#taskMs[measured];
+        this.#taskMs[measured] = old === undefined ? perTask : old * 0.7 + perTask * 0.3;
+      }
       const failed = results[i + 1] === 1;
       this.#finish(task, failed, failed ? recordToError(results[i + 2] as ErrorRecord) : results[i + 2]);
     }
