@@ -65,7 +65,7 @@ export class Scheduler {
   #closed = false;
   #terminated = false;
   #broken: Error | null = null;
-  #idleWaiters: (() => void)[] = [];
+  #refuse: ((name: string) => Error) | undefined;
   #exitWaiters: (() => void)[] = [];
 
   constructor(options: SchedulerOptions) {
@@ -88,11 +88,6 @@ export class Scheduler {
     return this.#closed;
   }
 
-  /** The idents of the running workers. */
-  get idents(): number[] {
-    return [...this.#slots].map((slot) => slot.child.ident);
-  }
-
   /** Queue a task; `settle` is called exactly once. */
   submit(ref: TaskRef, mode: Mode, payload: Encoded, settle: Settle, signal?: AbortSignal): Task {
     const key = `${ref.name}\0${ref.module}`;
@@ -104,8 +99,16 @@ export class Scheduler {
     }
     const task = new Task(this.#nextId++, ref.name, fnId, mode, payload.value, payload.refs ?? 0, settle, signal);
     if (this.#pending++ === 0) this.#setRef(true);
+    const refused = this.#terminated ? this.#refuse?.(ref.name) : this.#broken;
+    if (refused) {
+      // Work that outlived its pool (an imap still reading its input) fails, never hangs.
+      queueMicrotask(() => this.#finish(task, true, refused));
+      return task;
+    }
     this.#queue.push(task);
     task.listen(() => this.#abort(task));
+    // After close() the workers may have exited already: start what this task needs.
+    if (this.#closed) this.#fill();
     if (!this.#pumpScheduled) {
       this.#pumpScheduled = true;
       queueMicrotask(() => this.#pump());
@@ -126,12 +129,6 @@ export class Scheduler {
     return task.state === DISPATCHED;
   }
 
-  /** Resolve once no task is pending. */
-  drained(): Promise<void> {
-    if (this.#pending === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
-  }
-
   /** Take no new work; workers exit once the pending work is done. */
   close(): void {
     if (this.#closed) return;
@@ -139,16 +136,12 @@ export class Scheduler {
     if (this.#pending === 0) this.#retireAll();
   }
 
-  /** Fail every queued task with `reason(task)` (a shutdown with cancelFutures). */
-  cancelQueued(reason: (name: string) => Error): void {
-    for (const task of this.#queue.drain()) this.#finish(task, true, reason(task.name));
-  }
-
   /** Stop every worker now; every pending task fails with `reason(task)`. */
   async terminate(reason: (name: string) => Error): Promise<void> {
     this.#closed = true;
     if (!this.#terminated) {
       this.#terminated = true;
+      this.#refuse = reason;
       const tasks = this.#queue.drain();
       for (const slot of this.#slots) {
         tasks.push(...slot.releaseAll());
@@ -319,7 +312,6 @@ export class Scheduler {
     if (!task.done(failed, value)) return;
     if (--this.#pending === 0) {
       this.#setRef(false);
-      for (const resolve of this.#idleWaiters.splice(0)) resolve();
       if (this.#closed) this.#retireAll();
     }
   }

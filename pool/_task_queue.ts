@@ -63,5 +63,9 @@ export class TaskQueue {
   #skip(): void {
     const items = this.#items;
     while (this.#head < items.length && items[this.#head]!.state !== QUEUED) items[this.#head++] = undefined;
+    if (this.#head === items.length && this.#head > 0) {
+      this.#items = [];
+      this.#head = 0;
+    }
   }
 }

@@ -13,8 +13,8 @@
  * ```ts
  * import { Pool, taskModule } from "@mproc/multiprocessing/pool";
  * import assert from "node:assert/strict";
- * const tasks = taskModule<typeof import("../tests/testdata/pool_tasks.ts")>(
- *   new URL("../tests/testdata/pool_tasks.ts", import.meta.url),
+ * const tasks = taskModule<typeof import("./tests/testdata/pool_tasks.ts")>(
+ *   new URL("./tests/testdata/pool_tasks.ts", import.meta.url),
  * );
  * await using pool = new Pool({ processes: 2 });
  * assert.equal(await pool.apply(tasks.fib, [20]), 6765);
