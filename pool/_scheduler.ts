@@ -190,6 +190,8 @@ export class Scheduler {
 
   #setRef(on: boolean): void {
     for (const slot of this.#slots) {
+      // Retiring and stopping workers stay referenced: someone may be waiting for their exit.
+      if (slot.state === RETIRING || slot.state === STOPPING) continue;
       if (on) slot.child.handle.ref();
       else slot.child.handle.unref();
     }
