@@ -89,6 +89,11 @@ export function takeSync(w: Int32Array, i: number, me: number, deadline: number)
   }
 }
 
+/** Take the word by spinning: only for words held a few instructions at a time. */
+export function takeSpinning(w: Int32Array, i: number, me: number): void {
+  for (;;) if (step(w, i, me, WAITERS, Infinity) === true) return;
+}
+
 /** Take the word without blocking the thread; rejects with `signal.reason` on abort. */
 export async function takeAsync(
   w: Int32Array,

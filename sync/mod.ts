@@ -21,6 +21,10 @@
  *
  * @module
  */
+export * from "./barrier.ts";
 export * from "./condition.ts";
+export * from "./event.ts";
 export * from "./lock.ts";
 export * from "./rlock.ts";
+export * from "./rw_lock.ts";
+export * from "./semaphore.ts";

@@ -1,7 +1,12 @@
 // Worker targets for the sync tests. Shared counters live in plain Int32Arrays over a
 // SharedArrayBuffer and are updated without atomics where the test is about a lock.
+import type { Barrier } from "../../sync/barrier.ts";
+import type { Condition } from "../../sync/condition.ts";
+import type { Event } from "../../sync/event.ts";
 import type { Lock } from "../../sync/lock.ts";
 import type { RLock } from "../../sync/rlock.ts";
+import type { RWLock } from "../../sync/rw_lock.ts";
+import type { Semaphore } from "../../sync/semaphore.ts";
 import type { Box } from "./box.ts";
 
 /** `n` times: take the lock, do a non-atomic `counter += 1`, release. */
@@ -44,4 +49,106 @@ export function releaseForeign(lock: Lock | RLock, box: Box): void {
   } catch (error) {
     box.write((error as Error).name);
   }
+}
+
+/** `rounds` times: take a slot, record how many hold one at once, give it back. */
+export function semaphoreHold(sem: Semaphore, counters: SharedArrayBuffer, rounds: number): void {
+  const c = new Int32Array(counters); // [holding now, most seen]
+  for (let i = 0; i < rounds; i++) {
+    sem.acquireSync();
+    const now = Atomics.add(c, 0, 1) + 1;
+    for (let seen = Atomics.load(c, 1); now > seen; seen = Atomics.load(c, 1)) {
+      if (Atomics.compareExchange(c, 1, seen, now) === seen) break;
+    }
+    // Stay a moment, so that holders overlap; bounded, and not what the test relies on.
+    const until = performance.now() + 2;
+    while (performance.now() < until && Atomics.load(c, 0) < 2);
+    Atomics.sub(c, 0, 1);
+    sem.release();
+  }
+}
+
+/** Take a slot, raise flag 0 of `box`, then block until flag 1 (the test terminates us first). */
+export function holdSlotForever(sem: Semaphore, box: Box): void {
+  sem.acquireSync();
+  box.raise(0);
+  box.untilSync(1, 60_000);
+}
+
+/** Put `items` into a 4-place ring guarded by `cond`: words [count, head, tail, ...ring]. */
+export function produce(cond: Condition, ring: SharedArrayBuffer, items: number[]): void {
+  const r = new Int32Array(ring);
+  for (const item of items) {
+    using _ = cond.holdSync();
+    cond.waitForSync(() => r[0] < 4, 30_000);
+    r[3 + r[2]] = item;
+    r[2] = (r[2] + 1) % 4;
+    r[0]++;
+    cond.notifyAll();
+  }
+}
+
+/** Raise flag `slot` of `box` when about to wait, then record in the box word `slot + 8` what `event.waitSync` returned. */
+export function waitEvent(event: Event, box: Box, slot: number): void {
+  box.raise(slot);
+  const result = event.waitSync(30_000);
+  box.raise(slot + 8, result ? 1 : 2);
+}
+
+/** Pass `barrier` `rounds` times; count arrivals per round and fail if anyone passes early. */
+export function barrierRounds(barrier: Barrier, arrivals: SharedArrayBuffer, rounds: number): void {
+  const a = new Int32Array(arrivals);
+  for (let round = 0; round < rounds; round++) {
+    Atomics.add(a, round, 1);
+    barrier.waitSync(30_000);
+    const seen = Atomics.load(a, round);
+    if (seen !== barrier.parties) throw new Error(`Passed round ${round} with ${seen} arrivals`);
+  }
+}
+
+/** Hold the read side until `readers` readers hold it at once (flag words [inside, most seen]). */
+export function readTogether(rw: RWLock, counters: SharedArrayBuffer, readers: number): void {
+  const c = new Int32Array(counters);
+  using _ = rw.readSync();
+  const now = Atomics.add(c, 0, 1) + 1;
+  for (let seen = Atomics.load(c, 1); now > seen; seen = Atomics.load(c, 1)) {
+    if (Atomics.compareExchange(c, 1, seen, now) === seen) break;
+  }
+  const until = performance.now() + 30_000;
+  while (Atomics.load(c, 1) < readers && performance.now() < until) Atomics.wait(c, 1, Atomics.load(c, 1), 5);
+  Atomics.notify(c, 1);
+  Atomics.sub(c, 0, 1);
+}
+
+/** Take and release the read side again and again, overlapping with other readers, until word 0 of `stop` is set. */
+export function readStream(rw: RWLock, stop: SharedArrayBuffer, box: Box): void {
+  const s = new Int32Array(stop);
+  let reads = 0;
+  while (Atomics.load(s, 0) === 0) {
+    using _ = rw.readSync({ timeout: 30_000 });
+    reads++;
+    if (reads === 10) box.raise(0);
+    const until = performance.now() + 0.2;
+    while (performance.now() < until);
+  }
+}
+
+/** Take the write side, raise flag 0 of `box`, then block until flag 1 (the test terminates us first). */
+export function holdWriteForever(rw: RWLock, box: Box): void {
+  rw.acquireWriteSync();
+  box.raise(0);
+  box.untilSync(1, 60_000);
+}
+
+/** Barrier action: count calls in a module-level SharedArrayBuffer set by `barrierWithAction`. */
+export function countAction(): void {
+  Atomics.add(actionCounter!, 0, 1);
+}
+
+let actionCounter: Int32Array | undefined;
+
+/** Pass `barrier` once with the async form, counting action runs in `counter`. */
+export async function barrierWithAction(barrier: Barrier, counter: SharedArrayBuffer): Promise<void> {
+  actionCounter = new Int32Array(counter);
+  await barrier.wait(30_000);
 }
