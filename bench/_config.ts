@@ -20,6 +20,8 @@ export interface Sizes {
   incr_n: number;
   rw_n: number;
   rw_write_every: number;
+  /** Time allowed to one workload group before it is reported as failed, not a hang. */
+  budget_ms: number;
 }
 
 /** The full run: the figures we report. */
@@ -40,6 +42,7 @@ export const FULL: Sizes = {
   incr_n: 100_000,
   rw_n: 200_000,
   rw_write_every: 10,
+  budget_ms: 90_000,
 };
 
 /** The smoke run (`--quick`): every code path, small sizes, still median of 5. */
@@ -57,6 +60,7 @@ export const QUICK: Sizes = {
   lock_n: 100_000,
   incr_n: 10_000,
   rw_n: 20_000,
+  budget_ms: 15_000,
 };
 
 /** How one figure is read. */

@@ -97,3 +97,22 @@ export async function timeParties(ctl: Int32Array, parties: number): Promise<num
 export function exited(w: Worker): Promise<void> {
   return exits.get(w)!;
 }
+
+/**
+ * Run `f`, failing after `ms`. A hung contestant then costs one figure, not the whole run;
+ * the pending timer also keeps Node's event loop alive while a library waits on
+ * `Atomics.waitAsync`, which does not.
+ */
+export async function bounded<T>(what: string, ms: number, f: () => Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      f(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1e3} s`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

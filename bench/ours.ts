@@ -2,7 +2,7 @@
 // with the reason printed, when mod.ts does not export them yet: the bench runs on any
 // slice of the project.
 import type { Sizes } from "./_config.ts";
-import { controlBlock, medianOf, range, taskFile, timeMs, timeParties } from "./_measure.ts";
+import { bounded, controlBlock, medianOf, range, taskFile, timeMs, timeParties } from "./_measure.ts";
 import { fib } from "./tasks/task.mjs";
 
 // The library is read through this loose view rather than typed imports, so the bench
@@ -199,7 +199,7 @@ export async function measureOurs(
       continue;
     }
     try {
-      Object.assign(figures, await w.run(mod, s));
+      Object.assign(figures, await bounded(`ours ${w.ids[0]}`, s.budget_ms, () => w.run(mod, s)));
       log(`ours ${w.ids.map((id) => `${id}=${figures[id]?.toPrecision(4)}`).join(" ")}`);
     } catch (error) {
       skip(`failed: ${(error as Error).message}`);

@@ -1,7 +1,7 @@
 // The peer pools on the pool figures: same task module (tasks/task.mjs, wrapped only where a
 // peer demands its own worker shape), same worker count (2), same sizes as ours.
 import { type PeerName, PEERS, pythonChunksize, type Sizes } from "./_config.ts";
-import { medianOf, range, taskFile, timeMs } from "./_measure.ts";
+import { bounded, medianOf, range, taskFile, timeMs } from "./_measure.ts";
 import { fib } from "./tasks/task.mjs";
 
 /** What the bench needs from a pool: run a named task of tasks/task.mjs, and shut down. */
@@ -95,15 +95,17 @@ export async function measurePeers(
   for (const name of PEERS) {
     let pool: PeerPool | undefined;
     try {
-      pool = await OPEN[name]();
-      figures[name] = await measurePeer(pool, s);
+      figures[name] = await bounded(`peer ${name}`, s.budget_ms, async () => {
+        pool = await OPEN[name]();
+        return await measurePeer(pool, s);
+      });
       log(`peer ${name}: ${JSON.stringify(figures[name])}`);
     } catch (error) {
       errors[name] = (error as Error).message;
       log(`peer ${name} skipped: ${(error as Error).message}`);
-    } finally {
-      await pool?.close();
     }
+    // A pool that hung may never finish closing; its threads die with the process.
+    await bounded(`closing ${name}`, 5_000, async () => await pool?.close()).catch((e) => log(e.message));
   }
   return { figures, errors };
 }

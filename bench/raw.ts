@@ -3,6 +3,7 @@
 import type { Worker } from "node:worker_threads";
 import { pythonChunksize, type Sizes } from "./_config.ts";
 import {
+  bounded,
   controlBlock,
   exited,
   medianOf,
@@ -173,11 +174,16 @@ async function rwMix(s: Sizes): Promise<number> {
 export async function measureRaw(s: Sizes, log: (line: string) => void): Promise<Figures> {
   const out: Figures = {};
   const step = async (id: string, f: () => Promise<number>) => {
-    out[id] = await f();
-    log(`raw ${id}: ${out[id]!.toPrecision(4)}`);
+    try {
+      out[id] = await bounded(`raw ${id}`, s.budget_ms, f);
+      log(`raw ${id}: ${out[id]!.toPrecision(4)}`);
+    } catch (error) {
+      out[id] = null;
+      log(`raw ${id} failed: ${(error as Error).message}`);
+    }
   };
   await step("process_start_join", () => startJoin(s));
-  await poolFigures(s, out);
+  await bounded("raw pool figures", s.budget_ms, () => poolFigures(s, out)).catch((e) => log(e.message));
   log(`raw pool figures: ${JSON.stringify(out)}`);
   await step("queue_small", () => queueSmall(s));
   await step("queue_10mb", () => queueBig(s));
