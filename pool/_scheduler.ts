@@ -209,15 +209,16 @@ export class Scheduler {
     if (queue.size === 0) return;
     const window = this.#window(queue.peek()!.fnId);
     const max = this.#options.maxTasksPerChild ?? Infinity;
-    let open = 0;
+    const open: WorkerSlot[] = [];
     for (const slot of this.#slots) {
-      if ((slot.state === STARTING || slot.state === READY) && slot.assigned < max) open++;
+      if ((slot.state === STARTING || slot.state === READY) && slot.assigned < max) open.push(slot);
     }
-    for (const slot of this.#slots) {
-      if (queue.size === 0) break;
-      if ((slot.state !== STARTING && slot.state !== READY) || slot.assigned >= max) continue;
+    // Least loaded first, so a task does not wait behind a long one while a worker idles.
+    if (open.length > 1) open.sort((a, b) => a.load - b.load);
+    for (let i = 0; i < open.length && queue.size > 0; i++) {
+      const slot = open[i];
       // An even share of what is queued, so one worker does not take a whole short map.
-      const share = Math.ceil(queue.size / open--);
+      const share = Math.ceil(queue.size / (open.length - i));
       const quota = Math.min(window - slot.load, share, max - slot.assigned);
       if (quota <= 0) continue;
       const picked: Task[] = [];

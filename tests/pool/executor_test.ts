@@ -18,6 +18,18 @@ const tasks = taskModule<typeof import("../testdata/pool_tasks.ts")>(
 );
 const LIMIT = 30_000;
 
+function newGate(): { buffer: SharedArrayBuffer; open(): void } {
+  const buffer = new SharedArrayBuffer(4);
+  const word = new Int32Array(buffer);
+  return {
+    buffer,
+    open() {
+      Atomics.store(word, 0, 1);
+      Atomics.notify(word, 0);
+    },
+  };
+}
+
 async function drainAll<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const x of iterable) out.push(x);
@@ -116,10 +128,14 @@ describe("ProcessPoolExecutor", () => {
   });
 
   test("asCompleted() yields futures in completion order", async () => {
-    const slow = executor.submit(tasks.sleepy, 300, "slow");
+    const gate = newGate();
+    const slow = executor.submit(tasks.gated, gate.buffer, "slow");
     const fast = executor.submit(tasks.sleepy, 1, "fast");
     const order: string[] = [];
-    for await (const future of asCompleted([slow, fast], { timeout: LIMIT })) order.push(await future.result());
+    for await (const future of asCompleted([slow, fast], { timeout: LIMIT })) {
+      order.push(String(await future.result()));
+      gate.open();
+    }
     assert.deepEqual(order, ["fast", "slow"]);
   });
 
@@ -135,27 +151,26 @@ describe("ProcessPoolExecutor", () => {
   });
 
   test("wait() returns on FIRST_COMPLETED, FIRST_EXCEPTION and ALL_COMPLETED", async () => {
-    const slow = executor.submit(tasks.sleepy, 300, "slow");
+    const gate = newGate();
+    const slow = executor.submit(tasks.gated, gate.buffer, "slow");
     const fast = executor.submit(tasks.square, 2);
     const first = await within(wait([slow, fast], { returnWhen: FIRST_COMPLETED }), LIMIT);
     assert.ok(first.done.has(fast));
     assert.ok(first.notDone.has(slow));
 
-    const slow2 = executor.submit(tasks.sleepy, 300, "slow");
     const bad = executor.submit(tasks.failRange, "bad");
-    const failed = await within(wait([slow2, bad], { returnWhen: FIRST_EXCEPTION }), LIMIT);
+    const failed = await within(wait([slow, bad], { returnWhen: FIRST_EXCEPTION }), LIMIT);
     assert.ok(failed.done.has(bad));
-    assert.ok(failed.notDone.has(slow2));
+    assert.ok(failed.notDone.has(slow));
 
-    const all = await within(wait([slow, slow2, fast, bad], { returnWhen: ALL_COMPLETED }), LIMIT);
-    assert.equal(all.done.size, 4);
+    const timed = await within(wait([slow], { timeout: 5 }), LIMIT);
+    assert.ok(timed.notDone.has(slow));
+    await assert.rejects(wait([slow], { returnWhen: "SOMETIMES" as never }), RangeError);
+
+    gate.open();
+    const all = await within(wait([slow, fast, bad], { returnWhen: ALL_COMPLETED }), LIMIT);
+    assert.equal(all.done.size, 3);
     assert.equal(all.notDone.size, 0);
-
-    const slow3 = executor.submit(tasks.sleepy, 300, "slow");
-    const timed = await within(wait([slow3], { timeout: 5 }), LIMIT);
-    assert.ok(timed.notDone.has(slow3));
-    await assert.rejects(wait([slow3], { returnWhen: "SOMETIMES" as never }), RangeError);
-    await within(slow3.result(), LIMIT);
   });
 
   test("ProcessPoolExecutor.submit() rejects arguments that cannot be sent", () => {

@@ -85,3 +85,10 @@ export function initFails(): never {
 export function returnsFunction(): () => void {
   return () => {};
 }
+
+/** Block until word 0 of `gate` is non-zero (the test opens it), then return `value`. */
+export function gated<T>(gate: SharedArrayBuffer, value: T): T {
+  const word = new Int32Array(gate);
+  Atomics.wait(word, 0, 0, 30_000);
+  return value;
+}
