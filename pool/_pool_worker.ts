@@ -37,6 +37,8 @@ let retiring = false;
 let results: unknown[] = [];
 let busyMs = 0;
 let flushedAt = 0;
+/** When the last task ended (or the drain began): one clock read per task, not two. */
+let lastNow = 0;
 
 function post(message: FromWorker): void {
   port.post(message);
@@ -48,7 +50,7 @@ function flush(): void {
   const ms = busyMs;
   results = [];
   busyMs = 0;
-  flushedAt = performance.now();
+  flushedAt = lastNow;
   try {
     post({ t: "done", results: out, ms });
   } catch {
@@ -129,6 +131,7 @@ async function finishChunk(
 
 async function drain(): Promise<void> {
   draining = true;
+  lastNow = performance.now();
   while (head < queue.length) {
     const id = queue[head] as number;
     const fnId = queue[head + 1] as number;
@@ -138,7 +141,6 @@ async function drain(): Promise<void> {
     for (let i = 0; i < TASK_FIELDS; i++) queue[head + i] = undefined;
     head += TASK_FIELDS;
     current[0] = id;
-    const started = performance.now();
     try {
       const fn = fns[fnId] ?? (fns[fnId] = await resolve(fnRefs[fnId]));
       if (refs !== 0) args = await decode({ value: args, refs: refs as never });
@@ -157,7 +159,8 @@ async function drain(): Promise<void> {
       results.push(id, 1, errorToRecord(error));
     }
     const now = performance.now();
-    busyMs += now - started;
+    busyMs += now - lastNow;
+    lastNow = now;
     current[0] = -1;
     if (results.length >= FLUSH_EVERY * RESULT_FIELDS || now - flushedAt >= FLUSH_MS) flush();
   }
