@@ -13,6 +13,7 @@ import { spawnChild, TERMINATED } from "../_spawn.ts";
 import { BrokenProcessPoolError, WorkerDiedError } from "../errors.ts";
 import type { TaskRef } from "../task.ts";
 import {
+  CALL,
   type FromWorker,
   type Mode,
   RESULT_FIELDS,
@@ -58,10 +59,11 @@ export class Scheduler {
   #pending = 0;
   #pumpScheduled = false;
   /**
-   * Average milliseconds per task of each function, measured by the workers; a function
-   * not measured yet gets the smallest window, so its first tasks spread evenly.
+   * Average milliseconds per item (a call, or one item of a chunk) of each function,
+   * measured by the workers; a function not measured yet gets the smallest window, so its
+   * first tasks spread evenly.
    */
-  readonly #taskMs: number[] = [];
+  readonly #itemMs: number[] = [];
   #closed = false;
   #terminated = false;
   #broken: Error | null = null;
@@ -97,7 +99,8 @@ export class Scheduler {
       this.#fnIds.set(key, fnId);
       this.#fnRefs.push({ module: ref.module, name: ref.name });
     }
-    const task = new Task(this.#nextId++, ref.name, fnId, mode, payload.value, payload.refs ?? 0, settle, signal);
+    const size = mode === CALL ? 1 : (payload.value as unknown[]).length;
+    const task = new Task(this.#nextId++, ref.name, fnId, mode, size, payload.value, payload.refs ?? 0, settle, signal);
     if (this.#pending++ === 0) this.#setRef(true);
     const refused = this.#terminated ? this.#refuse?.(ref.name) : this.#broken;
     if (refused) {
@@ -197,17 +200,18 @@ export class Scheduler {
     }
   }
 
-  #window(fnId: number): number {
-    const ms = this.#taskMs[fnId];
+  /** How many tasks like `task` a worker should hold. */
+  #window(task: Task): number {
+    const ms = this.#itemMs[task.fnId];
     if (ms === undefined) return MIN_WINDOW;
-    return Math.max(MIN_WINDOW, Math.min(MAX_WINDOW, Math.ceil(TARGET_MS / ms)));
+    return Math.max(MIN_WINDOW, Math.min(MAX_WINDOW, Math.ceil(TARGET_MS / (ms * task.size))));
   }
 
   #pump(): void {
     this.#pumpScheduled = false;
     const queue = this.#queue;
     if (queue.size === 0) return;
-    const window = this.#window(queue.peek()!.fnId);
+    const window = this.#window(queue.peek()!);
     const max = this.#options.maxTasksPerChild ?? Infinity;
     const open: WorkerSlot[] = [];
     for (const slot of this.#slots) {
@@ -289,19 +293,21 @@ export class Scheduler {
   }
 
   #onDone(slot: WorkerSlot, results: unknown[], ms: number): void {
-    const perTask = ms / (results.length / RESULT_FIELDS);
-    let measured = -1;
+    let fnId = -1;
+    let items = 0;
     for (let i = 0; i < results.length; i += RESULT_FIELDS) {
       const task = slot.release();
       if (task === undefined || task.id !== results[i]) continue;
-      if (task.fnId !== measured && ms > 0) {
-        // A batch usually holds one function; mixed batches share the average.
-        measured = task.fnId;
-        const old = this.#taskMs[measured];
-        this.#taskMs[measured] = old === undefined ? perTask : old * 0.7 + perTask * 0.3;
-      }
+      if (fnId === -1) fnId = task.fnId;
+      items += task.size;
       const failed = results[i + 1] === 1;
       this.#finish(task, failed, failed ? recordToError(results[i + 2] as ErrorRecord) : results[i + 2]);
+    }
+    if (ms > 0 && items > 0) {
+      // A batch usually holds one function; a mixed one is charged to its first.
+      const perItem = ms / items;
+      const old = this.#itemMs[fnId];
+      this.#itemMs[fnId] = old === undefined ? perItem : old * 0.7 + perItem * 0.3;
     }
     const max = this.#options.maxTasksPerChild;
     if (max !== undefined && slot.assigned >= max && slot.load === 0 && slot.state !== STOPPING) {

@@ -23,6 +23,8 @@ export class Task {
   /** Index of the function in the pool's function table. */
   readonly fnId: number;
   readonly mode: Mode;
+  /** Items in the task: 1 for a call, the chunk's length for a map chunk. */
+  readonly size: number;
   /** The arguments (or chunk) ready to post; dropped once settled. */
   payload: unknown;
   /** Where shareable objects go back in the payload, or 0 when there are none. */
@@ -40,6 +42,7 @@ export class Task {
     name: string,
     fnId: number,
     mode: Mode,
+    size: number,
     payload: unknown,
     refs: unknown,
     settle: Settle,
@@ -49,6 +52,7 @@ export class Task {
     this.name = name;
     this.fnId = fnId;
     this.mode = mode;
+    this.size = size;
     this.payload = payload;
     this.refs = refs;
     this.#settle = settle;
