@@ -9,11 +9,6 @@ import { CALL, MAP, type Mode, STARMAP } from "./_protocol.ts";
 import { Scheduler } from "./_scheduler.ts";
 import { Future } from "./future.ts";
 
-// deno-lint-ignore no-explicit-any
-type AnyFunction = (...args: any[]) => unknown;
-// deno-lint-ignore no-explicit-any
-type OneArgFunction = (arg: any) => unknown;
-
 /** {@linkcode wait} returns when any future finishes or is cancelled. */
 export const FIRST_COMPLETED = "FIRST_COMPLETED";
 /** {@linkcode wait} returns when any future fails, or when all are done. */
@@ -106,7 +101,9 @@ export type CompletedFuture<F extends Future<unknown>> = Omit<F, "then">;
 
 /** What {@linkcode wait} returns: the futures that are done and those that are not. */
 export interface WaitResult<F extends Future<unknown>> {
+  /** The futures that finished, failed or were cancelled. */
   done: Set<F>;
+  /** The futures still pending or running. */
   notDone: Set<F>;
 }
 
@@ -212,7 +209,8 @@ export class ProcessPoolExecutor implements AsyncDisposable {
    * @throws {BrokenProcessPoolError} when a worker died and the executor is broken
    * @throws {TypeError} when an argument cannot be sent to a worker
    */
-  submit<F extends AnyFunction>(fn: TaskRef<F>, ...args: Parameters<F>): Future<TaskResult<F>> {
+  // deno-lint-ignore no-explicit-any
+  submit<F extends (...args: any[]) => unknown>(fn: TaskRef<F>, ...args: Parameters<F>): Future<TaskResult<F>> {
     this.#check(fn);
     return this.#submit(fn, CALL, encodeArgs(args, "args")) as Future<TaskResult<F>>;
   }
@@ -225,7 +223,8 @@ export class ProcessPoolExecutor implements AsyncDisposable {
    * @throws {InvalidStateError} after `shutdown()`
    * @throws {TimeoutError} from the iterator when a value is not ready within `timeout` of the call
    */
-  map<F extends OneArgFunction>(
+  // deno-lint-ignore no-explicit-any
+  map<F extends (arg: any) => unknown>(
     fn: TaskRef<F>,
     iterable: Iterable<Parameters<F>[0]> | AsyncIterable<Parameters<F>[0]>,
     options: ExecutorMapOptions = {},
@@ -239,7 +238,8 @@ export class ProcessPoolExecutor implements AsyncDisposable {
    *
    * @throws {InvalidStateError} after `shutdown()`
    */
-  starmap<F extends AnyFunction>(
+  // deno-lint-ignore no-explicit-any
+  starmap<F extends (...args: any[]) => unknown>(
     fn: TaskRef<F>,
     iterable: Iterable<Parameters<F>> | AsyncIterable<Parameters<F>>,
     options: ExecutorMapOptions = {},

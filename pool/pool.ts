@@ -11,11 +11,6 @@ import { Scheduler } from "./_scheduler.ts";
 import type { Task } from "./_task.ts";
 import { AsyncResult } from "./async_result.ts";
 
-// deno-lint-ignore no-explicit-any
-type AnyFunction = (...args: any[]) => unknown;
-// deno-lint-ignore no-explicit-any
-type OneArgFunction = (arg: any) => unknown;
-
 /** Chunks an imap keeps submitted ahead of its consumer, per worker. */
 const AHEAD_PER_WORKER = 128;
 
@@ -203,7 +198,8 @@ export class Pool implements AsyncDisposable {
    * @throws {WorkerDiedError} when the worker died while running the task
    * @throws {TimeoutError} when `timeout` passed first
    */
-  apply<F extends AnyFunction>(
+  // deno-lint-ignore no-explicit-any
+  apply<F extends (...args: any[]) => unknown>(
     fn: TaskRef<F>,
     args: Parameters<F>,
     options: PoolCallOptions = {},
@@ -220,7 +216,8 @@ export class Pool implements AsyncDisposable {
    * @throws {InvalidStateError} when the pool is closed
    * @throws {TypeError} when an argument cannot be sent to a worker
    */
-  applyAsync<F extends AnyFunction>(
+  // deno-lint-ignore no-explicit-any
+  applyAsync<F extends (...args: any[]) => unknown>(
     fn: TaskRef<F>,
     args: Parameters<F>,
     options: ApplyAsyncOptions<TaskResult<F>> = {},
@@ -239,7 +236,8 @@ export class Pool implements AsyncDisposable {
    *
    * @returns the values, in input order
    */
-  map<F extends OneArgFunction>(
+  // deno-lint-ignore no-explicit-any
+  map<F extends (arg: any) => unknown>(
     fn: TaskRef<F>,
     iterable: Iterable<Parameters<F>[0]> | AsyncIterable<Parameters<F>[0]>,
     options: PoolMapOptions = {},
@@ -252,7 +250,8 @@ export class Pool implements AsyncDisposable {
    *
    * @throws {InvalidStateError} when the pool is closed
    */
-  mapAsync<F extends OneArgFunction>(
+  // deno-lint-ignore no-explicit-any
+  mapAsync<F extends (arg: any) => unknown>(
     fn: TaskRef<F>,
     iterable: Iterable<Parameters<F>[0]> | AsyncIterable<Parameters<F>[0]>,
     options: MapAsyncOptions<TaskResult<F>> = {},
@@ -267,7 +266,8 @@ export class Pool implements AsyncDisposable {
    *
    * @returns the values, in input order
    */
-  starmap<F extends AnyFunction>(
+  // deno-lint-ignore no-explicit-any
+  starmap<F extends (...args: any[]) => unknown>(
     fn: TaskRef<F>,
     iterable: Iterable<Parameters<F>> | AsyncIterable<Parameters<F>>,
     options: PoolMapOptions = {},
@@ -281,7 +281,8 @@ export class Pool implements AsyncDisposable {
    *
    * @throws {InvalidStateError} when the pool is closed
    */
-  starmapAsync<F extends AnyFunction>(
+  // deno-lint-ignore no-explicit-any
+  starmapAsync<F extends (...args: any[]) => unknown>(
     fn: TaskRef<F>,
     iterable: Iterable<Parameters<F>> | AsyncIterable<Parameters<F>>,
     options: MapAsyncOptions<TaskResult<F>> = {},
@@ -299,7 +300,8 @@ export class Pool implements AsyncDisposable {
    * @throws {InvalidStateError} when the pool is closed
    * @throws {RangeError} when the chunksize or timeout is invalid
    */
-  imap<F extends OneArgFunction>(
+  // deno-lint-ignore no-explicit-any
+  imap<F extends (arg: any) => unknown>(
     fn: TaskRef<F>,
     iterable: Iterable<Parameters<F>[0]> | AsyncIterable<Parameters<F>[0]>,
     options: ImapOptions = {},
@@ -313,7 +315,8 @@ export class Pool implements AsyncDisposable {
    *
    * @throws {InvalidStateError} when the pool is closed
    */
-  imapUnordered<F extends OneArgFunction>(
+  // deno-lint-ignore no-explicit-any
+  imapUnordered<F extends (arg: any) => unknown>(
     fn: TaskRef<F>,
     iterable: Iterable<Parameters<F>[0]> | AsyncIterable<Parameters<F>[0]>,
     options: ImapOptions = {},
