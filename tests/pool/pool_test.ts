@@ -214,6 +214,21 @@ describe("Pool", () => {
     assert.equal(await within(pool.apply(tasks.square, [5]), LIMIT), 25);
   });
 
+  test("Pool.apply() with a signal stops the worker running the task", async () => {
+    const controller = new AbortController();
+    const running = pool.apply(tasks.gated, [new SharedArrayBuffer(4), "never"], { signal: controller.signal });
+    const reason = new Error("enough");
+    setTimeout(() => controller.abort(reason), 20);
+    await assert.rejects(within(running, LIMIT), (error) => error === reason);
+    assert.equal(await within(pool.apply(tasks.square, [7]), LIMIT), 49);
+  });
+
+  test("Pool.imap() with a timeout throws TimeoutError from the iterator", async () => {
+    const it = pool.imap(tasks.blockOn, [new SharedArrayBuffer(4)], { timeout: 30 });
+    await assert.rejects(within(it.next(), LIMIT), TimeoutError);
+    assert.equal((await it.next()).done, true);
+  });
+
   test("Pool.apply() with a signal rejects with its reason; a queued task is just removed", async () => {
     const busy = [pool.apply(tasks.sleepy, [100, "a"]), pool.apply(tasks.sleepy, [100, "b"])];
     const controller = new AbortController();

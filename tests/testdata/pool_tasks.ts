@@ -92,3 +92,8 @@ export function gated<T>(gate: SharedArrayBuffer, value: T): T {
   Atomics.wait(word, 0, 0, 30_000);
   return value;
 }
+
+/** Block until word 0 of `gate` is non-zero; for map-style calls. */
+export function blockOn(gate: SharedArrayBuffer): number {
+  return Atomics.wait(new Int32Array(gate), 0, 0, 30_000) === "ok" ? 1 : 0;
+}
