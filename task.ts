@@ -5,8 +5,9 @@
  * @module
  */
 
+/** Any function a task may name. */
 // deno-lint-ignore no-explicit-any
-type AnyFunction = (...args: any[]) => unknown;
+export type AnyFunction = (...args: any[]) => unknown;
 
 /**
  * A reference to an exported function: a plain, cloneable `{ module, name }` that carries

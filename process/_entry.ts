@@ -6,7 +6,7 @@ import { identity } from "../_identity.ts";
 import { runtime } from "../_runtime/mod.ts";
 import { decode } from "../_shareable.ts";
 import { liveChildren } from "./_children.ts";
-import type { ProcessMessage, ProcessPayload } from "./process.ts";
+import type { ProcessMessage, ProcessPayload } from "./_protocol.ts";
 
 const { payload, port } = enterChild<ProcessPayload>();
 

@@ -1,14 +1,12 @@
 import { checkTimeout, raceDeadline } from "../_abort.ts";
-import { type ErrorRecord, recordToError } from "../_codec.ts";
+import { recordToError } from "../_codec.ts";
 import { nextChildPath } from "../_identity.ts";
-import { encode, type Encoded } from "../_shareable.ts";
+import { encode } from "../_shareable.ts";
 import { type Child, KILLED, spawnChild, TERMINATED } from "../_spawn.ts";
 import { InvalidStateError } from "../errors.ts";
-import { isTaskRef, task, type TaskRef } from "../task.ts";
+import { type AnyFunction, isTaskRef, task, type TaskRef } from "../task.ts";
 import { addChild, removeChild } from "./_children.ts";
-
-// deno-lint-ignore no-explicit-any
-type AnyFunction = (...args: any[]) => unknown;
+import type { ProcessMessage, ProcessPayload } from "./_protocol.ts";
 
 /** Options for {@linkcode Process}. */
 export interface ProcessOptions<F extends AnyFunction = AnyFunction> {
@@ -25,15 +23,6 @@ export interface ProcessOptions<F extends AnyFunction = AnyFunction> {
   /** A daemon child is stopped when its parent ends; a non-daemon one is waited for. @default {false} */
   daemon?: boolean;
 }
-
-/** @internal What the process entry receives. */
-export interface ProcessPayload {
-  target: { module: string; name: string };
-  args: Encoded;
-}
-
-/** Message the process entry sends its parent. */
-export type ProcessMessage = { t: "error"; error: ErrorRecord };
 
 const ENTRY = new URL(import.meta.url.replace(/process\.(ts|js)$/, "_entry.$1"));
 
