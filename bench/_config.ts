@@ -39,8 +39,8 @@ export const FULL: Sizes = {
   big_count: 5,
   pipe_n: 200_000,
   lock_n: 1_000_000,
-  incr_n: 100_000,
-  rw_n: 200_000,
+  incr_n: 500_000,
+  rw_n: 1_000_000,
   rw_write_every: 10,
   budget_ms: 90_000,
 };
@@ -58,8 +58,8 @@ export const QUICK: Sizes = {
   big_count: 1,
   pipe_n: 20_000,
   lock_n: 100_000,
-  incr_n: 10_000,
-  rw_n: 20_000,
+  incr_n: 20_000,
+  rw_n: 50_000,
   budget_ms: 15_000,
 };
 
