@@ -7,9 +7,11 @@ import { RLock } from "./rlock.ts";
 
 const KIND = "sync.Condition";
 // Waiters count themselves in SLEEPERS; notify turns up to n of them into TOKENS, which
-// any waiter may take, and bumps SEQ, the word waiters sleep on. A waiter leaves by
-// taking a token or, on timeout, by taking back its SLEEPERS count; so each notify wakes
-// at most n waiters, as in Python.
+// a waiter may take, and bumps SEQ, the word waiters sleep on. A waiter takes tokens only
+// from a notify that came after it began waiting (SEQ moved past the value it entered
+// with), so a thread that notifies and then waits cannot take its own notification. A
+// waiter leaves by taking a token or, on timeout, by taking back its SLEEPERS count; so
+// each notify wakes at most n waiters, as in Python.
 const SLEEPERS = 0;
 const TOKENS = 1;
 const SEQ = 2;
@@ -105,11 +107,12 @@ export class Condition {
    */
   async wait(timeout?: number): Promise<boolean> {
     const deadline = deadlineForTimeout(timeout, "wait on condition");
+    const entered = Atomics.load(this.#w, SEQ);
     const depth = this.#enterWait();
     try {
       for (let spins = 0;;) {
         const seq = Atomics.load(this.#w, SEQ);
-        if (this.#takeToken()) return true;
+        if (seq !== entered && this.#takeToken()) return true;
         if (timeLeft(deadline) === 0) {
           if (this.#cancel(++spins)) return false;
           continue;
@@ -129,11 +132,12 @@ export class Condition {
   waitSync(timeout?: number): boolean {
     requireBlocking("Condition.waitSync()", "await condition.wait()");
     const deadline = deadlineForTimeout(timeout, "wait on condition");
+    const entered = Atomics.load(this.#w, SEQ);
     const depth = this.#enterWait();
     try {
       for (let spins = 0;;) {
         const seq = Atomics.load(this.#w, SEQ);
-        if (this.#takeToken()) return true;
+        if (seq !== entered && this.#takeToken()) return true;
         if (timeLeft(deadline) === 0) {
           if (this.#cancel(++spins)) return false;
           continue;

@@ -152,3 +152,16 @@ export async function barrierWithAction(barrier: Barrier, counter: SharedArrayBu
   actionCounter = new Int32Array(counter);
   await barrier.wait(30_000);
 }
+
+/** `n` times: a non-atomic `counter += 1` under the write side, and a read under the read side. */
+export function rwCount(rw: RWLock, counter: SharedArrayBuffer, n: number): void {
+  const c = new Int32Array(counter);
+  for (let i = 0; i < n; i++) {
+    rw.acquireWriteSync();
+    c[0] = c[0] + 1;
+    rw.releaseWrite();
+    rw.acquireReadSync();
+    if (c[0] < 0) throw new Error("impossible");
+    rw.releaseRead();
+  }
+}

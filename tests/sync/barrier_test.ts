@@ -1,0 +1,90 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { BrokenBarrierError } from "../../errors.ts";
+import { taskModule } from "../../process/mod.ts";
+import { Barrier } from "../../sync/barrier.ts";
+import { eventually, within } from "../_helpers.ts";
+import { assertTimedOut, LIMIT, runAll, withoutBlocking } from "./_sync_helpers.ts";
+
+const tasks = taskModule<typeof import("../testdata/sync_tasks.ts")>(
+  new URL("../testdata/sync_tasks.ts", import.meta.url),
+);
+
+describe("Barrier", () => {
+  test("Barrier rejects non-positive parties with RangeError and a bad action with TypeError", () => {
+    assert.throws(() => new Barrier(0), RangeError);
+    assert.throws(() => new Barrier(-3), RangeError);
+    assert.throws(() => new Barrier(2.5), RangeError);
+    assert.throws(() => new Barrier(2, { timeout: -1 }), RangeError);
+    assert.throws(() => new Barrier(2, { action: (() => {}) as never }), TypeError);
+    assert.equal(new Barrier(3).parties, 3);
+  });
+
+  test("Barrier.wait() returns each party's arrival index", async () => {
+    const barrier = new Barrier(3);
+    const first = barrier.wait(LIMIT);
+    await eventually(() => barrier.nWaiting === 1, LIMIT, "first arrival");
+    const rest = [barrier.wait(LIMIT), barrier.wait(LIMIT)];
+    const indexes = await within(Promise.all([first, ...rest]), LIMIT);
+    assert.deepEqual(indexes, [0, 1, 2]);
+    assert.equal(barrier.nWaiting, 0);
+    assert.equal(barrier.broken, false);
+  });
+
+  test("Barrier.wait() breaks the barrier when its timeout passes", async () => {
+    const barrier = new Barrier(2);
+    const started = performance.now();
+    await assert.rejects(within(barrier.wait(40), LIMIT), BrokenBarrierError);
+    assertTimedOut(started, 40);
+    assert.equal(barrier.broken, true);
+    await assert.rejects(barrier.wait(), BrokenBarrierError);
+    barrier.reset();
+    assert.equal(barrier.broken, false);
+    assert.throws(() => new Barrier(1).waitSync(-1), RangeError);
+  });
+
+  test("Barrier.abort() fails current waiters and reset() makes it usable again", async () => {
+    const barrier = new Barrier(2);
+    const waiting = barrier.wait(LIMIT);
+    await eventually(() => barrier.nWaiting === 1, LIMIT, "one waiter");
+    barrier.abort();
+    await assert.rejects(within(waiting, LIMIT), BrokenBarrierError);
+    assert.equal(barrier.broken, true);
+    barrier.reset();
+    const again = await within(Promise.all([barrier.wait(LIMIT), barrier.wait(LIMIT)]), LIMIT);
+    assert.deepEqual(again.sort(), [0, 1]);
+  });
+
+  test("Barrier.reset() fails parties waiting at that moment", async () => {
+    const barrier = new Barrier(2);
+    const waiting = barrier.wait(LIMIT);
+    await eventually(() => barrier.nWaiting === 1, LIMIT, "one waiter");
+    barrier.reset();
+    await assert.rejects(within(waiting, LIMIT), BrokenBarrierError);
+    assert.equal(barrier.broken, false);
+  });
+
+  test("Barrier.waitSync() throws a TypeError naming the async form where blocking is not allowed", () => {
+    withoutBlocking(() => {
+      assert.throws(() => new Barrier(2).waitSync(), { name: "TypeError", message: /await barrier\.wait\(\)/ });
+    });
+  });
+
+  test("Barrier of 4 workers is reused for 100 rounds", async () => {
+    const barrier = new Barrier(4);
+    const rounds = 100;
+    const arrivals = new SharedArrayBuffer(rounds * 4);
+    const args: [Barrier, SharedArrayBuffer, number] = [barrier, arrivals, rounds];
+    await runAll(tasks.barrierRounds, [args, args, args, args]);
+    assert.ok(new Int32Array(arrivals).every((n) => n === 4));
+    assert.equal(barrier.broken, false);
+  });
+
+  test("Barrier runs its action once per round, in the last party to arrive", async () => {
+    const barrier = new Barrier(3, { action: tasks.countAction });
+    const counter = new SharedArrayBuffer(4);
+    const args: [Barrier, SharedArrayBuffer] = [barrier, counter];
+    await runAll(tasks.barrierWithAction, [args, args, args]);
+    assert.equal(new Int32Array(counter)[0], 1);
+  });
+});

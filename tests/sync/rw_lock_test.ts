@@ -1,0 +1,132 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { InvalidStateError, TimeoutError } from "../../errors.ts";
+import { Process, taskModule } from "../../process/mod.ts";
+import { RWLock } from "../../sync/rw_lock.ts";
+import { within } from "../_helpers.ts";
+import { Box } from "../testdata/box.ts";
+import { assertTimedOut, LIMIT, runAll, withoutBlocking } from "./_sync_helpers.ts";
+
+const tasks = taskModule<typeof import("../testdata/sync_tasks.ts")>(
+  new URL("../testdata/sync_tasks.ts", import.meta.url),
+);
+
+describe("RWLock", () => {
+  test("RWLock lets readers share and a writer exclude everyone", async () => {
+    const rw = new RWLock();
+    assert.equal(await rw.acquireRead(), true);
+    assert.equal(rw.acquireReadSync(), true);
+    assert.equal(rw.readers, 2);
+    assert.equal(await rw.acquireWrite({ blocking: false }), false);
+    rw.releaseRead();
+    rw.releaseRead();
+    assert.equal(await rw.acquireWrite(), true);
+    assert.equal(rw.writeLocked, true);
+    assert.equal(await rw.acquireRead({ blocking: false }), false);
+    assert.equal(rw.acquireWriteSync({ blocking: false }), false);
+    rw.releaseWrite();
+    assert.equal(rw.writeLocked, false);
+  });
+
+  test("RWLock.releaseRead() and releaseWrite() throw InvalidStateError when not held", () => {
+    const rw = new RWLock();
+    assert.throws(() => rw.releaseRead(), InvalidStateError);
+    assert.throws(() => rw.releaseWrite(), InvalidStateError);
+  });
+
+  test("RWLock.read() and write() return disposables", async () => {
+    const rw = new RWLock();
+    {
+      using _ = await rw.read();
+      assert.equal(rw.readers, 1);
+      await assert.rejects(rw.write({ timeout: 10 }), TimeoutError);
+    }
+    {
+      using _ = await rw.write();
+      assert.equal(rw.writeLocked, true);
+    }
+    {
+      using _ = rw.readSync();
+    }
+    {
+      using _ = rw.writeSync();
+    }
+    assert.equal(rw.readers, 0);
+    assert.equal(rw.writeLocked, false);
+  });
+
+  test("RWLock.acquireWrite() returns false near its timeout and rejects on abort", async () => {
+    const rw = new RWLock();
+    await rw.acquireRead();
+    let started = performance.now();
+    assert.equal(await within(rw.acquireWrite({ timeout: 40 }), LIMIT), false);
+    assertTimedOut(started, 40);
+    started = performance.now();
+    assert.equal(rw.acquireWriteSync({ timeout: 40 }), false);
+    assertTimedOut(started, 40);
+    const reason = new Error("abandon");
+    const controller = new AbortController();
+    const pending = rw.acquireWrite({ signal: controller.signal });
+    setTimeout(() => controller.abort(reason), 5);
+    await assert.rejects(within(pending, LIMIT), (e) => e === reason);
+    // The abandoned writer no longer holds readers back.
+    assert.equal(await rw.acquireRead({ blocking: false }), true);
+    rw.releaseRead();
+    rw.releaseRead();
+    await assert.rejects(rw.acquireRead({ timeout: NaN }), RangeError);
+  });
+
+  test("RWLock.readSync() throws a TypeError naming the async form where blocking is not allowed", () => {
+    withoutBlocking(() => {
+      assert.throws(() => new RWLock().acquireReadSync(), { name: "TypeError", message: /acquireRead\(\)/ });
+      assert.throws(() => new RWLock().writeSync(), { name: "TypeError", message: /acquireWrite\(\)/ });
+    });
+  });
+
+  test("RWLock readers in 3 workers hold the read side at the same time", async () => {
+    const rw = new RWLock();
+    const counters = new SharedArrayBuffer(8);
+    const args: [RWLock, SharedArrayBuffer, number] = [rw, counters, 3];
+    await runAll(tasks.readTogether, [args, args, args]);
+    assert.equal(new Int32Array(counters)[1], 3);
+  });
+
+  test("RWLock writer excludes readers and writers in workers", async () => {
+    const rw = new RWLock();
+    const counter = new SharedArrayBuffer(4);
+    const n = 3000;
+    const workers = runAll(tasks.rwCount, [[rw, counter, n], [rw, counter, n]]);
+    await within(workers, LIMIT);
+    assert.equal(new Int32Array(counter)[0], 2 * n);
+  });
+
+  test("RWLock writer is not starved by a stream of readers", async () => {
+    const rw = new RWLock();
+    const stop = new SharedArrayBuffer(4);
+    const box = new Box();
+    const ps = [0, 1].map(() => new Process({ target: tasks.readStream, args: [rw, stop, box] }));
+    for (const p of ps) p.start();
+    await within(box.until(0), LIMIT, "readers streaming");
+    assert.equal(await within(rw.acquireWrite({ timeout: 10_000 }), LIMIT), true);
+    assert.equal(rw.readers, 0);
+    Atomics.store(new Int32Array(stop), 0, 1);
+    rw.releaseWrite();
+    await within(Promise.all(ps.map((p) => p.join())), LIMIT);
+    for (const p of ps) assert.equal(p.exitCode, 0, p.error?.stack);
+  });
+
+  test("RWLock.ownerDied is true for the next writer after the writer is terminated", async () => {
+    const rw = new RWLock();
+    const box = new Box();
+    const p = new Process({ target: tasks.holdWriteForever, args: [rw, box] });
+    p.start();
+    await within(box.until(0), LIMIT, "worker taking the write side");
+    const waiting = rw.acquireWrite({ timeout: LIMIT });
+    p.terminate();
+    assert.equal(await within(waiting, LIMIT), true);
+    assert.equal(rw.ownerDied, true);
+    rw.releaseWrite();
+    assert.equal(rw.ownerDied, false);
+    await within(p.join(), LIMIT);
+  });
+});
