@@ -14,7 +14,7 @@ const tasks = taskModule<typeof import("../testdata/sync_tasks.ts")>(
 
 describe("Condition", () => {
   test("Condition() refuses a lock-like object from elsewhere with TypeError", () => {
-    const fake = { acquire: async () => true, release() {}, locked: () => false };
+    const fake = { acquire: () => Promise.resolve(true), release() {}, locked: () => false };
     assert.throws(() => new Condition(fake as unknown as Lock), {
       name: "TypeError",
       message: /Lock or RLock of @mproc\/multiprocessing/,
@@ -130,7 +130,7 @@ describe("Condition", () => {
       "consuming",
     );
     await within(Promise.all(ps.map((p) => p.join())), LIMIT);
-    for (const p of ps) assert.equal(p.exitCode, 0, p.error?.stack);
+    for (const p of ps) assert.equal(p.exitCode, 0, p.error?.stack ?? "");
     assert.deepEqual(got.filter((x) => x < 1000), first);
     assert.deepEqual(got.filter((x) => x >= 1000), second);
   });

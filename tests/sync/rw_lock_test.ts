@@ -112,7 +112,7 @@ describe("RWLock", () => {
     Atomics.store(new Int32Array(stop), 0, 1);
     rw.releaseWrite();
     await within(Promise.all(ps.map((p) => p.join())), LIMIT);
-    for (const p of ps) assert.equal(p.exitCode, 0, p.error?.stack);
+    for (const p of ps) assert.equal(p.exitCode, 0, p.error?.stack ?? "");
   });
 
   test("RWLock.ownerDied is true for the next writer after the writer is terminated", async () => {
