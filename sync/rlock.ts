@@ -22,7 +22,9 @@ import type { AcquireOptions } from "./lock.ts";
 
 const KIND = "sync.RLock";
 const TRUE: Promise<boolean> = Promise.resolve(true);
-// Word 0 is the owner word, word 1 the recursion depth (written by the holder only).
+// Word 0 is the owner word, word 1 the recursion depth. Only the holder touches the
+// depth, after taking the owner word, whose atomic update orders it; so plain reads and
+// writes suffice.
 const DEPTH = 1;
 
 interface RLockState {
@@ -115,8 +117,7 @@ export class RLock implements ConditionLock {
     if ((Atomics.load(this.#w, 0) & IDENT_MASK) !== identity().ident) {
       throw new InvalidStateError("Cannot release recursive lock: it is not held by this thread");
     }
-    const depth = Atomics.load(this.#w, DEPTH) - 1;
-    Atomics.store(this.#w, DEPTH, depth);
+    const depth = --this.#w[DEPTH];
     if (depth === 0) give(this.#w, 0);
   }
 
@@ -161,11 +162,11 @@ export class RLock implements ConditionLock {
 
   #enter(me: number): boolean {
     if ((Atomics.load(this.#w, 0) & IDENT_MASK) === me) {
-      Atomics.store(this.#w, DEPTH, Atomics.load(this.#w, DEPTH) + 1);
+      this.#w[DEPTH]++;
       return true;
     }
     if (!tryTake(this.#w, 0, me)) return false;
-    Atomics.store(this.#w, DEPTH, 1);
+    this.#w[DEPTH] = 1;
     return true;
   }
 

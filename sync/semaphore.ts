@@ -58,6 +58,9 @@ function checkValue(value: number, what: string): void {
  */
 export class Semaphore {
   readonly #w: Int32Array;
+  // The table row this thread used last. Each thread has its own Semaphore object over
+  // the shared words, so this is a per-thread hint that saves a scan.
+  #row = -1;
 
   /**
    * Make a semaphore with `value` free slots.
@@ -239,11 +242,20 @@ export class Semaphore {
   // of a holder that has ended, both by CAS on the ident word.
   #record(me: number): void {
     const w = this.#w;
+    const hint = this.#row;
+    if (hint !== -1) {
+      const id = Atomics.load(w, hint);
+      if (id === me || (id === 0 && Atomics.compareExchange(w, hint, 0, me) === 0)) {
+        Atomics.add(w, hint + 1, 1);
+        return;
+      }
+    }
     let free = -1;
     for (let i = TABLE; i < WORDS; i += 2) {
       const id = Atomics.load(w, i);
       if (id === me) {
         Atomics.add(w, i + 1, 1);
+        this.#row = i;
         return;
       }
       if (id === 0 && free === -1) free = i;
@@ -251,6 +263,7 @@ export class Semaphore {
     for (let i = free; i !== -1 && i < WORDS; i += 2) {
       if (Atomics.compareExchange(w, i, 0, me) === 0) {
         Atomics.add(w, i + 1, 1);
+        this.#row = i;
         return;
       }
     }
@@ -259,14 +272,19 @@ export class Semaphore {
   #forget(me: number, n: number): void {
     const w = this.#w;
     if (Atomics.load(w, DIED) === me) Atomics.store(w, DIED, 0);
+    const hint = this.#row;
+    if (hint !== -1 && Atomics.load(w, hint) === me) return this.#drop(hint, me, n);
     for (let i = TABLE; i < WORDS; i += 2) {
-      if (Atomics.load(w, i) !== me) continue;
-      const held = Atomics.load(w, i + 1);
-      const left = held > n ? held - n : 0;
-      Atomics.store(w, i + 1, left);
-      if (left === 0) Atomics.compareExchange(w, i, me, 0);
-      return;
+      if (Atomics.load(w, i) === me) return this.#drop(i, me, n);
     }
+  }
+
+  #drop(row: number, me: number, n: number): void {
+    const w = this.#w;
+    const held = Atomics.load(w, row + 1);
+    const left = held > n ? held - n : 0;
+    Atomics.store(w, row + 1, left);
+    if (left === 0) Atomics.compareExchange(w, row, me, 0);
   }
 
   // Give back the slots of holders that have ended; true when some were.

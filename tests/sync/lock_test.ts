@@ -11,7 +11,7 @@ import { assertTimedOut, LIMIT, runAll, withoutBlocking } from "./_sync_helpers.
 const tasks = taskModule<typeof import("../testdata/sync_tasks.ts")>(
   new URL("../testdata/sync_tasks.ts", import.meta.url),
 );
-const PER_WORKER = 20_000;
+const PER_WORKER = 100_000;
 
 describe("Lock", () => {
   test("Lock.acquire() and release() toggle locked()", async () => {
