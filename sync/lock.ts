@@ -25,7 +25,7 @@ export interface AcquireOptions {
   blocking?: boolean;
   /** Longest wait in milliseconds; `undefined` waits as long as it takes. @default {undefined} */
   timeout?: number;
-  /** Abort the wait; the promise rejects with `signal.reason`. Checked once by the `Sync` forms. */
+  /** Abort the wait; the promise rejects with `signal.reason`. Checked once by the `Sync` forms. @default {undefined} */
   signal?: AbortSignal;
 }
 

@@ -142,6 +142,7 @@ export class RWLock {
    * @throws {TypeError} when this thread may not block; use {@linkcode RWLock.read}
    */
   readSync(options?: Omit<AcquireOptions, "blocking">): Disposable {
+    requireBlocking("RWLock.readSync()", "await rwLock.read()");
     if (!this.acquireReadSync(options)) throw timedOut("read lock", options?.timeout);
     return disposer(() => this.releaseRead());
   }
@@ -158,6 +159,7 @@ export class RWLock {
    * @throws {TypeError} when this thread may not block; use {@linkcode RWLock.write}
    */
   writeSync(options?: Omit<AcquireOptions, "blocking">): Disposable {
+    requireBlocking("RWLock.writeSync()", "await rwLock.write()");
     if (!this.acquireWriteSync(options)) throw timedOut("write lock", options?.timeout);
     return disposer(() => this.releaseWrite());
   }

@@ -153,15 +153,21 @@ export async function barrierWithAction(barrier: Barrier, counter: SharedArrayBu
   await barrier.wait(30_000);
 }
 
-/** `n` times: a non-atomic `counter += 1` under the write side, and a read under the read side. */
+/**
+ * `n` times: a non-atomic `counter += 1` under the write side, with word 1 marking a
+ * writer inside; then a read under the read side, which must never see that mark.
+ */
 export function rwCount(rw: RWLock, counter: SharedArrayBuffer, n: number): void {
   const c = new Int32Array(counter);
   for (let i = 0; i < n; i++) {
     rw.acquireWriteSync();
+    if (c[1] !== 0) throw new Error("Two writers inside at once");
+    c[1] = 1;
     c[0] = c[0] + 1;
+    c[1] = 0;
     rw.releaseWrite();
     rw.acquireReadSync();
-    if (c[0] < 0) throw new Error("impossible");
+    if (c[1] !== 0) throw new Error("A reader saw a writer inside");
     rw.releaseRead();
   }
 }
