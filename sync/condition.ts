@@ -28,6 +28,8 @@ let adopted: { buffer: SharedArrayBuffer; lock: Lock | RLock } | undefined;
  * A condition variable, like Python's `multiprocessing.Condition`: wait until another
  * thread notifies, with the lock released while waiting. The lock defaults to a new
  * {@linkcode RLock}; pass a {@linkcode Lock} or {@linkcode RLock} of this package to share one.
+ * RLock ownership is per thread, so async tasks of one thread that must exclude each
+ * other need a Condition over a {@linkcode Lock}.
  *
  * @example Usage
  * ```ts
