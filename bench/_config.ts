@@ -17,7 +17,13 @@ export interface Sizes {
   big_count: number;
   pipe_n: number;
   lock_n: number;
+  /** Increments per worker for Python's contended figures. */
   incr_n: number;
+  /**
+   * Increments per worker for ours and raw: JS increments are ~20× faster, so at Python's count
+   * each thread would finish inside one scheduler slice and never meet the other on the lock.
+   */
+  incr_n_js: number;
   rw_n: number;
   rw_write_every: number;
   /** Time allowed to one workload group before it is reported as failed, not a hang. */
@@ -40,6 +46,7 @@ export const FULL: Sizes = {
   pipe_n: 200_000,
   lock_n: 1_000_000,
   incr_n: 500_000,
+  incr_n_js: 4_000_000,
   rw_n: 1_000_000,
   rw_write_every: 10,
   budget_ms: 90_000,
@@ -59,6 +66,7 @@ export const QUICK: Sizes = {
   pipe_n: 20_000,
   lock_n: 100_000,
   incr_n: 20_000,
+  incr_n_js: 100_000,
   rw_n: 50_000,
   budget_ms: 15_000,
 };

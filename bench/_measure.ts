@@ -1,5 +1,6 @@
 // Timing helpers. One rule for every figure: warm up, then take the median of `reps` runs.
 import { Worker } from "node:worker_threads";
+import { fib } from "./tasks/task.mjs";
 
 /** Median of a list of numbers. */
 export function median(xs: number[]): number {
@@ -14,6 +15,18 @@ export async function medianOf(reps: number, once: () => number | Promise<number
   const xs: number[] = [];
   for (let i = 0; i < reps; i++) xs.push(await once());
   return median(xs);
+}
+
+/**
+ * Speedup of `parallel` over serial fib work in this thread. Each repetition times both back
+ * to back and keeps their ratio, so load from other programs on the machine hits both sides
+ * of one ratio alike; the median of `2 * reps + 1` ratios (the runs are short) is reported.
+ */
+export async function speedup(reps: number, work: number[], parallel: () => Promise<unknown>): Promise<number> {
+  return await medianOf(2 * reps + 1, async () => {
+    const serial = await timeMs(() => work.map(fib));
+    return serial / await timeMs(parallel);
+  });
 }
 
 /** Milliseconds taken by `f`. */

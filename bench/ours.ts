@@ -2,8 +2,7 @@
 // with the reason printed, when mod.ts does not export them yet: the bench runs on any
 // slice of the project.
 import type { Sizes } from "./_config.ts";
-import { bounded, controlBlock, medianOf, range, taskFile, timeMs, timeParties } from "./_measure.ts";
-import { fib } from "./tasks/task.mjs";
+import { bounded, controlBlock, medianOf, range, speedup, taskFile, timeMs, timeParties } from "./_measure.ts";
 
 // The library is read through this loose view rather than typed imports, so the bench
 // type-checks while pool/, sync/, ipc/ and shm/ are still being written.
@@ -65,9 +64,7 @@ async function poolFigures(mod: Mod, s: Sizes): Promise<Record<string, number>> 
       return (ms * 1e3) / s.apply_n;
     });
     const work = new Array<number>(s.fib_count).fill(s.fib_n);
-    const serial = await medianOf(s.reps, () => timeMs(() => work.map(fib)));
-    const parallel = await medianOf(s.reps, () => timeMs(() => pool.map(fibTask, work, { chunksize: 1 })));
-    out.cpu_speedup = serial / parallel;
+    out.cpu_speedup = await speedup(s.reps, work, () => pool.map(fibTask, work, { chunksize: 1 }));
   } finally {
     await pool.terminate();
   }
@@ -139,9 +136,9 @@ async function twoProcesses(mod: Mod, target: string, args: (sab: SharedArrayBuf
 async function lockContended(mod: Mod, s: Sizes): Promise<Record<string, number>> {
   const ops = await medianOf(s.reps, async () => {
     const lock = new mod.Lock();
-    const { ms, counter } = await twoProcesses(mod, "lockIncr", (sab) => [lock, sab, s.incr_n]);
-    if (counter !== 2 * s.incr_n) throw new Error(`Lock let updates through: ${counter} !== ${2 * s.incr_n}`);
-    return (2 * s.incr_n) / (ms / 1e3);
+    const { ms, counter } = await twoProcesses(mod, "lockIncr", (sab) => [lock, sab, s.incr_n_js]);
+    if (counter !== 2 * s.incr_n_js) throw new Error(`Lock let updates through: ${counter} !== ${2 * s.incr_n_js}`);
+    return (2 * s.incr_n_js) / (ms / 1e3);
   });
   return { lock_contended_incr: ops };
 }

@@ -9,12 +9,12 @@ import {
   medianOf,
   range,
   rawWorker,
+  speedup,
   startWorker,
   taskFile,
   timeMs,
   timeParties,
 } from "./_measure.ts";
-import { fib } from "./tasks/task.mjs";
 
 type Figures = Record<string, number | null>;
 
@@ -79,9 +79,7 @@ async function poolFigures(s: Sizes, out: Figures): Promise<void> {
       return (ms * 1e3) / s.apply_n;
     });
     const work = new Array<number>(s.fib_count).fill(s.fib_n);
-    const serial = await medianOf(s.reps, () => timeMs(() => work.map(fib)));
-    const parallel = await medianOf(s.reps, () => timeMs(() => Promise.all(work.map((n) => pair.call("fib", n)))));
-    out.cpu_speedup = serial / parallel;
+    out.cpu_speedup = await speedup(s.reps, work, () => Promise.all(work.map((n) => pair.call("fib", n))));
   } finally {
     await pair.close();
   }
@@ -152,11 +150,11 @@ function lockUncontended(s: Sizes): Promise<number> {
 async function lockedIncr(s: Sizes): Promise<number> {
   return await medianOf(s.reps, async () => {
     const { sab, ctl } = controlBlock();
-    const ws = [0, 1].map(() => rawWorker("lockIncr", { sab, n: s.incr_n }));
+    const ws = [0, 1].map(() => rawWorker("lockIncr", { sab, n: s.incr_n_js }));
     const ms = await timeParties(ctl, 2);
     await Promise.all(ws.map(exited));
-    if (ctl[7] !== 2 * s.incr_n) throw new Error(`Raw locked counter lost updates: ${ctl[7]}`);
-    return (2 * s.incr_n) / (ms / 1e3);
+    if (ctl[7] !== 2 * s.incr_n_js) throw new Error(`Raw locked counter lost updates: ${ctl[7]}`);
+    return (2 * s.incr_n_js) / (ms / 1e3);
   });
 }
 
@@ -166,6 +164,8 @@ async function rwMix(s: Sizes): Promise<number> {
     const ws = [0, 1].map(() => rawWorker("rwMix", { sab, n: s.rw_n, writeEvery: s.rw_write_every }));
     const ms = await timeParties(ctl, 2);
     await Promise.all(ws.map(exited));
+    const writes = 2 * Math.ceil(s.rw_n / s.rw_write_every);
+    if (ctl[7] !== writes) throw new Error(`Raw RW lock lost writes: ${ctl[7]} !== ${writes}`);
     return (2 * s.rw_n) / (ms / 1e3);
   });
 }

@@ -23,7 +23,7 @@ export interface RunResult {
   quick: boolean;
   sizes: Sizes;
   figures: FigureResult[];
-  /** Why a value is null, keyed `<figure id>` (ours) or `<source>` (a peer, a Python method). */
+  /** Why a value is null or worth a remark, keyed `<figure id>` (ours) or `<source>` (a peer, `python_fork`). */
   notes: Record<string, string>;
 }
 
@@ -203,7 +203,7 @@ export function summaryMarkdown(results: RunResult[]): string {
       "",
       ...(even.length > 0 ? even.map((e) => `- ${e}`) : ["- none"]),
       "",
-      "**Not measured**",
+      "**Not measured, and incidents**",
       "",
       ...Object.entries(r.notes).map(([k, v]) => `- \`${k}\`: ${v}`),
       "",

@@ -102,19 +102,29 @@ function lockIncr({ sab, n }) {
   finish(ctl);
 }
 
-// Reader-writer lock as one word at ctl[5]: -1 writer, k > 0 readers; spin then sleep.
-// A plain CAS design with no fairness: the cheapest possible RW lock.
+// Reader-writer lock as one word at ctl[5]: the reader count, plus WRITER while a writer
+// holds it. A reader takes it with one fetch-add (backing out if a writer is in), a writer
+// with one compare-exchange from 0: the fewest atomic operations an RW lock can do.
+const WRITER = -0x40000000;
+
 function rwAcquire(ctl, write) {
   for (let spin = 0;; spin++) {
-    const v = Atomics.load(ctl, 5);
-    const free = write ? v === 0 : v >= 0;
-    if (free && Atomics.compareExchange(ctl, 5, v, write ? -1 : v + 1) === v) return;
-    if (spin > 100) Atomics.wait(ctl, 5, v, 1);
+    if (write) {
+      if (Atomics.compareExchange(ctl, 5, 0, WRITER) === 0) return;
+    } else {
+      if (Atomics.add(ctl, 5, 1) >= 0) return;
+      Atomics.sub(ctl, 5, 1);
+    }
+    if (spin > 100) {
+      const v = Atomics.load(ctl, 5);
+      if (v !== 0) Atomics.wait(ctl, 5, v, 1);
+    }
   }
 }
 
 function rwRelease(ctl, write) {
-  if (write) Atomics.store(ctl, 5, 0);
+  // The writer subtracts WRITER rather than storing 0, so readers' in-flight back-outs stay counted.
+  if (write) Atomics.sub(ctl, 5, WRITER);
   else Atomics.sub(ctl, 5, 1);
   Atomics.notify(ctl, 5);
 }
