@@ -130,7 +130,7 @@ export class Barrier {
     const me = identity().ident;
     for (;;) {
       if (!tryTake(this.#w, MUTEX, me)) await takeAsync(this.#w, MUTEX, me, Infinity, undefined);
-      const arrival = this.#arrive();
+      const arrival = this.#arrive(true);
       if (arrival.full) {
         if (timeLeft(deadline) === 0) this.#breakOrPass(arrival.gen);
         else await waitSliceAsync(this.#w, EPOCH, arrival.epoch, deadline);
@@ -156,11 +156,12 @@ export class Barrier {
   }
 
   /**
-   * Like {@linkcode Barrier.wait}, blocking this thread. An action runs here only if it
-   * is synchronous and its module has already loaded in this thread (an async `wait()`
-   * by any party of this thread loads it).
+   * Like {@linkcode Barrier.wait}, blocking this thread. With an action, this thread may
+   * arrive last only once the action's module has loaded here (see
+   * {@linkcode Barrier.ready}), and the action must be synchronous.
    *
    * @throws {TypeError} when this thread may not block; use {@linkcode Barrier.wait}
+   * @throws {TypeError} when this party would arrive last but cannot run the action yet
    */
   waitSync(timeout?: number): number {
     requireBlocking("Barrier.waitSync()", "await barrier.wait()");
@@ -168,7 +169,7 @@ export class Barrier {
     const me = identity().ident;
     for (;;) {
       if (!tryTake(this.#w, MUTEX, me)) takeSync(this.#w, MUTEX, me, Infinity);
-      const arrival = this.#arrive();
+      const arrival = this.#arrive(this.#action === undefined || this.#actionFn !== undefined);
       if (arrival.full) {
         if (!waitSlice(this.#w, EPOCH, arrival.epoch, deadline)) this.#breakOrPass(arrival.gen);
         continue;
@@ -188,6 +189,16 @@ export class Barrier {
         if (!waitSlice(this.#w, EPOCH, epoch, deadline)) return this.#breakOrPass(arrival.gen, arrival.index);
       }
     }
+  }
+
+  /**
+   * Resolve once this thread can run the barrier's action, having loaded its module, so
+   * that {@linkcode Barrier.waitSync} may arrive last. Resolves at once without an action.
+   *
+   * @throws {TypeError} when the action's module has no such function
+   */
+  async ready(): Promise<void> {
+    if (this.#action !== undefined && this.#actionFn === undefined) await this.#loadAction();
   }
 
   /** Break the barrier: current and future waiters get {@linkcode BrokenBarrierError} until `reset()`. */
@@ -221,12 +232,18 @@ export class Barrier {
     return { kind: KIND, module: import.meta.url, state };
   }
 
-  // With the mutex held: count this party in and release the mutex.
-  #arrive(): { full: boolean; index: number; gen: number; epoch: number } {
+  // With the mutex held: count this party in and release the mutex. A party that could
+  // not run the action refuses to be the last, before counting itself in.
+  #arrive(canRunAction: boolean): { full: boolean; index: number; gen: number; epoch: number } {
     const w = this.#w;
     try {
       if (Atomics.load(w, BROKEN) !== 0) throw broken();
       const count = Atomics.load(w, COUNT);
+      if (count === this.#parties - 1 && !canRunAction) {
+        throw new TypeError(
+          "Cannot arrive last at the barrier in Barrier.waitSync(): its action is not loaded in this thread yet, await barrier.ready() first or use await barrier.wait()",
+        );
+      }
       const gen = Atomics.load(w, GEN);
       const epoch = Atomics.load(w, EPOCH);
       // The last round's action is still running: wait for it to end, then arrive.
@@ -313,14 +330,7 @@ export class Barrier {
   }
 
   #runActionSync(): void {
-    const fn = this.#actionFn;
-    if (fn === undefined) {
-      void this.#loadAction().catch(() => {});
-      throw new TypeError(
-        "Cannot run barrier action in Barrier.waitSync(): its module is not loaded in this thread yet, use await barrier.wait()",
-      );
-    }
-    const result = fn() as { then?: unknown } | undefined;
+    const result = this.#actionFn!() as { then?: unknown } | undefined;
     if (typeof result?.then === "function") {
       throw new TypeError("Cannot run an async barrier action in Barrier.waitSync(): use await barrier.wait()");
     }

@@ -87,4 +87,19 @@ describe("Barrier", () => {
     await runAll(tasks.barrierWithAction, [args, args, args]);
     assert.equal(new Int32Array(counter)[0], 1);
   });
+
+  test("Barrier.waitSync() runs a synchronous action once ready() has loaded it", async () => {
+    const barrier = new Barrier(3, { action: tasks.countAction });
+    const counter = new SharedArrayBuffer(4);
+    const args: [Barrier, SharedArrayBuffer] = [barrier, counter];
+    await runAll(tasks.barrierWithActionSync, [args, args, args]);
+    assert.equal(new Int32Array(counter)[0], 1);
+  });
+
+  test("Barrier.waitSync() refuses to arrive last before its action is loaded, leaving the barrier whole", async () => {
+    const barrier = new Barrier(1, { action: tasks.countAction });
+    assert.throws(() => barrier.waitSync(), { name: "TypeError", message: /await barrier\.ready\(\)/ });
+    assert.equal(barrier.broken, false);
+    assert.equal(barrier.nWaiting, 0);
+  });
 });

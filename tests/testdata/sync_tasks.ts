@@ -171,3 +171,10 @@ export function rwCount(rw: RWLock, counter: SharedArrayBuffer, n: number): void
     rw.releaseRead();
   }
 }
+
+/** Load the action, then pass `barrier` once with the blocking form, counting action runs in `counter`. */
+export async function barrierWithActionSync(barrier: Barrier, counter: SharedArrayBuffer): Promise<void> {
+  actionCounter = new Int32Array(counter);
+  await barrier.ready();
+  barrier.waitSync(30_000);
+}
