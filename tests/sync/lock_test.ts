@@ -142,6 +142,7 @@ describe("Lock", () => {
     p.start();
     await within(box.until(0), LIMIT, "worker taking the lock");
     const waiting = lock.acquire({ timeout: LIMIT });
+    // Not for synchronisation: lets the waiter reach its sleep, the path that must notice.
     await new Promise((resolve) => setTimeout(resolve, 30));
     const killed = performance.now();
     p.terminate();
