@@ -20,5 +20,6 @@ export * from "./errors.ts";
 export * from "./ipc/mod.ts";
 export * from "./pool/mod.ts";
 export * from "./process/mod.ts";
+export * from "./shareable.ts";
 export * from "./shm/mod.ts";
 export * from "./sync/mod.ts";

@@ -3,7 +3,6 @@ import { identity } from "../_identity.ts";
 import { registerShareable, type SharedState, toShared } from "../_shareable.ts";
 import { InvalidStateError } from "../errors.ts";
 import {
-  type ConditionLock,
   deadlineFor,
   DIED,
   disposer,
@@ -60,7 +59,7 @@ let adopted: LockState | undefined;
  * lock.release();
  * ```
  */
-export class Lock implements ConditionLock {
+export class Lock {
   readonly #w: Int32Array;
 
   /** Make an unlocked lock. */

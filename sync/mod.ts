@@ -21,6 +21,8 @@
  *
  * @module
  */
+export * from "../shareable.ts";
+export * from "../task.ts";
 export * from "./barrier.ts";
 export * from "./condition.ts";
 export * from "./event.ts";

@@ -3,7 +3,6 @@ import { identity } from "../_identity.ts";
 import { registerShareable, type SharedState, toShared } from "../_shareable.ts";
 import { InvalidStateError } from "../errors.ts";
 import {
-  type ConditionLock,
   deadlineFor,
   DIED,
   disposer,
@@ -54,7 +53,7 @@ let adopted: RLockState | undefined;
  * assert.equal(lock.locked(), false);
  * ```
  */
-export class RLock implements ConditionLock {
+export class RLock {
   readonly #w: Int32Array;
 
   /** Make an unlocked re-entrant lock. */

@@ -96,7 +96,7 @@ describe("Barrier", () => {
     assert.equal(new Int32Array(counter)[0], 1);
   });
 
-  test("Barrier.waitSync() refuses to arrive last before its action is loaded, leaving the barrier whole", async () => {
+  test("Barrier.waitSync() refuses to arrive last before its action is loaded, leaving the barrier whole", () => {
     const barrier = new Barrier(1, { action: tasks.countAction });
     assert.throws(() => barrier.waitSync(), { name: "TypeError", message: /await barrier\.ready\(\)/ });
     assert.equal(barrier.broken, false);
