@@ -1,6 +1,12 @@
 // Our library on every figure. Each workload names the exports it needs and is skipped,
 // with the reason printed, when mod.ts does not export them yet: the bench runs on any
 // slice of the project.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { runtime } from "../_runtime/mod.ts";
 import type { Sizes } from "./_config.ts";
 import { bounded, controlBlock, medianOf, range, speedup, taskFile, timeMs, timeParties } from "./_measure.ts";
 
@@ -177,6 +183,41 @@ function notWritten(): Promise<Record<string, number>> {
   return Promise.reject(new Error("the export exists but its bench workload is not written yet"));
 }
 
+/** The library under test, and where it came from. */
+interface Library {
+  mod: Mod;
+  from: string;
+  cleanup(): void;
+}
+
+/**
+ * Deno and Bun run the TypeScript source. Node cannot load `.ts` in a worker without tsx, which
+ * every worker would then load first; users on Node run the compiled package, so on Node we
+ * measure a fresh build of this very source (as `npm run build` makes it, into a temp dir), and
+ * fall back to the source through tsx, saying so, if the build fails.
+ */
+async function loadLibrary(log: (line: string) => void): Promise<Library> {
+  const source = { from: "the TypeScript source", cleanup() {} };
+  if (runtime.name !== "node") return { mod: await import("../mod.ts"), ...source };
+  const out = mkdtempSync(join(tmpdir(), "mproc-bench-build-"));
+  const cleanup = () => rmSync(out, { recursive: true, force: true });
+  const tsc = fileURLToPath(new URL("../node_modules/.bin/tsc", import.meta.url));
+  const config = fileURLToPath(new URL("../tsconfig.build.json", import.meta.url));
+  const r = spawnSync(tsc, ["-p", config, "--outDir", out, "--declaration", "false"], { encoding: "utf8" });
+  if (r.status !== 0) {
+    cleanup();
+    log(`ours: the build failed, so the TypeScript source is measured through tsx: ${r.stdout}${r.stderr}`);
+    return {
+      mod: await import("../mod.ts"),
+      from: "the TypeScript source through tsx (the build failed)",
+      cleanup() {},
+    };
+  }
+  // Outside the project the compiled .js files need their own "type": "module".
+  writeFileSync(join(out, "package.json"), JSON.stringify({ type: "module" }));
+  return { mod: await import(pathToFileURL(join(out, "mod.js")).href), from: "a fresh build of the source", cleanup };
+}
+
 /** Run every workload whose exports exist; the others yield null and a reason. */
 export async function measureOurs(
   s: Sizes,
@@ -184,9 +225,9 @@ export async function measureOurs(
 ): Promise<{ figures: Record<string, number | null>; notes: Record<string, string> }> {
   const figures: Record<string, number | null> = {};
   const notes: Record<string, string> = {};
-  let mod: Mod;
+  let lib: Library;
   try {
-    mod = await import("../mod.ts");
+    lib = await loadLibrary(log);
   } catch (error) {
     // A half-landed module elsewhere in the tree must not take the raw, Python and peer
     // figures down with it.
@@ -194,6 +235,23 @@ export async function measureOurs(
     log(`ours skipped: mod.ts failed to load: ${(error as Error).message}`);
     return { figures, notes };
   }
+  notes.ours = `measured from ${lib.from}`;
+  const mod = lib.mod;
+  try {
+    await runWorkloads(mod, s, log, figures, notes);
+  } finally {
+    lib.cleanup();
+  }
+  return { figures, notes };
+}
+
+async function runWorkloads(
+  mod: Mod,
+  s: Sizes,
+  log: (line: string) => void,
+  figures: Record<string, number | null>,
+  notes: Record<string, string>,
+): Promise<void> {
   for (const w of WORKLOADS) {
     const missing = w.needs.filter((name) => !(name in mod));
     const skip = (reason: string) => {
@@ -211,5 +269,4 @@ export async function measureOurs(
       skip(`failed: ${(error as Error).message}`);
     }
   }
-  return { figures, notes };
 }
