@@ -230,7 +230,7 @@ function esc(s: string): string {
  * fork (log scale, 1× in the middle, right = faster). Hand-rolled: no chart dependency.
  */
 export function ratiosSvg(results: RunResult[]): string {
-  const [labelW, plotW, barH, gap, top] = [250, 560, 7, 12, 56];
+  const [labelW, plotW, barH, gap, top] = [250, 560, 7, 12, 64];
   const [lo, hi] = [-3, 3]; // log10 of the axis ends: 0.001× to 1000×
   const x = (v: number) => labelW + ((Math.min(hi, Math.max(lo, Math.log10(v))) - lo) / (hi - lo)) * plotW;
   const parts: string[] = [];
@@ -296,6 +296,7 @@ export function ratiosSvg(results: RunResult[]): string {
     }" height="${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
     `<text x="10" y="18" font-size="13" font-weight="bold">Speed relative to Python multiprocessing (fork) = 1×, log scale; right is faster; absent bars were not measured</text>`,
+    `<text x="10" y="52" font-size="10" fill="#6b7280">Figures Python has no counterpart for (RWLock) are left out here; see summary.md.</text>`,
     ...legend,
     ...axis,
     ...parts,
