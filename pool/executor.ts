@@ -1,12 +1,13 @@
 import { checkTimeout } from "../_abort.ts";
 import { runtime } from "../_runtime/mod.ts";
-import { encode, type Encoded } from "../_shareable.ts";
+import type { Encoded } from "../_shareable.ts";
 import { BrokenProcessPoolError, InvalidStateError, TimeoutError } from "../errors.ts";
 import { isTaskRef, type TaskRef, type TaskResult } from "../task.ts";
 import { checkChunksize, splitChunks } from "./_chunk.ts";
 import { encodeArgs, encodeChunk, encodeMapCall, encodeStarCall } from "./_payload.ts";
 import { CALL, MAP, type Mode, STARMAP } from "./_protocol.ts";
 import { Scheduler } from "./_scheduler.ts";
+import { checkWorkerSetup } from "./_worker_setup.ts";
 import { Future } from "./future.ts";
 
 /** {@linkcode wait} returns when any future finishes or is cancelled. */
@@ -163,33 +164,15 @@ export class ProcessPoolExecutor implements AsyncDisposable {
    */
   constructor(options: ProcessPoolExecutorOptions = {}) {
     const { maxWorkers = runtime.cpuCount(), initializer, initargs = [], maxTasksPerChild } = options;
-    if (!Number.isInteger(maxWorkers) || maxWorkers < 1) {
-      throw new RangeError(
-        `Cannot create an executor: maxWorkers must be a positive integer, got ${String(maxWorkers)}`,
-      );
-    }
-    if (maxTasksPerChild !== undefined && (!Number.isInteger(maxTasksPerChild) || maxTasksPerChild < 1)) {
-      throw new RangeError(
-        `Cannot create an executor: maxTasksPerChild must be a positive integer or undefined, got ${
-          String(maxTasksPerChild)
-        }`,
-      );
-    }
-    if (initializer !== undefined && !isTaskRef(initializer)) {
-      throw new TypeError(
-        `Cannot create an executor: the initializer must be a task reference (see taskModule), got ${
-          String(initializer)
-        }`,
-      );
-    }
-    if (!Array.isArray(initargs)) {
-      throw new TypeError(`Cannot create an executor: initargs must be an array, got ${String(initargs)}`);
-    }
+    const checked = checkWorkerSetup(
+      { count: maxWorkers, initializer, initargs, maxTasksPerChild },
+      "an executor",
+      "maxWorkers",
+    );
     this.#maxWorkers = maxWorkers;
     this.#scheduler = new Scheduler({
       processes: maxWorkers,
-      initializer: initializer === undefined ? null : { module: initializer.module, name: initializer.name },
-      initargs: encode(initargs, "initargs"),
+      ...checked,
       maxTasksPerChild,
       workerName: "ProcessPoolWorker",
       owner: "executor",

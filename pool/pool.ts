@@ -1,5 +1,4 @@
 import { runtime } from "../_runtime/mod.ts";
-import { encode } from "../_shareable.ts";
 import { BrokenProcessPoolError, CancelledError, InvalidStateError } from "../errors.ts";
 import { isTaskRef, type TaskRef, type TaskResult } from "../task.ts";
 import { callSignal } from "./_call_signal.ts";
@@ -9,6 +8,7 @@ import { encodeArgs, encodeChunk, encodeMapCall, encodeStarCall } from "./_paylo
 import { CALL, MAP, STARMAP } from "./_protocol.ts";
 import { Scheduler } from "./_scheduler.ts";
 import type { Task } from "./_task.ts";
+import { checkWorkerSetup } from "./_worker_setup.ts";
 import { AsyncResult } from "./async_result.ts";
 
 /** Chunks an imap keeps submitted ahead of its consumer, per worker. */
@@ -153,29 +153,15 @@ export class Pool implements AsyncDisposable {
    */
   constructor(options: PoolOptions = {}) {
     const { processes = runtime.cpuCount(), initializer, initargs = [], maxTasksPerChild } = options;
-    if (!Number.isInteger(processes) || processes < 1) {
-      throw new RangeError(`Cannot create a pool: processes must be a positive integer, got ${String(processes)}`);
-    }
-    if (maxTasksPerChild !== undefined && (!Number.isInteger(maxTasksPerChild) || maxTasksPerChild < 1)) {
-      throw new RangeError(
-        `Cannot create a pool: maxTasksPerChild must be a positive integer or undefined, got ${
-          String(maxTasksPerChild)
-        }`,
-      );
-    }
-    if (initializer !== undefined && !isTaskRef(initializer)) {
-      throw new TypeError(
-        `Cannot create a pool: the initializer must be a task reference (see taskModule), got ${String(initializer)}`,
-      );
-    }
-    if (!Array.isArray(initargs)) {
-      throw new TypeError(`Cannot create a pool: initargs must be an array, got ${String(initargs)}`);
-    }
+    const checked = checkWorkerSetup(
+      { count: processes, initializer, initargs, maxTasksPerChild },
+      "a pool",
+      "processes",
+    );
     this.#processes = processes;
     this.#scheduler = new Scheduler({
       processes,
-      initializer: initializer === undefined ? null : { module: initializer.module, name: initializer.name },
-      initargs: encode(initargs, "initargs"),
+      ...checked,
       maxTasksPerChild,
       workerName: "PoolWorker",
       owner: "pool",
