@@ -47,6 +47,14 @@ export interface PoolCallOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * The arguments of {@linkcode Pool.apply} after the task: its argument list, which may be
+ * left out when the task takes none (Python's `args=()`), then the options.
+ */
+// deno-lint-ignore no-explicit-any
+export type ApplyArgs<F extends (...args: any[]) => unknown, O> = Parameters<F> extends [] ? [args?: [], options?: O]
+  : [args: Parameters<F>, options?: O];
+
 /** Options for {@linkcode Pool.applyAsync}. */
 export interface ApplyAsyncOptions<T> extends PoolCallOptions {
   /** Called with the value when the task succeeds. */
@@ -187,11 +195,10 @@ export class Pool implements AsyncDisposable {
   // deno-lint-ignore no-explicit-any
   apply<F extends (...args: any[]) => unknown>(
     fn: TaskRef<F>,
-    args: Parameters<F>,
-    options: PoolCallOptions = {},
+    ...[args, options = {}]: ApplyArgs<F, PoolCallOptions>
   ): Promise<TaskResult<F>> {
     return new Promise((resolve, reject) => {
-      this.#call(fn, args, options, settleWith(resolve, reject));
+      this.#call(fn, args ?? [], options, settleWith(resolve, reject));
     });
   }
 
@@ -205,13 +212,12 @@ export class Pool implements AsyncDisposable {
   // deno-lint-ignore no-explicit-any
   applyAsync<F extends (...args: any[]) => unknown>(
     fn: TaskRef<F>,
-    args: Parameters<F>,
-    options: ApplyAsyncOptions<TaskResult<F>> = {},
+    ...[args, options = {}]: ApplyArgs<F, ApplyAsyncOptions<TaskResult<F>>>
   ): AsyncResult<TaskResult<F>> {
     this.#check(fn);
     const { callback, errorCallback } = options;
     return new AsyncResult((resolve, reject) => {
-      this.#call(fn, args, options, settleWith(resolve, reject, callback, errorCallback));
+      this.#call(fn, args ?? [], options, settleWith(resolve, reject, callback, errorCallback));
     });
   }
 

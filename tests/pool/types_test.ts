@@ -34,6 +34,19 @@ describe("Pool types", () => {
     }
   });
 
+  test("Pool.apply() and applyAsync() take no argument list for a task without parameters", async () => {
+    const value: Promise<number> = pool.apply(tasks.answer);
+    assert.equal(await within(value, LIMIT), 42);
+    assert.equal(await within(pool.applyAsync(tasks.answer).get(), LIMIT), 42);
+    assert.equal(await within(pool.apply(tasks.answer, [], { timeout: LIMIT }), LIMIT), 42);
+    if (false as boolean) {
+      // @ts-expect-error fib needs its argument list
+      void pool.apply(tasks.fib);
+      // @ts-expect-error a task without parameters takes no arguments
+      void pool.apply(tasks.answer, [1]);
+    }
+  });
+
   test("Pool.map(), starmap(), imap() and applyAsync() are typed by the task", async () => {
     const squares: number[] = await within(pool.map(tasks.square, [1, 2]), LIMIT);
     const sums: number[] = await within(pool.starmap(tasks.add, [[1, 2]]), LIMIT);

@@ -97,3 +97,8 @@ export function gated<T>(gate: SharedArrayBuffer, value: T): T {
 export function blockOn(gate: SharedArrayBuffer): number {
   return Atomics.wait(new Int32Array(gate), 0, 0, 30_000) === "ok" ? 1 : 0;
 }
+
+/** A task with no arguments, for `apply` without an argument list. */
+export function answer(): number {
+  return 42;
+}
