@@ -24,6 +24,12 @@ export interface ProcessOptions<F extends AnyFunction = AnyFunction> {
   daemon?: boolean;
 }
 
+/** Options for {@linkcode Process.join}. */
+export interface JoinOptions {
+  /** Stops the wait (the process keeps running), rejecting with the signal's reason. */
+  signal?: AbortSignal;
+}
+
 const ENTRY = new URL(import.meta.url.replace(/process\.(ts|js)$/, "_entry.$1"));
 
 /**
@@ -145,14 +151,16 @@ export class Process<F extends AnyFunction = AnyFunction> {
    * anyway, as in Python; check {@linkcode Process.exitCode}).
    *
    * @param timeout milliseconds, or `undefined` to wait as long as it takes
+   * @param options `signal` stops the wait (not the process), rejecting with its reason
    * @throws {InvalidStateError} when the process was never started
    * @throws {RangeError} when the timeout is negative or NaN
    */
-  async join(timeout?: number): Promise<void> {
+  async join(timeout?: number, options: JoinOptions = {}): Promise<void> {
+    const { signal } = options;
     checkTimeout(timeout, `join process "${this.#name}"`);
     this.#checkOpen("join");
     if (this.#child === null) throw new InvalidStateError(`Cannot join process "${this.#name}": it was not started`);
-    await raceDeadline(this.#child.exited, timeout);
+    await raceDeadline(this.#child.exited, timeout, signal);
   }
 
   /** Whether the process has started and not yet ended. */

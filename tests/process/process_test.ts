@@ -119,6 +119,23 @@ describe("Process", () => {
     assert.equal(p.exitCode, 0);
   });
 
+  test("Process.join() rejects with the signal's reason and leaves the process running", async () => {
+    const box = new Box();
+    const p = new Process({ target: tasks.block, args: [box] });
+    p.start();
+    await box.until(0);
+    const controller = new AbortController();
+    const reason = new Error("stop waiting");
+    const joined = p.join(undefined, { signal: controller.signal });
+    controller.abort(reason);
+    await assert.rejects(joined, (e) => e === reason);
+    assert.equal(p.isAlive(), true);
+    await assert.rejects(p.join(undefined, { signal: AbortSignal.abort(reason) }), (e) => e === reason);
+    box.raise(1);
+    await within(p.join(), LIMIT);
+    assert.equal(p.exitCode, 0);
+  });
+
   test("Process.start() twice throws InvalidStateError", async () => {
     const p = new Process({ target: tasks.exitWith, args: [0] });
     p.start();
