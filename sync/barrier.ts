@@ -6,6 +6,7 @@ import { registerShareable, type SharedState, toShared } from "../_shareable.ts"
 import { BrokenBarrierError } from "../errors.ts";
 import { isTaskRef, type TaskRef } from "../task.ts";
 import { deadlineForTimeout, give, takeAsync, takeSpinning, takeSync, tryTake } from "./_owner.ts";
+import type { SyncWaitOptions } from "./event.ts";
 
 const KIND = "sync.Barrier";
 // MUTEX is an owner word guarding COUNT, GEN, BROKEN and RESET_GEN. COUNT is how many
@@ -121,19 +122,34 @@ export class Barrier {
    * Arrive and wait for the other parties.
    *
    * @param timeout milliseconds; defaults to the barrier's own timeout
+   * @param options `signal` stops the wait; like a timeout it breaks the barrier for every
+   * party, and this call rejects with the signal's reason
    * @returns this party's arrival index, 0 to `parties - 1`
    * @throws {BrokenBarrierError} when the barrier is or gets broken, including by this call's timeout
    * @throws {RangeError} when the timeout is negative or NaN
    */
-  async wait(timeout?: number): Promise<number> {
+  async wait(timeout?: number, options: SyncWaitOptions = {}): Promise<number> {
+    const { signal } = options;
     const deadline = deadlineForTimeout(timeout ?? this.#timeout, "wait on barrier");
+    if (signal?.aborted) throw signal.reason;
+    let aborted = false;
+    // An abort leaves the waits below the way a timeout does, then reports the signal.
+    const sleep = (epoch: number) =>
+      waitSliceAsync(this.#w, EPOCH, epoch, deadline, signal).catch(() => (aborted = true));
+    const leave = (gen: number, index?: number): number => {
+      try {
+        return this.#breakOrPass(gen, index);
+      } catch (error) {
+        throw aborted ? signal!.reason : error;
+      }
+    };
     const me = identity().ident;
     for (;;) {
       if (!tryTake(this.#w, MUTEX, me)) await takeAsync(this.#w, MUTEX, me, Infinity, undefined);
       const arrival = this.#arrive(true);
       if (arrival.full) {
-        if (timeLeft(deadline) === 0) this.#breakOrPass(arrival.gen);
-        else await waitSliceAsync(this.#w, EPOCH, arrival.epoch, deadline);
+        if (aborted || timeLeft(deadline) === 0) leave(arrival.gen);
+        else await sleep(arrival.epoch);
         continue;
       }
       if (arrival.index === this.#parties - 1) {
@@ -149,8 +165,8 @@ export class Barrier {
         const epoch = Atomics.load(this.#w, EPOCH);
         const through = this.#through(arrival.gen);
         if (through) return arrival.index;
-        if (timeLeft(deadline) === 0) return this.#breakOrPass(arrival.gen, arrival.index);
-        await waitSliceAsync(this.#w, EPOCH, epoch, deadline);
+        if (aborted || timeLeft(deadline) === 0) return leave(arrival.gen, arrival.index);
+        await sleep(epoch);
       }
     }
   }

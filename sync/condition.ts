@@ -2,6 +2,7 @@ import { requireBlocking, SPIN, timeLeft, waitSlice, waitSliceAsync, wake } from
 import { decodeSync, registerShareable, type SharedState, toShared } from "../_shareable.ts";
 import { InvalidStateError } from "../errors.ts";
 import { deadlineForTimeout, IS_OWNED, RESUME, RESUME_SYNC, SUSPEND } from "./_owner.ts";
+import type { SyncWaitOptions } from "./event.ts";
 import { type AcquireOptions, Lock } from "./lock.ts";
 import { RLock } from "./rlock.ts";
 
@@ -103,23 +104,32 @@ export class Condition {
    * back (at the same depth, for an RLock).
    *
    * @param timeout milliseconds; `undefined` waits until notified
+   * @param options `signal` stops the wait, rejecting with its reason once the lock is
+   * taken back; a notify that already reached this waiter wins over the signal
    * @returns false if the timeout passed, else true
    * @throws {InvalidStateError} when this thread does not hold the lock
    * @throws {RangeError} when the timeout is negative or NaN
    */
-  async wait(timeout?: number): Promise<boolean> {
+  async wait(timeout?: number, options: SyncWaitOptions = {}): Promise<boolean> {
+    const { signal } = options;
     const deadline = deadlineForTimeout(timeout, "wait on condition");
+    if (signal?.aborted) throw signal.reason;
     const entered = Atomics.load(this.#w, SEQ);
     const depth = this.#enterWait();
+    let aborted = false;
     try {
       for (let spins = 0;;) {
         const seq = Atomics.load(this.#w, SEQ);
         if (seq !== entered && this.#takeToken()) return true;
-        if (timeLeft(deadline) === 0) {
-          if (this.#cancel(++spins)) return false;
+        if (aborted || timeLeft(deadline) === 0) {
+          if (this.#cancel(++spins)) {
+            if (aborted) throw signal!.reason;
+            return false;
+          }
           continue;
         }
-        await waitSliceAsync(this.#w, SEQ, seq, deadline);
+        // An abort leaves the loop the way a timeout does, so the sleeper count stays right.
+        await waitSliceAsync(this.#w, SEQ, seq, deadline, signal).catch(() => (aborted = true));
       }
     } finally {
       await this.#lock[RESUME](depth);
@@ -156,16 +166,17 @@ export class Condition {
    *
    * @param predicate checked with the lock held
    * @param timeout milliseconds for the whole wait; `undefined` waits as long as it takes
+   * @param options `signal` stops the wait, rejecting with its reason
    * @returns the last value of `predicate()`
    * @throws {InvalidStateError} when this thread does not hold the lock
    */
-  async waitFor<T>(predicate: () => T, timeout?: number): Promise<T> {
+  async waitFor<T>(predicate: () => T, timeout?: number, options: SyncWaitOptions = {}): Promise<T> {
     const deadline = deadlineForTimeout(timeout, "wait on condition");
     let result = predicate();
     while (!result) {
       const left = timeLeft(deadline);
       if (left === 0) break;
-      await this.wait(left === Infinity ? undefined : left);
+      await this.wait(left === Infinity ? undefined : left, options);
       result = predicate();
     }
     return result;

@@ -2,6 +2,12 @@ import { requireBlocking, timeLeft, waitSlice, waitSliceAsync, wake } from "../_
 import { registerShareable, type SharedState, toShared } from "../_shareable.ts";
 import { deadlineForTimeout } from "./_owner.ts";
 
+/** Options of the async waits of Event, Condition and Barrier. */
+export interface SyncWaitOptions {
+  /** Stops the wait, rejecting with the signal's reason. */
+  signal?: AbortSignal;
+}
+
 const KIND = "sync.Event";
 const TRUE: Promise<boolean> = Promise.resolve(true);
 
@@ -58,18 +64,21 @@ export class Event {
    * Wait until the flag is set or `timeout` ms pass.
    *
    * @param timeout milliseconds; `undefined` waits as long as it takes
+   * @param options `signal` stops the wait, rejecting with its reason
    * @returns the flag at the end: false only when the timeout passed
    * @throws {RangeError} when the timeout is negative or NaN
    */
-  wait(timeout?: number): Promise<boolean> {
+  wait(timeout?: number, options: SyncWaitOptions = {}): Promise<boolean> {
+    const { signal } = options;
     let deadline: number;
     try {
       deadline = deadlineForTimeout(timeout, "wait for event");
     } catch (error) {
       return Promise.reject(error);
     }
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.isSet()) return TRUE;
-    return this.#waitAsync(deadline);
+    return this.#waitAsync(deadline, signal);
   }
 
   /**
@@ -91,10 +100,10 @@ export class Event {
     return { kind: KIND, module: import.meta.url, state: { buffer: this.#w.buffer as SharedArrayBuffer } };
   }
 
-  async #waitAsync(deadline: number): Promise<boolean> {
+  async #waitAsync(deadline: number, signal: AbortSignal | undefined): Promise<boolean> {
     while (!this.isSet()) {
       if (timeLeft(deadline) === 0) return false;
-      await waitSliceAsync(this.#w, 0, 0, deadline);
+      await waitSliceAsync(this.#w, 0, 0, deadline, signal);
     }
     return true;
   }

@@ -102,4 +102,17 @@ describe("Barrier", () => {
     assert.equal(barrier.broken, false);
     assert.equal(barrier.nWaiting, 0);
   });
+
+  test("Barrier.wait() rejects with the signal's reason and breaks the barrier for the others", async () => {
+    const barrier = new Barrier(3);
+    const controller = new AbortController();
+    const reason = new Error("giving up");
+    const other = barrier.wait();
+    const mine = barrier.wait(undefined, { signal: controller.signal });
+    await eventually(() => barrier.nWaiting === 2, LIMIT, "two parties waiting");
+    controller.abort(reason);
+    await assert.rejects(within(mine, LIMIT), (e) => e === reason);
+    await assert.rejects(within(other, LIMIT), BrokenBarrierError);
+    assert.equal(barrier.broken, true);
+  });
 });

@@ -134,4 +134,22 @@ describe("Condition", () => {
     assert.deepEqual(got.filter((x) => x < 1000), first);
     assert.deepEqual(got.filter((x) => x >= 1000), second);
   });
+
+  test("Condition.wait() rejects with the signal's reason, holding the lock again", async () => {
+    const cond = new Condition();
+    await cond.acquire();
+    const controller = new AbortController();
+    const reason = new Error("stop waiting");
+    const waiting = cond.wait(undefined, { signal: controller.signal });
+    controller.abort(reason);
+    await assert.rejects(within(waiting, LIMIT), (e) => e === reason);
+    // notify() throws unless this thread holds the lock: the rejected wait took it back.
+    cond.notify();
+    assert.equal(await within(cond.wait(20), LIMIT), false);
+    await assert.rejects(
+      cond.waitFor(() => false, undefined, { signal: AbortSignal.abort(reason) }),
+      (e) => e === reason,
+    );
+    cond.release();
+  });
 });

@@ -59,4 +59,16 @@ describe("Event", () => {
     assert.deepEqual([8, 9, 10].map((i) => box.flags[i]), [1, 1, 1]);
     for (const p of ps) assert.equal(p.exitCode, 0);
   });
+
+  test("Event.wait() rejects with the signal's reason", async () => {
+    const event = new Event();
+    const controller = new AbortController();
+    const reason = new Error("no longer needed");
+    const waiting = event.wait(undefined, { signal: controller.signal });
+    controller.abort(reason);
+    await assert.rejects(within(waiting, LIMIT), (e) => e === reason);
+    await assert.rejects(event.wait(10, { signal: AbortSignal.abort(reason) }), (e) => e === reason);
+    event.set();
+    assert.equal(await event.wait(undefined, { signal: new AbortController().signal }), true);
+  });
 });
