@@ -9,6 +9,7 @@ import {
   WorkerDiedError,
 } from "../../errors.ts";
 import { AsyncResult, Pool, taskModule } from "../../pool/mod.ts";
+import { Lock } from "../../sync/lock.ts";
 import { within } from "../_helpers.ts";
 
 const tasks = taskModule<typeof import("../testdata/pool_tasks.ts")>(
@@ -252,6 +253,25 @@ describe("Pool", () => {
   test("Pool rejects a result that cannot be sent back, and keeps serving", async () => {
     await assert.rejects(pool.apply(tasks.returnsFunction, []), TypeError);
     assert.equal(await within(pool.apply(tasks.square, [6]), LIMIT), 36);
+  });
+});
+
+describe("Pool with shareable objects", () => {
+  test("Pool passes a lock in initargs and in args as the same live lock", async () => {
+    const lock = new Lock();
+    const buffer = new SharedArrayBuffer(4);
+    const pool = new Pool({ processes: 2, initializer: tasks.initShared, initargs: [lock, buffer] });
+    try {
+      const done = await within(pool.map(tasks.lockedIncrement, new Array(20).fill(1000), { chunksize: 1 }), LIMIT);
+      assert.equal(done.length, 20);
+      assert.equal(Atomics.load(new Int32Array(buffer), 0), 20_000, "no increment was lost: one lock for all");
+      const more = Array.from({ length: 4 }, () => pool.apply(tasks.incrementWith, [lock, buffer, 500]));
+      await within(Promise.all(more), LIMIT);
+      assert.equal(Atomics.load(new Int32Array(buffer), 0), 22_000);
+      assert.equal(lock.locked(), false);
+    } finally {
+      await pool.terminate();
+    }
   });
 });
 

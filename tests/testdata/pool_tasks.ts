@@ -1,5 +1,6 @@
 // Worker targets for the pool tests.
 import { currentProcess, exit } from "../../process/mod.ts";
+import type { Lock } from "../../sync/lock.ts";
 
 export function identity<T>(x: T): T {
   return x;
@@ -101,4 +102,30 @@ export function blockOn(gate: SharedArrayBuffer): number {
 /** A task with no arguments, for `apply` without an argument list. */
 export function answer(): number {
   return 42;
+}
+
+let shared: { lock: Lock; counter: Int32Array } | undefined;
+
+/** Initializer: keep a lock and a counter that arrived through initargs. */
+export function initShared(lock: Lock, buffer: SharedArrayBuffer): void {
+  shared = { lock, counter: new Int32Array(buffer) };
+}
+
+/** Add 1 to the shared counter `n` times, each under the shared lock; the plain `++` is not atomic. */
+export function lockedIncrement(n: number): number {
+  for (let i = 0; i < n; i++) {
+    using _ = shared!.lock.holdSync();
+    shared!.counter[0]++;
+  }
+  return n;
+}
+
+/** The same with the lock and counter passed as arguments. */
+export function incrementWith(lock: Lock, buffer: SharedArrayBuffer, n: number): number {
+  const counter = new Int32Array(buffer);
+  for (let i = 0; i < n; i++) {
+    using _ = lock.holdSync();
+    counter[0]++;
+  }
+  return counter.length;
 }
