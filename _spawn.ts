@@ -26,6 +26,8 @@ export interface SpawnChildOptions<P> {
   name: string;
   path: number[];
   daemon: boolean;
+  /** Give the worker an inbox it can poll (see `SpawnOptions.inbox`). */
+  inbox?: boolean;
 }
 
 /** A started worker as its parent sees it. */
@@ -94,7 +96,13 @@ export function spawnChild<P>(options: SpawnChildOptions<P>): Child {
   };
   let handle: WorkerHandle;
   try {
-    handle = runtime.spawn({ entry: options.entry.href, data: init, daemon: options.daemon, name: options.name });
+    handle = runtime.spawn({
+      entry: options.entry.href,
+      data: init,
+      daemon: options.daemon,
+      name: options.name,
+      inbox: options.inbox,
+    });
   } catch (cause) {
     markExited(ident, 1);
     if (cause instanceof Error && cause.name === "DataCloneError") {

@@ -21,6 +21,7 @@ export function makeRuntime(
   versions: Record<string, string>,
   launch: Launch,
   importModule: (url: string) => Promise<Record<string, unknown>> = (url) => import(url),
+  pollableInbox = true,
 ): Runtime {
   return {
     name,
@@ -28,7 +29,7 @@ export function makeRuntime(
     canBlock: probeCanBlock(),
     isMainThread: wt.isMainThread,
     cpuCount: () => os.availableParallelism?.() ?? os.cpus().length,
-    spawn: (options) => spawnWith(launch, options),
+    spawn: (options) => spawnWith(launch, options, pollableInbox),
     workerData: () => (workerData() as { data?: unknown } | undefined)?.data,
     parentPort,
     exitThread: (code) => process.exit(code),

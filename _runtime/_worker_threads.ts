@@ -8,12 +8,22 @@ import type { ParentPort, SpawnOptions, WorkerHandle } from "./types.ts";
 /** How a runtime turns a module URL into a `worker_threads` constructor call. */
 export type Launch = (options: SpawnOptions) => { filename: string | URL; eval: boolean; data: unknown };
 
-/** Start a worker and wrap it in the uniform handle. */
-export function spawnWith(launch: Launch, options: SpawnOptions): WorkerHandle {
+/**
+ * Start a worker and wrap it in the uniform handle. `pollable` says whether this runtime
+ * can give a worker an inbox to poll; without it `options.inbox` is ignored and the
+ * worker's `receive()` finds nothing.
+ */
+export function spawnWith(launch: Launch, options: SpawnOptions, pollable: boolean): WorkerHandle {
   const how = launch(options);
+  // Messages to the worker go through a channel of their own when it has an inbox, so
+  // that one port carries them all whether polled or listened to. Messages back stay on
+  // the parent port, which delivers them all before the worker's exit event.
+  const channel = options.inbox && pollable ? new wt.MessageChannel() : undefined;
+  if (channel !== undefined) (how.data as { inbox?: wt.MessagePort }).inbox = channel.port2;
   const worker = new wt.Worker(how.filename, {
     eval: how.eval,
     workerData: how.data,
+    transferList: channel === undefined ? undefined : [channel.port2],
     name: options.name,
     // Workers must not inherit `--import tsx` and friends from the parent: the launcher
     // decides what each worker loads.
@@ -27,7 +37,9 @@ export function spawnWith(launch: Launch, options: SpawnOptions): WorkerHandle {
   let referenced = !options.daemon;
   if (!referenced) worker.unref();
   return {
-    post: (message, transfer) => worker.postMessage(message, transfer as never),
+    post: channel === undefined
+      ? (message, transfer) => worker.postMessage(message, transfer as never)
+      : (message, transfer) => channel.port1.postMessage(message, transfer as never),
     onMessage: (listener) => {
       worker.on("message", listener);
       // Node refs a worker again when a message listener is added.
@@ -36,6 +48,7 @@ export function spawnWith(launch: Launch, options: SpawnOptions): WorkerHandle {
     onExit: (listener) => void worker.once("exit", (code: number) => listener(code === 0 && errored ? 1 : code)),
     onError: (listener) => void worker.on("error", listener),
     terminate: async () => {
+      channel?.port1.close();
       await worker.terminate();
     },
     ref: () => {
@@ -54,17 +67,21 @@ export function workerData(): unknown {
   return wt.isMainThread ? undefined : wt.workerData;
 }
 
-/** The port to the parent, wrapped. */
+/** The port to the parent, wrapped; with the worker's inbox when it was given one. */
 export function parentPort(): ParentPort | null {
   const port = wt.parentPort;
   if (port === null) return null;
+  const inbox = (wt.workerData as { inbox?: wt.MessagePort } | undefined)?.inbox;
+  const incoming = inbox ?? port;
   return {
     post: (message, transfer) => port.postMessage(message, transfer as never),
-    onMessage: (listener) => void port.on("message", listener),
+    onMessage: (listener) => void incoming.on("message", listener),
     close: () => {
-      port.removeAllListeners("message");
-      port.unref();
+      incoming.removeAllListeners("message");
+      incoming.unref();
     },
+    receive: inbox === undefined ? () => undefined : () => wt.receiveMessageOnPort(inbox)?.message,
+    pollable: inbox !== undefined,
   };
 }
 

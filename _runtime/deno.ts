@@ -5,5 +5,7 @@ import type { Runtime } from "./types.ts";
 export function createRuntime(): Runtime {
   // deno-lint-ignore no-explicit-any
   const deno = (globalThis as any).Deno;
-  return makeRuntime("deno", { ...deno.version }, nativeLaunch);
+  // Deno loses messages when a port is both listened to and polled with
+  // receiveMessageOnPort (seen with Deno 2.9), so its workers get no pollable inbox.
+  return makeRuntime("deno", { ...deno.version }, nativeLaunch, undefined, false);
 }

@@ -11,6 +11,12 @@ export interface SpawnOptions {
   daemon: boolean;
   /** Name shown in the runtime's debugger and errors. */
   name: string;
+  /**
+   * Give the worker an inbox it can also poll synchronously (`ParentPort.receive()`), so a
+   * worker that has just finished can pick up the next message by spinning briefly
+   * instead of sleeping until the event loop wakes it.
+   */
+  inbox?: boolean;
 }
 
 /** One started worker, the same on every runtime. */
@@ -39,6 +45,13 @@ export interface ParentPort {
   onMessage(listener: (message: unknown) => void): void;
   /** Stop listening so the worker may end when idle. */
   close(): void;
+  /**
+   * Take the next message now, if one is waiting; `undefined` when none is, or when the
+   * worker was started without an inbox. The message does not reach `onMessage`.
+   */
+  receive(): unknown;
+  /** Whether `receive()` can find anything: the worker was started with an inbox. */
+  readonly pollable: boolean;
 }
 
 /** The runtime adapter: everything that differs between Node, Deno and Bun. */

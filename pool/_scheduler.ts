@@ -183,7 +183,7 @@ export class Scheduler {
     current[0] = -1;
     const payload: WorkerPayload = { initializer, initargs, status };
     const name = `${workerName}-${++this.#spawned}`;
-    const child = spawnChild({ entry: ENTRY, payload, name, path: nextChildPath(), daemon: true });
+    const child = spawnChild({ entry: ENTRY, payload, name, path: nextChildPath(), daemon: true, inbox: true });
     const slot = new WorkerSlot(child, name, current);
     this.#slots.add(slot);
     if (this.#pending > 0) child.handle.ref();

@@ -8,8 +8,9 @@ const ECHO = new URL("../testdata/echo_worker.ts", import.meta.url).href;
 
 function start(
   data: unknown,
+  inbox = false,
 ): { handle: WorkerHandle; messages: unknown[]; next: () => Promise<unknown>; exit: Promise<number> } {
-  const handle = runtime.spawn({ entry: ECHO, data, daemon: true, name: "echo" });
+  const handle = runtime.spawn({ entry: ECHO, data, daemon: true, name: "echo", inbox });
   const messages: unknown[] = [];
   const waiters: ((m: unknown) => void)[] = [];
   handle.onMessage((m) => (waiters.shift() ?? ((x) => messages.push(x)))(m));
@@ -66,5 +67,27 @@ describe("runtime", () => {
     w.handle.post({ cmd: "block" });
     await within(w.handle.terminate(), 20_000, "terminate");
     await within(w.exit, 20_000, "exit");
+  });
+
+  test("ParentPort.receive() takes a message synchronously from a worker's inbox", async () => {
+    const w = start(null, true);
+    const hello = await within(w.next(), 20_000, "hello") as { pollable: boolean };
+    if (hello.pollable) {
+      w.handle.post({ cmd: "poll" });
+      w.handle.post({ cmd: "second" });
+      assert.deepEqual(await within(w.next(), 20_000, "polled"), { polled: { cmd: "second" } });
+    } else {
+      // Deno: no pollable inbox (see _runtime/deno.ts); receive() finds nothing.
+      w.handle.post({ cmd: "poll" });
+      assert.deepEqual(await within(w.next(), 20_000, "polled"), { polled: null });
+    }
+    await w.handle.terminate();
+  });
+
+  test("ParentPort.receive() finds nothing without an inbox", async () => {
+    const w = start(null);
+    const hello = await within(w.next(), 20_000, "hello") as { pollable: boolean };
+    assert.equal(hello.pollable, false);
+    await w.handle.terminate();
   });
 });
