@@ -9,6 +9,7 @@ import { identity } from "../_identity.ts";
 import { runtime } from "../_runtime/mod.ts";
 import { decode } from "../_shareable.ts";
 import {
+  BELL_OFFSET,
   type FromWorker,
   MAP,
   RESULT_FIELDS,
@@ -24,8 +25,11 @@ const FLUSH_EVERY = 512;
 const FLUSH_MS = 2;
 
 const { payload, port } = enterChild<WorkerPayload>();
-const current = new Float64Array(payload.status);
+const current = new Float64Array(payload.status, 0, 1);
 current[0] = -1;
+const bell = new Int32Array(payload.status, BELL_OFFSET, 1);
+/** Messages taken in so far, to compare with the parent's count on the bell. */
+let received = 0;
 
 const modules = new Map<string, Promise<Record<string, unknown>>>();
 const fnRefs: { module: string; name: string }[] = [];
@@ -135,10 +139,18 @@ async function finishChunk(
 // tens of them. Bounded, so an idle worker costs at most this much CPU per batch.
 const SPIN_MS = 0.1;
 
-/** Take the next message from the inbox within SPIN_MS; whether one came. */
+/**
+ * Take the next message from the inbox within SPIN_MS; whether one came. Without a
+ * pollable inbox, spin on the bell instead and return to the event loop as soon as the
+ * parent has posted something: the thread is still awake, so the message is delivered
+ * without a wake-up.
+ */
 function spinForMore(): boolean {
-  if (!port.pollable) return false;
   const until = performance.now() + SPIN_MS;
+  if (!port.pollable) {
+    while (Atomics.load(bell, 0) === received && performance.now() < until);
+    return false;
+  }
   do {
     const message = port.receive();
     if (message !== undefined) {
@@ -201,6 +213,7 @@ async function runQueue(): Promise<void> {
 
 /** Queue what a message brings, without starting to run it. */
 function accept(message: ToWorker): void {
+  received++;
   if (message.t === "run") {
     const defs = message.fns;
     for (let i = 0; i < defs.length; i += 3) {

@@ -20,9 +20,14 @@ export const RESULT_FIELDS = 3;
 
 /**
  * Bytes of a worker's status block: one Float64 holding the id of the task it is running,
- * or -1 between tasks. The parent reads it after a crash to learn which task was running.
+ * or -1 between tasks (the parent reads it after a crash to learn which task was running),
+ * then one Int32 at {@linkcode BELL_OFFSET} counting the messages the parent has posted to
+ * the worker (a worker without a pollable inbox spins on it before it sleeps).
  */
-export const STATUS_BYTES = 8;
+export const STATUS_BYTES = 16;
+
+/** Byte offset of the message counter in the status block. */
+export const BELL_OFFSET = 8;
 
 /** What a pool worker receives when it starts. */
 export interface WorkerPayload {

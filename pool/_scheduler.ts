@@ -179,7 +179,7 @@ export class Scheduler {
   #spawn(): void {
     const { initializer, initargs, workerName } = this.#options;
     const status = new SharedArrayBuffer(STATUS_BYTES);
-    const current = new Float64Array(status);
+    const current = new Float64Array(status, 0, 1);
     current[0] = -1;
     const payload: WorkerPayload = { initializer, initargs, status };
     const name = `${workerName}-${++this.#spawned}`;
@@ -248,7 +248,7 @@ export class Scheduler {
       tasks.push(task.id, task.fnId, task.mode, task.payload, task.refs);
     }
     try {
-      slot.child.handle.post({ t: "run", fns, tasks } satisfies RunMessage);
+      slot.post({ t: "run", fns, tasks } satisfies RunMessage);
     } catch (cause) {
       // Something encode() let through cannot be cloned: fail only the tasks that hold it.
       if (picked.length === 1) {
@@ -350,7 +350,7 @@ export class Scheduler {
     slot.state = RETIRING;
     // A retiring worker exits soon; join() may be waiting for it.
     slot.child.handle.ref();
-    slot.child.handle.post({ t: "retire" } satisfies ToWorker);
+    slot.post({ t: "retire" });
   }
 
   #retireAll(): void {

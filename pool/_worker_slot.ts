@@ -1,6 +1,7 @@
 // One record per pool worker: its child, the tasks it holds in the order it runs them,
 // which functions it already knows, and how many tasks it was given (maxTasksPerChild).
 import type { Child } from "../_spawn.ts";
+import { BELL_OFFSET, type ToWorker } from "./_protocol.ts";
 import type { Task } from "./_task.ts";
 
 /** Started; the initializer may still be running. */
@@ -27,11 +28,19 @@ export class WorkerSlot {
   readonly known: boolean[] = [];
   #held: (Task | undefined)[] = [];
   #head = 0;
+  readonly #bell: Int32Array;
 
   constructor(child: Child, name: string, current: Float64Array) {
     this.child = child;
     this.name = name;
     this.current = current;
+    this.#bell = new Int32Array(current.buffer, BELL_OFFSET, 1);
+  }
+
+  /** Send the worker a message and count it on the worker's bell. */
+  post(message: ToWorker): void {
+    this.child.handle.post(message);
+    Atomics.add(this.#bell, 0, 1);
   }
 
   /** Number of tasks the worker holds (running or next in line). */
