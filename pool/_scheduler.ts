@@ -19,7 +19,6 @@ import {
   RESULT_FIELDS,
   type RunMessage,
   STATUS_BYTES,
-  type ToWorker,
   type WorkerPayload,
 } from "./_protocol.ts";
 import { DISPATCHED, QUEUED, type Settle, Task } from "./_task.ts";
