@@ -17,6 +17,13 @@ const tasks = taskModule<typeof import("../testdata/pool_tasks.ts")>(
 );
 const LIMIT = 30_000;
 
+/** Yields 1, then 2 a little later, so a test can act between the two reads. */
+async function* oneThenOneLater(): AsyncGenerator<number> {
+  yield 1;
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  yield 2;
+}
+
 async function drainAll<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const x of iterable) out.push(x);
@@ -328,12 +335,7 @@ describe("Pool lifecycle", () => {
 
   test("Pool.imap() fails instead of hanging when the pool is terminated under it", async () => {
     const pool = new Pool({ processes: 1 });
-    async function* slow() {
-      yield 1;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      yield 2;
-    }
-    const it = pool.imap(tasks.square, slow());
+    const it = pool.imap(tasks.square, oneThenOneLater());
     assert.deepEqual(await within(it.next(), LIMIT), { done: false, value: 1 });
     await within(pool.terminate(), LIMIT, "terminate");
     await assert.rejects(within(it.next(), LIMIT), CancelledError);
@@ -341,12 +343,7 @@ describe("Pool lifecycle", () => {
 
   test("Pool.close() still serves an imap that reads more input afterwards", async () => {
     const pool = new Pool({ processes: 1 });
-    async function* slow() {
-      yield 1;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      yield 2;
-    }
-    const it = pool.imap(tasks.square, slow());
+    const it = pool.imap(tasks.square, oneThenOneLater());
     assert.deepEqual(await within(it.next(), LIMIT), { done: false, value: 1 });
     pool.close();
     assert.deepEqual(await within(it.next(), LIMIT), { done: false, value: 4 });
