@@ -1,7 +1,7 @@
 // Child side of a worker started by _spawn.ts: join the shared area, take on the
 // identity the parent chose, and end the thread through one exit path.
-import { setIdentity } from "./_identity.ts";
-import { identity } from "./_identity.ts";
+import type { ErrorRecord } from "./_codec.ts";
+import { identity, setIdentity } from "./_identity.ts";
 import { runtime } from "./_runtime/mod.ts";
 import type { ParentPort } from "./_runtime/mod.ts";
 import { adoptArea, markExited } from "./_shared_area.ts";
@@ -35,4 +35,46 @@ export function endThread(code: number): never {
   for (const fn of cleanups.splice(0)) fn();
   if (!runtime.isMainThread) markExited(identity().ident, code);
   return runtime.exitThread(code);
+}
+
+/** A function a worker runs. */
+export type TaskFunction = (...args: unknown[]) => unknown;
+
+/**
+ * Load the function `ref` names, with errors that say which module or export is missing.
+ *
+ * @param load how to import a module; a pool passes its cache
+ * @throws {Error} when the module fails to load
+ * @throws {TypeError} when the module has no such exported function
+ */
+export async function loadTask(
+  ref: { module: string; name: string },
+  load: (url: string) => Promise<Record<string, unknown>> = runtime.importModule,
+): Promise<TaskFunction> {
+  const { module, name } = ref;
+  let exports: Record<string, unknown>;
+  try {
+    exports = await load(module);
+  } catch (cause) {
+    throw new Error(
+      `Cannot run task "${name}": module "${module}" failed to load: ${(cause as Error)?.message ?? cause}`,
+      {
+        cause,
+      },
+    );
+  }
+  const fn = exports[name];
+  if (typeof fn !== "function") {
+    const has = Object.keys(exports).filter((k) => typeof exports[k] === "function");
+    throw new TypeError(
+      `Cannot run task "${name}": module "${module}" has no exported function of that name`
+        + (has.length > 0 ? ` (it exports ${has.map((k) => `"${k}"`).join(", ")})` : ""),
+    );
+  }
+  return fn as TaskFunction;
+}
+
+/** Print a crash to stderr as Python does from a child: its traceback headed by the process name. */
+export function printCrash(record: ErrorRecord): void {
+  runtime.printError(`Process ${identity().name}:\n${record.stack ?? `${record.name}: ${record.message}`}`);
 }

@@ -3,9 +3,8 @@
 // back in batches, flushed when a batch is done, every FLUSH_EVERY results or FLUSH_MS
 // (so the parent refills the window before this worker runs dry), before an async task
 // waits, and before the thread exits (so exit(n) loses no finished result).
-import { beforeExit, endThread, enterChild } from "../_child.ts";
+import { beforeExit, endThread, enterChild, loadTask, printCrash, type TaskFunction } from "../_child.ts";
 import { errorToRecord } from "../_codec.ts";
-import { identity } from "../_identity.ts";
 import { runtime } from "../_runtime/mod.ts";
 import { decode } from "../_shareable.ts";
 import {
@@ -19,7 +18,7 @@ import {
   type WorkerPayload,
 } from "./_protocol.ts";
 
-type Fn = (...args: unknown[]) => unknown;
+type Fn = TaskFunction;
 
 const FLUSH_EVERY = 512;
 const FLUSH_MS = 2;
@@ -81,25 +80,8 @@ function loadModule(module: string): Promise<Record<string, unknown>> {
   return loaded;
 }
 
-async function resolve(ref: { module: string; name: string }): Promise<Fn> {
-  let exports: Record<string, unknown>;
-  try {
-    exports = await loadModule(ref.module);
-  } catch (cause) {
-    throw new Error(
-      `Cannot run task "${ref.name}": module "${ref.module}" failed to load: ${(cause as Error)?.message ?? cause}`,
-      { cause },
-    );
-  }
-  const fn = exports[ref.name];
-  if (typeof fn !== "function") {
-    const has = Object.keys(exports).filter((k) => typeof exports[k] === "function");
-    throw new TypeError(
-      `Cannot run task "${ref.name}": module "${ref.module}" has no exported function of that name`
-        + (has.length > 0 ? ` (it exports ${has.map((k) => `"${k}"`).join(", ")})` : ""),
-    );
-  }
-  return fn as Fn;
+function resolve(ref: { module: string; name: string }): Promise<Fn> {
+  return loadTask(ref, loadModule);
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -257,8 +239,7 @@ async function boot(): Promise<void> {
 
 beforeExit(flush);
 runtime.onUncaught((error) => {
-  const record = errorToRecord(error);
-  runtime.printError(`Process ${identity().name}:\n${record.stack ?? `${record.name}: ${record.message}`}`);
+  printCrash(errorToRecord(error));
   endThread(1);
 });
 
