@@ -1,17 +1,7 @@
 // Process targets for our contended figures. They receive live library objects (a Lock or an
 // RWLock) as arguments, so this module itself imports nothing from the library.
 // ctl layout matches raw_worker.mjs: [.., go @2, ready @3, done @4, .., .., counter @7].
-
-function ready(ctl) {
-  Atomics.add(ctl, 3, 1);
-  Atomics.notify(ctl, 3);
-  while (Atomics.load(ctl, 2) === 0) Atomics.wait(ctl, 2, 0, 50);
-}
-
-function finish(ctl) {
-  Atomics.add(ctl, 4, 1);
-  Atomics.notify(ctl, 4);
-}
+import { finish, ready } from "./ctl.mjs";
 
 /** Two of these share one counter under our Lock. */
 export function lockIncr(lock, sab, n) {

@@ -1,6 +1,7 @@
 // Raw-limit worker: only runtime primitives (node:worker_threads, SharedArrayBuffer, Atomics),
 // no library code. `workerData.mode` picks the role; see bench/raw.ts for the parent side.
 import { parentPort, workerData } from "node:worker_threads";
+import { finish, ready } from "./ctl.mjs";
 import { fib, mapChunk, noop } from "./task.mjs";
 
 // Request/response over postMessage: the floor for any pool that talks by messages.
@@ -15,18 +16,6 @@ function stream({ n }) {
     for (let i = 0; i < n; i++) parentPort.postMessage(i);
     parentPort.postMessage(null);
   });
-}
-
-// Wait until the parent flips the go word, so thread start is never timed.
-function ready(ctl) {
-  Atomics.add(ctl, 3, 1);
-  Atomics.notify(ctl, 3);
-  while (Atomics.load(ctl, 2) === 0) Atomics.wait(ctl, 2, 0, 50);
-}
-
-function finish(ctl) {
-  Atomics.add(ctl, 4, 1);
-  Atomics.notify(ctl, 4);
 }
 
 // SPSC byte ring: [head, tail, go, ready, done] control words, then CAP bytes of 16-byte
