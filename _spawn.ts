@@ -52,9 +52,6 @@ export class Child {
         resolve(this.#exitCode);
       });
     });
-    // Errors the child did not catch still end it, and its exit event follows; without a
-    // listener some runtimes would treat them as the parent's own.
-    handle.onError(() => {});
   }
 
   /** The exit code, or `null` while the worker runs. */

@@ -31,7 +31,9 @@ export function spawnWith(launch: Launch, options: SpawnOptions, pollable: boole
     stdout: false,
     stderr: false,
   });
-  // `bun test` reports exit code 0 for a worker that died of an uncaught error.
+  // This listener also keeps an error the worker did not catch from being treated as the
+  // parent's own (its exit event follows). `bun test` reports exit code 0 for such a
+  // worker, hence the flag.
   let errored = false;
   worker.on("error", () => (errored = true));
   let referenced = !options.daemon;
