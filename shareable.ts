@@ -27,4 +27,4 @@
  *
  * @module
  */
-export { isShareable, registerShareable, type Shareable, type SharedState, toShared } from "./_shareable.ts";
+export { isShareable, registerShareable, type Shareable, type SharedState, toShared } from "./_internal/shareable.ts";

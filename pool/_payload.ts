@@ -1,6 +1,6 @@
 // Arguments made ready to post. Most tasks carry only primitives, so those skip the
 // shareable walk entirely: per-task overhead decides small-task throughput.
-import { encode, type Encoded } from "../_shareable.ts";
+import { encode, type Encoded } from "../_internal/shareable.ts";
 
 function isPrimitive(value: unknown): boolean {
   return value === null || (typeof value !== "object" && typeof value !== "function" && typeof value !== "symbol");

@@ -3,10 +3,17 @@
 // back in batches, flushed when a batch is done, every FLUSH_EVERY results or FLUSH_MS
 // (so the parent refills the window before this worker runs dry), before an async task
 // waits, and before the thread exits (so exit(n) loses no finished result).
-import { beforeExit, endThread, enterChild, loadTask, printCrash, type TaskFunction } from "../_child.ts";
-import { errorToRecord } from "../_codec.ts";
+import { errorToRecord } from "../_internal/error_record.ts";
+import { decode } from "../_internal/shareable.ts";
+import {
+  beforeExit,
+  endThread,
+  enterChild,
+  loadTask,
+  printCrash,
+  type TaskFunction,
+} from "../_internal/worker_child.ts";
 import { runtime } from "../_runtime/mod.ts";
-import { decode } from "../_shareable.ts";
 import {
   BELL_OFFSET,
   type FromWorker,

@@ -1,7 +1,7 @@
 // Parent ↔ pool-worker messages. Tasks and results travel in flat arrays, several per
 // message, because one postMessage costs far more than cloning a few more array slots.
-import type { ErrorRecord } from "../_codec.ts";
-import type { Encoded } from "../_shareable.ts";
+import type { ErrorRecord } from "../_internal/error_record.ts";
+import type { Encoded } from "../_internal/shareable.ts";
 import type { TaskRef } from "../task.ts";
 
 /** Task mode `fn(...args)`: the payload is the argument list. */

@@ -6,10 +6,10 @@
 // worker holds a window of tasks sized to about TARGET_MS of work, so it never waits for
 // the parent between tasks; a task with a signal goes only to a worker holding nothing, so
 // an abort either removes it from the queue or stops the worker that is running it.
-import { type ErrorRecord, recordToError } from "../_codec.ts";
-import { nextChildPath } from "../_identity.ts";
-import type { Encoded } from "../_shareable.ts";
-import { spawnChild, TERMINATED } from "../_spawn.ts";
+import { type ErrorRecord, recordToError } from "../_internal/error_record.ts";
+import { nextChildPath } from "../_internal/identity.ts";
+import type { Encoded } from "../_internal/shareable.ts";
+import { spawnChild, TERMINATED } from "../_internal/worker_parent.ts";
 import { BrokenProcessPoolError, WorkerDiedError } from "../errors.ts";
 import type { TaskRef } from "../task.ts";
 import {

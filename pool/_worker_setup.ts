@@ -1,5 +1,5 @@
 // The worker options Pool and ProcessPoolExecutor share, checked once for both.
-import { encode, type Encoded } from "../_shareable.ts";
+import { encode, type Encoded } from "../_internal/shareable.ts";
 import { isTaskRef, type TaskRef } from "../task.ts";
 
 /** What both pools take to set up their workers. */

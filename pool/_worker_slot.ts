@@ -1,6 +1,6 @@
 // One record per pool worker: its child, the tasks it holds in the order it runs them,
 // which functions it already knows, and how many tasks it was given (maxTasksPerChild).
-import type { Child } from "../_spawn.ts";
+import type { Child } from "../_internal/worker_parent.ts";
 import { BELL_OFFSET, type ToWorker } from "./_protocol.ts";
 import type { Task } from "./_task.ts";
 

@@ -1,5 +1,5 @@
-import { raceDeadline } from "../_abort.ts";
-import { checkTimeout } from "../_abort.ts";
+import { raceDeadline } from "../_internal/deadline.ts";
+import { checkTimeout } from "../_internal/deadline.ts";
 import { InvalidStateError, TimeoutError } from "../errors.ts";
 
 const PENDING = 0;

@@ -1,6 +1,6 @@
-import { checkTimeout } from "../_abort.ts";
+import { checkTimeout } from "../_internal/deadline.ts";
+import type { Encoded } from "../_internal/shareable.ts";
 import { runtime } from "../_runtime/mod.ts";
-import type { Encoded } from "../_shareable.ts";
 import { BrokenProcessPoolError, InvalidStateError, TimeoutError } from "../errors.ts";
 import { isTaskRef, type TaskRef, type TaskResult } from "../task.ts";
 import { checkChunksize, splitChunks } from "./_chunk.ts";

@@ -1,4 +1,4 @@
-import { checkTimeout, raceDeadline } from "../_abort.ts";
+import { checkTimeout, raceDeadline } from "../_internal/deadline.ts";
 import { CancelledError, InvalidStateError, TimeoutError } from "../errors.ts";
 
 const PENDING = 0;

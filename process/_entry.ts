@@ -1,9 +1,9 @@
 // First module a Process worker runs: load the target, revive the arguments, run, and
 // report how it ended. Mirrors Python's BaseProcess._bootstrap.
-import { endThread, enterChild, loadTask, printCrash } from "../_child.ts";
-import { errorToRecord } from "../_codec.ts";
+import { errorToRecord } from "../_internal/error_record.ts";
+import { decode } from "../_internal/shareable.ts";
+import { endThread, enterChild, loadTask, printCrash } from "../_internal/worker_child.ts";
 import { runtime } from "../_runtime/mod.ts";
-import { decode } from "../_shareable.ts";
 import { liveChildren } from "./_children.ts";
 import type { ProcessMessage, ProcessPayload } from "./_protocol.ts";
 

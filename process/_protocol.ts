@@ -1,6 +1,6 @@
 // What a Process worker and its parent exchange.
-import type { ErrorRecord } from "../_codec.ts";
-import type { Encoded } from "../_shareable.ts";
+import type { ErrorRecord } from "../_internal/error_record.ts";
+import type { Encoded } from "../_internal/shareable.ts";
 
 /** What the process entry receives. */
 export interface ProcessPayload {

@@ -1,7 +1,7 @@
-import { endThread } from "../_child.ts";
-import { identity, rename } from "../_identity.ts";
+import { identity, rename } from "../_internal/identity.ts";
+import { isAlive } from "../_internal/shared_area.ts";
+import { endThread } from "../_internal/worker_child.ts";
 import { runtime } from "../_runtime/mod.ts";
-import { isAlive } from "../_shared_area.ts";
 import { liveChildren } from "./_children.ts";
 import type { Process } from "./process.ts";
 

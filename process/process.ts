@@ -1,8 +1,8 @@
-import { checkTimeout, raceDeadline } from "../_abort.ts";
-import { recordToError } from "../_codec.ts";
-import { nextChildPath } from "../_identity.ts";
-import { encode } from "../_shareable.ts";
-import { type Child, KILLED, spawnChild, TERMINATED } from "../_spawn.ts";
+import { checkTimeout, raceDeadline } from "../_internal/deadline.ts";
+import { recordToError } from "../_internal/error_record.ts";
+import { nextChildPath } from "../_internal/identity.ts";
+import { encode } from "../_internal/shareable.ts";
+import { type Child, KILLED, spawnChild, TERMINATED } from "../_internal/worker_parent.ts";
 import { InvalidStateError } from "../errors.ts";
 import { type AnyFunction, isTaskRef, task, type TaskRef } from "../task.ts";
 import { addChild, removeChild } from "./_children.ts";

@@ -1,8 +1,8 @@
-import { checkTimeout } from "../_abort.ts";
-import { requireBlocking, timeLeft, waitSlice, waitSliceAsync, wake } from "../_futex.ts";
-import { identity } from "../_identity.ts";
+import { checkTimeout } from "../_internal/deadline.ts";
+import { requireBlocking, timeLeft, waitSlice, waitSliceAsync, wake } from "../_internal/futex.ts";
+import { identity } from "../_internal/identity.ts";
+import { registerShareable, type SharedState, toShared } from "../_internal/shareable.ts";
 import { runtime } from "../_runtime/mod.ts";
-import { registerShareable, type SharedState, toShared } from "../_shareable.ts";
 import { BrokenBarrierError } from "../errors.ts";
 import { isTaskRef, type TaskRef } from "../task.ts";
 import { deadlineForTimeout, give, takeAsync, takeSpinning, takeSync, tryTake } from "./_owner.ts";

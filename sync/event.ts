@@ -1,5 +1,5 @@
-import { requireBlocking, timeLeft, waitSlice, waitSliceAsync, wake } from "../_futex.ts";
-import { registerShareable, type SharedState, toShared } from "../_shareable.ts";
+import { requireBlocking, timeLeft, waitSlice, waitSliceAsync, wake } from "../_internal/futex.ts";
+import { registerShareable, type SharedState, toShared } from "../_internal/shareable.ts";
 import { deadlineForTimeout } from "./_owner.ts";
 
 /** Options of the async waits of Event, Condition and Barrier. */

@@ -1,6 +1,6 @@
-import { requireBlocking } from "../_futex.ts";
-import { identity } from "../_identity.ts";
-import { registerShareable, type SharedState, toShared } from "../_shareable.ts";
+import { requireBlocking } from "../_internal/futex.ts";
+import { identity } from "../_internal/identity.ts";
+import { registerShareable, type SharedState, toShared } from "../_internal/shareable.ts";
 import { InvalidStateError } from "../errors.ts";
 import {
   deadlineFor,

@@ -1,7 +1,7 @@
-import { requireBlocking, SPIN, timeLeft, waitSlice, waitSliceAsync, wake } from "../_futex.ts";
-import { identity } from "../_identity.ts";
-import { registerShareable, type SharedState, toShared } from "../_shareable.ts";
-import { isAlive } from "../_shared_area.ts";
+import { requireBlocking, SPIN, timeLeft, waitSlice, waitSliceAsync, wake } from "../_internal/futex.ts";
+import { identity } from "../_internal/identity.ts";
+import { registerShareable, type SharedState, toShared } from "../_internal/shareable.ts";
+import { isAlive } from "../_internal/shared_area.ts";
 import { InvalidStateError } from "../errors.ts";
 import { deadlineFor, disposer, timedOut } from "./_owner.ts";
 import type { AcquireOptions } from "./lock.ts";

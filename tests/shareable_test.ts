@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { decode, decodeSync, encode, isShareable } from "../_shareable.ts";
+import { decode, decodeSync, encode, isShareable } from "../_internal/shareable.ts";
 import { Box } from "./testdata/box.ts";
 
 describe("shareable protocol", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { isAlive } from "../../_shared_area.ts";
+import { isAlive } from "../../_internal/shared_area.ts";
 import { InvalidStateError, RemoteError } from "../../errors.ts";
 import { activeChildren, Process, taskModule } from "../../process/mod.ts";
 import { eventually, within } from "../_helpers.ts";

@@ -1,6 +1,6 @@
 // A tiny shareable type for tests: an Int32 array of flags plus a JSON slot, over one
 // SharedArrayBuffer, revived live in any worker it is passed to.
-import { registerShareable, type SharedState, toShared } from "../../_shareable.ts";
+import { registerShareable, type SharedState, toShared } from "../../_internal/shareable.ts";
 
 const FLAGS = 16;
 const TEXT_BYTES = 4096;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { allocateIdent, exitCodeOf, isAlive, MAIN_IDENT, markExited } from "../_shared_area.ts";
+import { allocateIdent, exitCodeOf, isAlive, MAIN_IDENT, markExited } from "../../_internal/shared_area.ts";
 
 describe("shared area", () => {
   test("allocateIdent() gives unique live idents and markExited() records the code once", () => {

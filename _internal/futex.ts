@@ -18,7 +18,7 @@
 //   waitSlice(view, i, value, dl)     block while view[i] === value, one slice at most
 //   waitSliceAsync(view, i, value, dl, signal?)  the same without blocking; rejects on abort
 //   wake(view, i, count?)             wake waiters on view[i]
-import { runtime } from "./_runtime/mod.ts";
+import { runtime } from "../_runtime/mod.ts";
 
 /** Longest single sleep, in ms; also the delay before a dead owner is noticed by a sleeper. */
 export const SLICE_MS = 20;

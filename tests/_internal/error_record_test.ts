@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { errorToRecord, recordToError } from "../_codec.ts";
-import { RemoteError, TimeoutError } from "../errors.ts";
+import { errorToRecord, recordToError } from "../../_internal/error_record.ts";
+import { RemoteError, TimeoutError } from "../../errors.ts";
 
-describe("error codec", () => {
+describe("error record codec", () => {
   test("recordToError() rebuilds built-in and package errors with the remote stack", () => {
     const type = recordToError(structuredClone(errorToRecord(new TypeError("bad"))));
     assert.ok(type instanceof TypeError);
     assert.equal(type.message, "bad");
-    assert.match((type as Error & { remoteStack: string }).remoteStack, /codec_test/);
+    assert.match((type as Error & { remoteStack: string }).remoteStack, /error_record_test/);
     const ours = recordToError(errorToRecord(new TimeoutError("slow")));
     assert.ok(ours instanceof TimeoutError);
   });

@@ -1,8 +1,8 @@
 // Errors cross threads as plain records: structured clone keeps only built-in error
 // classes, and their stacks differ by runtime. A record rebuilds as the same class when
 // it is a built-in or one of ours, and as a RemoteError otherwise.
-import * as errors from "./errors.ts";
-import { RemoteError } from "./errors.ts";
+import * as errors from "../errors.ts";
+import { RemoteError } from "../errors.ts";
 
 /** An error as it crosses a thread boundary. */
 export interface ErrorRecord {

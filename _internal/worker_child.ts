@@ -1,11 +1,11 @@
-// Child side of a worker started by _spawn.ts: join the shared area, take on the
+// Child side of a worker started by worker_parent.ts: join the shared area, take on the
 // identity the parent chose, and end the thread through one exit path.
-import type { ErrorRecord } from "./_codec.ts";
-import { identity, setIdentity } from "./_identity.ts";
-import { runtime } from "./_runtime/mod.ts";
-import type { ParentPort } from "./_runtime/mod.ts";
-import { adoptArea, markExited } from "./_shared_area.ts";
-import type { ChildInit } from "./_spawn.ts";
+import { runtime } from "../_runtime/mod.ts";
+import type { ParentPort } from "../_runtime/mod.ts";
+import type { ErrorRecord } from "./error_record.ts";
+import { identity, setIdentity } from "./identity.ts";
+import { adoptArea, markExited } from "./shared_area.ts";
+import type { ChildInit } from "./worker_parent.ts";
 
 const cleanups: (() => void)[] = [];
 

@@ -1,6 +1,6 @@
 // Who this thread is: its ident, name and place in the process tree. The main thread is
 // ident 1 named "MainProcess", like Python's.
-import { MAIN_IDENT } from "./_shared_area.ts";
+import { MAIN_IDENT } from "./shared_area.ts";
 
 /** A thread's identity as a child knows it. */
 export interface Identity {

@@ -3,7 +3,7 @@
 // describes itself as plain state, and the receiving thread rebuilds a live object of the
 // same class over the same memory. The state says which module defines the class, so a
 // worker that never imported it can load it before reviving.
-import { runtime } from "./_runtime/mod.ts";
+import { runtime } from "../_runtime/mod.ts";
 
 /** The method a shareable class implements to describe itself for another thread. */
 export const toShared: unique symbol = Symbol.for("mproc.toShared") as never;

@@ -1,9 +1,9 @@
 // Parent side of starting a worker: one ident from the shared area, the child's identity,
 // and one exit signal per worker whatever the runtime reports. Process and Pool both
 // start their workers here.
-import { type Identity, identity } from "./_identity.ts";
-import { runtime, type WorkerHandle } from "./_runtime/mod.ts";
-import { allocateIdent, type AreaExport, exportArea, markExited } from "./_shared_area.ts";
+import { runtime, type WorkerHandle } from "../_runtime/mod.ts";
+import { type Identity, identity } from "./identity.ts";
+import { allocateIdent, type AreaExport, exportArea, markExited } from "./shared_area.ts";
 
 /** Exit code after `terminate()`, as Python reports SIGTERM. */
 export const TERMINATED = -15;
