@@ -88,22 +88,89 @@ function isCloneableInstance(value: object): boolean {
 /**
  * Prepare `value` for another thread: replace shareable objects by their state and reject
  * what structured clone would refuse or silently damage (functions, symbols, class
- * instances), naming where it sits (`args[1].cb`).
+ * instances), naming where it sits (`args[1].cb`). Identity is kept as structured clone
+ * keeps it: an object or a shareable reached twice (`[o, o]`, a cycle) arrives as one.
  *
  * @param value the value to send
  * @param root the name the caller knows the value by, used in error messages
  * @throws {TypeError} when some part of `value` cannot be sent
  */
 export function encode(value: unknown, root: string): Encoded {
+  // Most values hold no shareable object: one walk checks them and they go as they are.
+  // Only when one is found does a second walk copy the containers, so that every path to
+  // a shareable object (through shared or cyclic containers too) leads to its marker.
+  if (!check(value, root)) return { value };
   const refs: { path: Path; shared: SharedState }[] = [];
+  const copies = new Map<object, unknown>();
+  const path: Path = [];
+  const copy = (v: unknown): unknown => {
+    if (typeof v !== "object" || v === null) return v;
+    if (isShareable(v)) {
+      // One state object per shareable: decode revives each state once, so the same lock
+      // reached by two paths arrives as one object.
+      let shared = copies.get(v) as SharedState | undefined;
+      if (shared === undefined) copies.set(v, shared = v[toShared]());
+      refs.push({ path: [...path], shared });
+      return null;
+    }
+    if (copies.has(v)) return copies.get(v);
+    if (Array.isArray(v)) {
+      const out = v.slice();
+      copies.set(v, out);
+      for (let i = 0; i < v.length; i++) {
+        path.push(i);
+        out[i] = copy(v[i]);
+        path.pop();
+      }
+      return out;
+    }
+    if (isPlain(v)) {
+      const out: Record<string, unknown> = { ...v };
+      copies.set(v, out);
+      for (const key of Object.keys(v)) {
+        path.push(key);
+        out[key] = copy((v as Record<string, unknown>)[key]);
+        path.pop();
+      }
+      return out;
+    }
+    if ((v instanceof Map || v instanceof Set) && entriesOf(v).some((item) => holdsShareable(item, new Set()))) {
+      throw new TypeError(
+        `Cannot send ${root}${
+          describe(path)
+        } to another thread: shareable objects cannot sit inside a Map or Set: use an array or a plain object`,
+      );
+    }
+    return v;
+  };
+  const out = copy(value);
+  return { value: out, refs };
+}
+
+function entriesOf(v: Map<unknown, unknown> | Set<unknown>): unknown[] {
+  return v instanceof Map ? [...v.entries()].flat() : [...v];
+}
+
+function holdsShareable(v: unknown, seen: Set<object>): boolean {
+  if (typeof v !== "object" || v === null || seen.has(v)) return false;
+  if (isShareable(v)) return true;
+  seen.add(v);
+  if (v instanceof Map || v instanceof Set) return entriesOf(v).some((item) => holdsShareable(item, seen));
+  if (Array.isArray(v) || isPlain(v)) return Object.values(v).some((item) => holdsShareable(item, seen));
+  return false;
+}
+
+/** Check that `value` can be sent; return whether it holds a shareable object. */
+function check(value: unknown, root: string): boolean {
   const seen = new Set<object>();
   const path: Path = [];
+  let found = false;
 
   const fail = (what: string): never => {
     throw new TypeError(`Cannot send ${root}${describe(path)} to another thread: ${what}`);
   };
 
-  const walk = (v: unknown): unknown => {
+  const walk = (v: unknown): void => {
     switch (typeof v) {
       case "function":
         return fail(
@@ -114,45 +181,36 @@ export function encode(value: unknown, root: string): Encoded {
       case "object":
         break;
       default:
-        return v;
+        return;
     }
-    if (v === null) return v;
+    if (v === null) return;
     if (isShareable(v)) {
-      refs.push({ path: [...path], shared: v[toShared]() });
-      return null;
+      found = true;
+      return;
     }
-    if (seen.has(v)) return v;
+    if (seen.has(v)) return;
     seen.add(v);
     if (Array.isArray(v)) {
-      let copy: unknown[] | undefined;
       for (let i = 0; i < v.length; i++) {
         path.push(i);
-        const item = walk(v[i]);
+        walk(v[i]);
         path.pop();
-        if (item !== v[i]) (copy ??= v.slice())[i] = item;
       }
-      return copy ?? v;
+      return;
     }
     if (v instanceof Map || v instanceof Set) {
-      const entries = v instanceof Map ? [...v.entries()].flat() : [...v];
-      for (const item of entries) {
-        if (walk(item) !== item) {
-          fail("shareable objects cannot sit inside a Map or Set: use an array or a plain object");
-        }
-      }
-      return v;
+      for (const item of entriesOf(v)) walk(item);
+      return;
     }
     if (isPlain(v)) {
-      let copy: Record<string, unknown> | undefined;
       for (const key of Object.keys(v)) {
         path.push(key);
-        const item = walk((v as Record<string, unknown>)[key]);
+        walk((v as Record<string, unknown>)[key]);
         path.pop();
-        if (item !== (v as Record<string, unknown>)[key]) (copy ??= { ...v })[key] = item;
       }
-      return copy ?? v;
+      return;
     }
-    if (isCloneableInstance(v)) return v;
+    if (isCloneableInstance(v)) return;
     if (typeof WeakMap === "function" && (v instanceof WeakMap || v instanceof WeakSet || v instanceof Promise)) {
       return fail(`a ${v.constructor.name} cannot be copied between threads`);
     }
@@ -163,8 +221,8 @@ export function encode(value: unknown, root: string): Encoded {
     );
   };
 
-  const out = walk(value);
-  return refs.length === 0 ? { value: out } : { value: out, refs };
+  walk(value);
+  return found;
 }
 
 function reviverFor(kind: string): Reviver | undefined {
@@ -199,14 +257,20 @@ export async function decode(encoded: Encoded): Promise<unknown> {
  */
 export function decodeSync(encoded: Encoded): unknown {
   let value = encoded.value;
+  // encode() gives a shareable reached twice one state object, and structured clone keeps
+  // that identity, so reviving once per state object gives one live object per original.
+  const live = new Map<SharedState, unknown>();
   for (const { path, shared } of encoded.refs ?? []) {
-    const revive = reviverFor(shared.kind);
-    if (revive === undefined) {
-      throw new TypeError(
-        `Cannot receive a shared "${shared.kind}": its module "${shared.module}" registered no such kind`,
-      );
+    if (!live.has(shared)) {
+      const revive = reviverFor(shared.kind);
+      if (revive === undefined) {
+        throw new TypeError(
+          `Cannot receive a shared "${shared.kind}": its module "${shared.module}" registered no such kind`,
+        );
+      }
+      live.set(shared, revive(shared.state as never));
     }
-    value = place(value, path, revive(shared.state as never));
+    value = place(value, path, live.get(shared));
   }
   return value;
 }

@@ -15,6 +15,8 @@ export interface CurrentProcess {
   readonly pid: number;
   /** Whether this process was started as a daemon. */
   readonly daemon: boolean;
+  /** Always `null`: a running process has no exit code yet (Python's `exitcode` is `None`). */
+  readonly exitCode: number | null;
   /** Always true: this code is running. */
   isAlive(): boolean;
 }
@@ -41,6 +43,7 @@ export interface ParentProcess {
  * import { currentProcess } from "@mproc/multiprocessing";
  * import assert from "node:assert/strict";
  * assert.equal(currentProcess().name, "MainProcess");
+ * assert.equal(currentProcess().exitCode, null);
  * ```
  */
 export function currentProcess(): CurrentProcess {
@@ -54,6 +57,7 @@ export function currentProcess(): CurrentProcess {
     ident: identity().ident,
     pid: identity().ident,
     daemon: identity().daemon,
+    exitCode: null,
     isAlive: () => true,
   };
 }

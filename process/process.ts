@@ -152,7 +152,7 @@ export class Process<F extends AnyFunction = AnyFunction> {
    *
    * @param timeout milliseconds, or `undefined` to wait as long as it takes
    * @param options `signal` stops the wait (not the process), rejecting with its reason
-   * @throws {InvalidStateError} when the process was never started
+   * @throws {InvalidStateError} when the process was never started, or after `close()`
    * @throws {RangeError} when the timeout is negative or NaN
    */
   async join(timeout?: number, options: JoinOptions = {}): Promise<void> {
@@ -163,43 +163,66 @@ export class Process<F extends AnyFunction = AnyFunction> {
     await raceDeadline(this.#child.exited, timeout, signal);
   }
 
-  /** Whether the process has started and not yet ended. */
+  /**
+   * Whether the process has started and not yet ended.
+   *
+   * @throws {InvalidStateError} after `close()`
+   */
   isAlive(): boolean {
+    if (this.#closed) {
+      throw new InvalidStateError(`Cannot tell whether process "${this.#name}" is alive: the process object is closed`);
+    }
     return this.#child !== null && this.#child.exitCode === null;
   }
 
-  /** Stop the process at once; its exit code becomes -15. A no-op once it has ended. */
+  /**
+   * Stop the process at once; its exit code becomes -15. A no-op once it has ended.
+   *
+   * @throws {InvalidStateError} before `start()` or after `close()`
+   */
   terminate(): void {
     this.#stop("terminate", TERMINATED);
   }
 
-  /** Stop the process at once; its exit code becomes -9. A no-op once it has ended. */
+  /**
+   * Stop the process at once; its exit code becomes -9. A no-op once it has ended.
+   *
+   * @throws {InvalidStateError} before `start()` or after `close()`
+   */
   kill(): void {
     this.#stop("kill", KILLED);
   }
 
   /**
-   * Release the process object. Python forbids closing a running process, and so do we.
+   * Release the process object: afterwards `start()`, `join()`, `isAlive()`,
+   * `terminate()` and `kill()` throw, as Python's raise `ValueError`. Python forbids
+   * closing a running process, and so do we. Closing twice is allowed.
    *
    * @throws {InvalidStateError} when the process is still running
    */
   close(): void {
+    if (this.#closed) return;
     if (this.isAlive()) throw new InvalidStateError(`Cannot close process "${this.#name}": it is still running`);
     this.#closed = true;
+    removeChild(this);
   }
 
   /** Kill the process if it still runs and wait for it: the `await using` form. */
   async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#closed) return;
     if (this.isAlive()) {
       this.terminate();
       await this.#child!.exited;
     }
     this.#closed = true;
+    removeChild(this);
   }
 
   /** A short description, like Python's repr. */
   toString(): string {
-    const state = this.#child === null
+    const state = this.#closed
+      ? "closed"
+      : this.#child === null
       ? "initial"
       : this.exitCode === null
       ? "started"
@@ -214,6 +237,8 @@ export class Process<F extends AnyFunction = AnyFunction> {
   }
 
   #checkOpen(what: string): void {
-    if (this.#closed) throw new InvalidStateError(`Cannot ${what} process "${this.#name}": it was closed`);
+    if (this.#closed) {
+      throw new InvalidStateError(`Cannot ${what} process "${this.#name}": the process object is closed`);
+    }
   }
 }

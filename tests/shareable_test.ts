@@ -50,6 +50,34 @@ describe("shareable protocol", () => {
     assert.equal(encode([a], "args").refs, undefined);
   });
 
+  test("encode() keeps identity: an object reached twice or through a cycle arrives as one, its shareable live", {
+    timeout: 20_000,
+  }, () => {
+    const box = new Box();
+    const o: Record<string, unknown> = { box };
+    const ring: Record<string, unknown> = { box };
+    ring.self = ring;
+    const back = decodeSync(structuredClone(encode([o, o, box, ring], "args"))) as [
+      { box: Box },
+      { box: Box },
+      Box,
+      { box: Box; self: { box: Box } },
+    ];
+    assert.equal(back[0], back[1], "the same object twice arrives as one object");
+    assert.ok(back[1].box instanceof Box, "the second copy's Box is live, not {}");
+    assert.equal(back[0].box, back[2], "the same shareable reached by two paths is revived once");
+    assert.equal(back[3].self, back[3]);
+    assert.equal(back[3].self.box, back[2]);
+    box.raise(4, 5);
+    assert.equal(Atomics.load(back[1].box.flags, 4), 5);
+    assert.equal(o.box, box, "the caller's objects are not modified");
+  });
+
+  test("encode() refuses a shareable inside a Map reached through an object seen before", { timeout: 20_000 }, () => {
+    const o = { box: new Box() };
+    assert.throws(() => encode([o, new Map([[1, o]])], "args"), /args\[1\].*inside a Map or Set/);
+  });
+
   test("decodeSync() refuses a kind no module registered", () => {
     const bad = { value: null, refs: [{ path: [], shared: { kind: "nope", module: "file:///nope.ts", state: null } }] };
     assert.throws(() => decodeSync(bad), /"nope"/);

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { isAlive } from "../../_internal/shared_area.ts";
-import { InvalidStateError, RemoteError } from "../../errors.ts";
-import { activeChildren, Process, taskModule } from "../../process/mod.ts";
+import { FullError, InvalidStateError, RemoteError, TimeoutError, WorkerDiedError } from "../../errors.ts";
+import { activeChildren, currentProcess, Process, taskModule } from "../../process/mod.ts";
 import { eventually, within } from "../_helpers.ts";
 import { runProgram } from "../_run_program.ts";
 import { Box } from "../testdata/box.ts";
@@ -49,6 +49,18 @@ describe("Process", () => {
     assert.deepEqual(box.read(), { result: 10 });
   });
 
+  test(
+    "Process args holding one object twice arrive as one object with a live shareable",
+    { timeout: 20_000 },
+    async () => {
+      const box = new Box();
+      const o = { box };
+      const p = await run(new Process({ target: tasks.sameTwice, args: [o, o, box] }));
+      assert.equal(p.exitCode, 0);
+      assert.deepEqual(box.read(), { same: true, live: true, oneBox: true });
+    },
+  );
+
   test("Process.exitCode is N after exit(N) in the child", async () => {
     const p = await run(new Process({ target: tasks.exitWith, args: [7] }));
     assert.equal(p.exitCode, 7);
@@ -71,6 +83,28 @@ describe("Process", () => {
     assert.equal(p.error.remoteName, "CustomError");
     assert.equal(p.error.message, "custom failure");
     assert.match(p.error.remoteStack ?? "", /failCustom/);
+  });
+
+  test(
+    "Process.error keeps a DOMException TimeoutError apart from the package's TimeoutError",
+    { timeout: 20_000 },
+    async () => {
+      const p = await run(new Process({ target: tasks.failTimeout }));
+      assert.equal(p.exitCode, 1);
+      assert.ok(p.error instanceof DOMException, `got ${p.error?.constructor.name}`);
+      assert.equal(p.error.name, "TimeoutError");
+      assert.ok(!(p.error instanceof TimeoutError));
+    },
+  );
+
+  test("Process.error rebuilds the package's errors with their fields and cause", { timeout: 20_000 }, async () => {
+    const p = await run(new Process({ target: tasks.failWorkerDied }));
+    assert.equal(p.exitCode, 1);
+    assert.ok(p.error instanceof WorkerDiedError, `got ${p.error?.constructor.name}`);
+    assert.equal(p.error.exitCode, -9);
+    assert.equal(p.error.ident, 42);
+    assert.ok(p.error.cause instanceof FullError);
+    assert.equal(p.error.cause.value, "unsent");
   });
 
   test("Process.exitCode is 1 after an error thrown later in a timer", async () => {
@@ -267,6 +301,45 @@ describe("Process", () => {
     p.close();
     assert.throws(() => p.start(), InvalidStateError);
   });
+
+  test(
+    "Process methods throw InvalidStateError after close(), as Python raises ValueError",
+    { timeout: 20_000 },
+    async () => {
+      const p = await run(new Process({ target: tasks.exitWith, args: [0] }));
+      p.close();
+      p.close();
+      for (
+        const [what, call] of Object.entries({
+          isAlive: () => p.isAlive(),
+          terminate: () => p.terminate(),
+          kill: () => p.kill(),
+          start: () => p.start(),
+        })
+      ) {
+        assert.throws(
+          call,
+          (e: Error) => e instanceof InvalidStateError && /process object is closed/.test(e.message),
+          what,
+        );
+      }
+      await assert.rejects(
+        p.join(),
+        (e: Error) => e instanceof InvalidStateError && /process object is closed/.test(e.message),
+      );
+      assert.equal(p.exitCode, 0, "the exit code stays readable");
+      assert.match(String(p), /closed/);
+      assert.ok(!activeChildren().includes(p));
+    },
+  );
+
+  test(
+    "currentProcess().exitCode is null in the main thread, as Python's exitcode is None",
+    { timeout: 20_000 },
+    () => {
+      assert.equal(currentProcess().exitCode, null);
+    },
+  );
 
   test("Process supports await using and terminates on dispose", async () => {
     const box = new Box();

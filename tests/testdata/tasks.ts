@@ -1,4 +1,5 @@
 // Worker targets for the process tests.
+import { FullError, WorkerDiedError } from "../../errors.ts";
 import { activeChildren, currentProcess, exit, parentProcess, Process } from "../../process/mod.ts";
 import { Box } from "./box.ts";
 
@@ -21,6 +22,18 @@ export function exitWith(code: number): void {
 
 export function fail(message: string): void {
   throw new RangeError(message);
+}
+
+/** Throw what `AbortSignal.timeout()` gives a signal: a DOMException named "TimeoutError". */
+export async function failTimeout(): Promise<void> {
+  const signal = AbortSignal.timeout(1);
+  // The signal's own timer does not keep a worker alive on Node: wait on a timer that does.
+  while (!signal.aborted) await new Promise((resolve) => setTimeout(resolve, 5));
+  throw signal.reason;
+}
+
+export function failWorkerDied(): void {
+  throw new WorkerDiedError("lost", -9, 42, { cause: new FullError("full", "unsent") });
 }
 
 export function failLater(message: string): void {
@@ -91,4 +104,9 @@ export function leaveChildren(box: Box, gate: Box): void {
 export async function printLater(ms: number, text: string): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms));
   console.log(text);
+}
+
+/** Report what arrived when one object holding `box` is passed twice, beside `box` itself. */
+export function sameTwice(a: { box: Box }, b: { box: Box }, box: Box): void {
+  box.write({ same: a === b, live: b.box instanceof Box, oneBox: a.box === box });
 }
