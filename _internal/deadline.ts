@@ -1,4 +1,18 @@
-// Timeouts and abort signals, checked and merged the same way everywhere.
+// Timeouts and abort signals, checked and merged the same way everywhere. Deadlines are
+// on the monotonic clock (performance.now()): a change of the wall clock must not shift
+// a timeout.
+
+/** The absolute deadline for a wait of `timeout` ms from now; `Infinity` when `undefined`. */
+export function deadlineOf(timeout: number | undefined): number {
+  return timeout === undefined || timeout === Infinity ? Infinity : performance.now() + timeout;
+}
+
+/** Milliseconds left until `deadline`, never negative; `Infinity` for no deadline. */
+export function timeLeft(deadline: number): number {
+  if (deadline === Infinity) return Infinity;
+  const left = deadline - performance.now();
+  return left > 0 ? left : 0;
+}
 
 /**
  * Check a timeout in milliseconds: `undefined` waits forever, `0` does not wait.

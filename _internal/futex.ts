@@ -12,33 +12,18 @@
 //
 // Exports (kept small and stable; the pool imports them too):
 //   SLICE_MS, SPIN                    bounds of one sleep and of the spin before sleeping
-//   deadlineOf(timeout)               absolute deadline (performance.now() ms) or Infinity
-//   timeLeft(deadline)                ms until the deadline, 0 once passed
 //   requireBlocking(sync, async)      throw TypeError when this thread may not block
 //   waitSlice(view, i, value, dl)     block while view[i] === value, one slice at most
 //   waitSliceAsync(view, i, value, dl, signal?)  the same without blocking; rejects on abort
 //   wake(view, i, count?)             wake waiters on view[i]
 import { runtime } from "../_runtime/mod.ts";
+import { timeLeft } from "./deadline.ts";
 
 /** Longest single sleep, in ms; also the delay before a dead owner is noticed by a sleeper. */
 export const SLICE_MS = 20;
 
 /** Spin iterations before sleeping: a hand-off by spinning costs 0.1 µs, a futex wake ~43 µs. */
 export const SPIN = 64;
-
-const now = (): number => performance.now();
-
-/** The absolute deadline for a wait of `timeout` ms from now; `Infinity` when `undefined`. */
-export function deadlineOf(timeout: number | undefined): number {
-  return timeout === undefined || timeout === Infinity ? Infinity : now() + timeout;
-}
-
-/** Milliseconds left until `deadline`, never negative. */
-export function timeLeft(deadline: number): number {
-  if (deadline === Infinity) return Infinity;
-  const left = deadline - now();
-  return left > 0 ? left : 0;
-}
 
 /**
  * Throw unless this thread may block in `Atomics.wait`.

@@ -1,11 +1,13 @@
 // The iterator behind Pool.imap / imapUnordered: pulls the input lazily, keeps at most
-// `ahead` chunks submitted but not yet handed to the consumer, and yields results in
-// input order (imap) or completion order (imapUnordered).
+// `ahead` jobs submitted but not yet handed to the consumer, and yields results in input
+// order (imap) or completion order (imapUnordered). A consumer that leaves early (break,
+// return) withdraws the jobs no worker has taken yet, as executor.map does.
+import { CancelledError } from "../errors.ts";
 import type { TaskRef } from "../task.ts";
 import type { CallSignal } from "./_call_signal.ts";
-import { encodeChunk, encodeMapCall, encodeStarCall } from "./_payload.ts";
-import { CALL, MAP, STARMAP } from "./_protocol.ts";
+import type { Job } from "./_job.ts";
 import type { Scheduler } from "./_scheduler.ts";
+import { encodeMapJob, mapMode, type OpenInput } from "./_submit.ts";
 
 interface Outcome {
   failed: boolean;
@@ -17,47 +19,40 @@ export interface ImapSetup {
   scheduler: Scheduler;
   ref: TaskRef;
   spread: boolean;
-  source: Iterable<unknown> | AsyncIterable<unknown>;
+  input: OpenInput;
   chunksize: number;
   ordered: boolean;
+  /** Jobs kept submitted ahead of the consumer. */
   ahead: number;
   call: CallSignal | undefined;
+  /** The call, for messages: `run imap of task "fib"`. */
+  what: string;
 }
 
 /** Results of an imap as an async iterator. */
 export class Imap<T> implements AsyncIterableIterator<T> {
   readonly #setup: ImapSetup;
-  #input: Iterator<unknown> | AsyncIterator<unknown> | null = null;
-  #sync = true;
+  #input: OpenInput | null;
   #inputDone = false;
   #feeding = false;
   #stopped = false;
   #submitted = 0;
   #pulled = 0;
-  /** Chunks submitted and not yet handed to the consumer. */
+  /** Jobs submitted and not yet handed to the consumer. */
   #outstanding = 0;
   #emitted = 0;
+  /** Jobs submitted and not yet settled, by job number: what leaving early withdraws. */
+  readonly #live = new Map<number, Job>();
   #byIndex = new Map<number, Outcome>();
   #arrived: Outcome[] = [];
+  #arrivedAt = 0;
   #buffer: unknown[] = [];
   #bufferAt = 0;
   #waiter: (() => void) | null = null;
 
   constructor(setup: ImapSetup) {
     this.#setup = setup;
-    const source = setup.source as Partial<Iterable<unknown> & AsyncIterable<unknown>>;
-    if (typeof source[Symbol.asyncIterator] === "function") {
-      this.#input = source[Symbol.asyncIterator]!();
-      this.#sync = false;
-    } else if (typeof source[Symbol.iterator] === "function") {
-      this.#input = source[Symbol.iterator]!();
-    } else {
-      throw new TypeError(
-        `Cannot run imap of task "${setup.ref.name}": the input must be an iterable or async iterable, got ${
-          String(source)
-        }`,
-      );
-    }
+    this.#input = setup.input;
     setup.call?.signal.addEventListener("abort", () => this.#wake(), { once: true });
     void this.#feed();
   }
@@ -103,13 +98,23 @@ export class Imap<T> implements AsyncIterableIterator<T> {
     this.#input = null;
     if (input !== null && !this.#inputDone) {
       this.#inputDone = true;
-      await input.return?.();
+      await input.iterator.return?.();
     }
     return { done: true, value: undefined };
   }
 
   #take(): Outcome | undefined {
-    if (!this.#setup.ordered) return this.#arrived.shift();
+    if (!this.#setup.ordered) {
+      const arrived = this.#arrived;
+      if (this.#arrivedAt === arrived.length) return undefined;
+      const outcome = arrived[this.#arrivedAt];
+      arrived[this.#arrivedAt++] = undefined as never;
+      if (this.#arrivedAt === arrived.length) {
+        this.#arrived = [];
+        this.#arrivedAt = 0;
+      }
+      return outcome;
+    }
     const outcome = this.#byIndex.get(this.#emitted);
     if (outcome === undefined) return undefined;
     this.#byIndex.delete(this.#emitted++);
@@ -120,6 +125,9 @@ export class Imap<T> implements AsyncIterableIterator<T> {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#setup.call?.dispose();
+    if (this.#live.size === 0) return;
+    const reason = new CancelledError(`Cannot ${this.#setup.what}: the consumer stopped reading`);
+    for (const job of [...this.#live.values()]) this.#setup.scheduler.cancel(job, reason);
   }
 
   #wake(): void {
@@ -129,6 +137,8 @@ export class Imap<T> implements AsyncIterableIterator<T> {
   }
 
   #arrive(index: number, failed: boolean, value: unknown): void {
+    this.#live.delete(index);
+    if (this.#stopped) return;
     const outcome = { failed, value };
     if (this.#setup.ordered) this.#byIndex.set(index, outcome);
     else this.#arrived.push(outcome);
@@ -145,7 +155,7 @@ export class Imap<T> implements AsyncIterableIterator<T> {
         while (items.length < chunksize) {
           const input = this.#input;
           if (input === null) break;
-          const step = this.#sync ? (input as Iterator<unknown>).next() : await input.next();
+          const step = input.sync ? input.iterator.next() : await input.iterator.next();
           if (step.done) {
             this.#inputDone = true;
             break;
@@ -166,22 +176,17 @@ export class Imap<T> implements AsyncIterableIterator<T> {
   }
 
   #submit(items: unknown[]): void {
-    const { scheduler, ref, spread, chunksize, call } = this.#setup;
+    const { scheduler, ref, spread, chunksize, call, what } = this.#setup;
     const index = this.#submitted++;
     const start = this.#pulled;
     this.#pulled += items.length;
     this.#outstanding++;
     const settle = (failed: boolean, value: unknown) => this.#arrive(index, failed, value);
     try {
-      if (chunksize === 1) {
-        const root = `iterable[${start}]`;
-        const payload = spread
-          ? encodeStarCall(items[0], root, `run task "${ref.name}"`)
-          : encodeMapCall(items[0], root);
-        scheduler.submit(ref, CALL, payload, settle, call?.signal);
-      } else {
-        scheduler.submit(ref, spread ? STARMAP : MAP, encodeChunk(items, start, "iterable"), settle, call?.signal);
-      }
+      const payload = encodeMapJob(items, start, chunksize, spread, what);
+      const job = scheduler.submit(ref, mapMode(chunksize, spread), payload, settle, call?.signal);
+      // submit() never settles a job before it returns, so the job is live here.
+      this.#live.set(index, job);
     } catch (error) {
       settle(true, error);
     }

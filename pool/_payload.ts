@@ -1,5 +1,5 @@
-// Arguments made ready to post. Most tasks carry only primitives, so those skip the
-// shareable walk entirely: per-task overhead decides small-task throughput.
+// Arguments made ready to post. Most jobs carry only primitives, so those skip the
+// shareable walk entirely: per-job overhead decides small-task throughput.
 import { encode, type Encoded } from "../_internal/shareable.ts";
 
 function isPrimitive(value: unknown): boolean {
@@ -10,6 +10,17 @@ function isPrimitive(value: unknown): boolean {
 export function encodeArgs(args: readonly unknown[], root: string): Encoded {
   for (let i = 0; i < args.length; i++) if (!isPrimitive(args[i])) return encode(args, root);
   return { value: args };
+}
+
+/**
+ * Throw unless `item`, input number `index` of a starmap, is an argument list.
+ *
+ * @throws {TypeError} when it is not an array
+ */
+export function checkStarItem(item: unknown, index: number, what: string): void {
+  if (!Array.isArray(item)) {
+    throw new TypeError(`Cannot ${what}: iterable[${index}] must be an array of arguments, got ${String(item)}`);
+  }
 }
 
 /**
@@ -39,16 +50,4 @@ export function encodeMapCall(item: unknown, root: string): Encoded {
   const one = encode(item, root);
   if (one.refs === undefined) return { value: [one.value] };
   return { value: [one.value], refs: one.refs.map((ref) => ({ path: [0, ...ref.path], shared: ref.shared })) };
-}
-
-/**
- * Encode the argument list of a starmap item.
- *
- * @throws {TypeError} when the item is not an array
- */
-export function encodeStarCall(item: unknown, root: string, what: string): Encoded {
-  if (!Array.isArray(item)) {
-    throw new TypeError(`Cannot ${what}: ${root} must be an array of arguments, got ${String(item)}`);
-  }
-  return encodeChunk(item, 0, root);
 }

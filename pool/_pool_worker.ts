@@ -17,10 +17,10 @@ import { runtime } from "../_runtime/mod.ts";
 import {
   BELL_OFFSET,
   type FromWorker,
+  JOB_FIELDS,
   MAP,
   RESULT_FIELDS,
   STARMAP,
-  TASK_FIELDS,
   type ToWorker,
   type WorkerPayload,
 } from "./_protocol.ts";
@@ -170,8 +170,8 @@ async function runQueue(): Promise<void> {
     const mode = queue[head + 2] as number;
     let args = queue[head + 3];
     const refs = queue[head + 4];
-    for (let i = 0; i < TASK_FIELDS; i++) queue[head + i] = undefined;
-    head += TASK_FIELDS;
+    for (let i = 0; i < JOB_FIELDS; i++) queue[head + i] = undefined;
+    head += JOB_FIELDS;
     current[0] = id;
     try {
       const fn = fns[fnId] ?? (fns[fnId] = await resolve(fnRefs[fnId]));
@@ -208,8 +208,8 @@ function accept(message: ToWorker): void {
     for (let i = 0; i < defs.length; i += 3) {
       fnRefs[defs[i] as number] = { module: defs[i + 1] as string, name: defs[i + 2] as string };
     }
-    const tasks = message.tasks;
-    for (let i = 0; i < tasks.length; i++) queue.push(tasks[i]);
+    const jobs = message.jobs;
+    for (let i = 0; i < jobs.length; i++) queue.push(jobs[i]);
   } else if (message.t === "retire") {
     retiring = true;
   }

@@ -1,26 +1,26 @@
-// Parent ↔ pool-worker messages. Tasks and results travel in flat arrays, several per
+// Parent ↔ pool-worker messages. Jobs and results travel in flat arrays, several per
 // message, because one postMessage costs far more than cloning a few more array slots.
 import type { ErrorRecord } from "../_internal/error_record.ts";
 import type { Encoded } from "../_internal/shareable.ts";
 import type { TaskRef } from "../task.ts";
 
-/** Task mode `fn(...args)`: the payload is the argument list. */
+/** Job mode `fn(...args)`: the payload is the argument list. */
 export const CALL = 0;
-/** Task mode `items.map((x) => fn(x))`: the payload is a chunk of single arguments. */
+/** Job mode `items.map((x) => fn(x))`: the payload is a chunk of single arguments. */
 export const MAP = 1;
-/** Task mode `tuples.map((a) => fn(...a))`: the payload is a chunk of argument lists. */
+/** Job mode `tuples.map((a) => fn(...a))`: the payload is a chunk of argument lists. */
 export const STARMAP = 2;
-/** How a worker calls the function for one task. */
+/** How a worker calls the function for one job. */
 export type Mode = typeof CALL | typeof MAP | typeof STARMAP;
 
-/** Fields per task in {@linkcode RunMessage.tasks}: id, function id, mode, payload, shared refs or 0. */
-export const TASK_FIELDS = 5;
-/** Fields per result in {@linkcode DoneMessage.results}: id, failed (0 or 1), value or error record. */
+/** Fields per job in {@linkcode RunMessage.jobs}: id, function id, mode, payload, shared refs or 0. */
+export const JOB_FIELDS = 5;
+/** Fields per result in {@linkcode DoneMessage.results}: job id, failed (0 or 1), value or error record. */
 export const RESULT_FIELDS = 3;
 
 /**
- * Bytes of a worker's status block: one Float64 holding the id of the task it is running,
- * or -1 between tasks (the parent reads it after a crash to learn which task was running),
+ * Bytes of a worker's status block: one Float64 holding the id of the job it is running,
+ * or -1 between tasks (the parent reads it after a crash to learn which job was running),
  * then one Int32 at {@linkcode BELL_OFFSET} counting the messages the parent has posted to
  * the worker (a worker without a pollable inbox spins on it before it sleeps).
  */
@@ -37,12 +37,13 @@ export interface WorkerPayload {
   status: SharedArrayBuffer;
 }
 
-/** Parent → worker: run these tasks in order, after defining the functions they name. */
+/** Parent → worker: run these jobs in order, after defining the functions they name. */
 export interface RunMessage {
   t: "run";
   /** `[fnId, module, name]` triples for functions this worker has not seen yet. */
   fns: (number | string)[];
-  tasks: unknown[];
+  /** {@linkcode JOB_FIELDS} slots per job. */
+  jobs: unknown[];
 }
 
 /** Parent → worker: finish what you hold, then exit with code 0. */
@@ -50,7 +51,7 @@ export interface RetireMessage {
   t: "retire";
 }
 
-/** Worker → parent: the initializer ran; tasks may run now. */
+/** Worker → parent: the initializer ran; jobs may run now. */
 export interface ReadyMessage {
   t: "ready";
 }
@@ -61,7 +62,7 @@ export interface BootFailedMessage {
   error: ErrorRecord;
 }
 
-/** Worker → parent: results in task order, and how long the tasks took in total. */
+/** Worker → parent: results in job order, and how long the jobs took in total. */
 export interface DoneMessage {
   t: "done";
   results: unknown[];

@@ -1,17 +1,20 @@
-// The one place that matches queued tasks to workers, replaces dead workers and settles
+// The one place that matches queued jobs to workers, replaces dead workers and settles
 // results. Pool and ProcessPoolExecutor both sit on it; they differ in what a worker's
 // death means (replace it, or break the pool) and in their error messages.
 //
-// Placement (#pump): tasks queued in the same tick go to a worker in one message; each
-// worker holds a window of tasks sized to about TARGET_MS of work, so it never waits for
-// the parent between tasks; a task with a signal goes only to a worker holding nothing, so
-// an abort either removes it from the queue or stops the worker that is running it.
+// Placement (#pump): jobs queued in the same tick go to a worker in one message; each
+// worker holds a window of jobs sized to about TARGET_MS of work, so it never waits for
+// the parent between jobs; a job with a signal runs alone, on a worker holding nothing and
+// given nothing more until it settles, so an abort either removes it from the queue or
+// stops the worker that is running it, and no other job runs twice because of it.
 import { type ErrorRecord, recordToError } from "../_internal/error_record.ts";
 import { nextChildPath } from "../_internal/identity.ts";
 import type { Encoded } from "../_internal/shareable.ts";
 import { spawnChild, TERMINATED } from "../_internal/worker_parent.ts";
-import { BrokenProcessPoolError, WorkerDiedError } from "../errors.ts";
+import { BrokenProcessPoolError, ProcessError, WorkerDiedError } from "../errors.ts";
 import type { TaskRef } from "../task.ts";
+import { DISPATCHED, Job, QUEUED, type Settle } from "./_job.ts";
+import { JobQueue } from "./_job_queue.ts";
 import {
   CALL,
   type FromWorker,
@@ -21,9 +24,7 @@ import {
   STATUS_BYTES,
   type WorkerPayload,
 } from "./_protocol.ts";
-import { DISPATCHED, QUEUED, type Settle, Task } from "./_task.ts";
-import { TaskQueue } from "./_task_queue.ts";
-import { READY, RETIRING, STARTING, STOPPING, WorkerSlot } from "./_worker_slot.ts";
+import { READY, RETIRING, STARTING, STOPPING, type WorkerChild, WorkerSlot } from "./_worker_slot.ts";
 
 const ENTRY = new URL(import.meta.url.replace(/_scheduler\.(ts|js)$/, "_pool_worker.$1"));
 
@@ -44,13 +45,19 @@ export interface SchedulerOptions {
   owner: string;
   /** Executor rule: a worker that dies mid-work breaks the whole pool. */
   breakOnDeath: boolean;
+  /** Start a worker; the scheduler's unit tests give a stand-in. */
+  spawn?: (name: string, payload: WorkerPayload) => WorkerChild;
 }
 
-/** Queue, workers and their tasks, for one Pool or ProcessPoolExecutor. */
+function spawnPoolWorker(name: string, payload: WorkerPayload): WorkerChild {
+  return spawnChild({ entry: ENTRY, payload, name, path: nextChildPath(), daemon: true, inbox: true });
+}
+
+/** Queue, workers and their jobs, for one Pool or ProcessPoolExecutor. */
 export class Scheduler {
   readonly #options: SchedulerOptions;
   readonly #slots = new Set<WorkerSlot>();
-  readonly #queue = new TaskQueue();
+  readonly #queue = new JobQueue();
   readonly #fnIds = new Map<string, number>();
   readonly #fnRefs: TaskRef[] = [];
   #nextId = 0;
@@ -65,7 +72,7 @@ export class Scheduler {
   readonly #itemMs: number[] = [];
   #closed = false;
   #terminated = false;
-  #broken: Error | null = null;
+  #broken: BrokenProcessPoolError | null = null;
   #refuse: ((name: string) => Error) | undefined;
   #exitWaiters: (() => void)[] = [];
 
@@ -74,7 +81,7 @@ export class Scheduler {
     this.#fill();
   }
 
-  /** Tasks submitted and not yet settled. */
+  /** Jobs submitted and not yet settled. */
   get pending(): number {
     return this.#pending;
   }
@@ -89,8 +96,8 @@ export class Scheduler {
     return this.#closed;
   }
 
-  /** Queue a task; `settle` is called exactly once. */
-  submit(ref: TaskRef, mode: Mode, payload: Encoded, settle: Settle, signal?: AbortSignal): Task {
+  /** Queue a job; `settle` is called exactly once. */
+  submit(ref: TaskRef, mode: Mode, payload: Encoded, settle: Settle, signal?: AbortSignal): Job {
     const key = `${ref.name}\0${ref.module}`;
     let fnId = this.#fnIds.get(key);
     if (fnId === undefined) {
@@ -99,36 +106,36 @@ export class Scheduler {
       this.#fnRefs.push({ module: ref.module, name: ref.name });
     }
     const size = mode === CALL ? 1 : (payload.value as unknown[]).length;
-    const task = new Task(this.#nextId++, ref.name, fnId, mode, size, payload.value, payload.refs ?? 0, settle, signal);
+    const job = new Job(this.#nextId++, ref.name, fnId, mode, size, payload, settle, signal);
     if (this.#pending++ === 0) this.#setRef(true);
-    const refused = this.#terminated ? this.#refuse?.(ref.name) : this.#broken;
+    const refused = this.#terminated ? this.#refuse?.(ref.name) : this.#brokenError();
     if (refused) {
       // Work that outlived its pool (an imap still reading its input) fails, never hangs.
-      queueMicrotask(() => this.#finish(task, true, refused));
-      return task;
+      queueMicrotask(() => this.#finish(job, true, refused));
+      return job;
     }
-    this.#queue.push(task);
-    task.listen(() => this.#abort(task));
+    this.#queue.push(job);
+    job.listen(() => this.#abort(job));
     // After close() the workers may have exited already: start what this task needs.
     if (this.#closed) this.#fill();
     if (!this.#pumpScheduled) {
       this.#pumpScheduled = true;
       queueMicrotask(() => this.#pump());
     }
-    return task;
+    return job;
   }
 
-  /** Remove a task that is still queued; false once a worker holds it. */
-  cancel(task: Task, reason: unknown): boolean {
-    if (task.state !== QUEUED) return false;
+  /** Remove a job that is still queued; false once a worker holds it. */
+  cancel(job: Job, reason: unknown): boolean {
+    if (job.state !== QUEUED) return false;
     this.#queue.removed();
-    this.#finish(task, true, reason);
+    this.#finish(job, true, reason);
     return true;
   }
 
-  /** Whether a worker holds `task` (Python's "running" for a future). */
-  isDispatched(task: Task): boolean {
-    return task.state === DISPATCHED;
+  /** Whether a worker holds `job` (Python's "running" for a future). */
+  isDispatched(job: Job): boolean {
+    return job.state === DISPATCHED;
   }
 
   /** Take no new work; workers exit once the pending work is done. */
@@ -138,18 +145,18 @@ export class Scheduler {
     if (this.#pending === 0) this.#retireAll();
   }
 
-  /** Stop every worker now; every pending task fails with `reason(task)`. */
+  /** Stop every worker now; every pending job fails with `reason(taskName)`. */
   async terminate(reason: (name: string) => Error): Promise<void> {
     this.#closed = true;
     if (!this.#terminated) {
       this.#terminated = true;
       this.#refuse = reason;
-      const tasks = this.#queue.drain();
+      const jobs = this.#queue.drain();
       for (const slot of this.#slots) {
-        tasks.push(...slot.releaseAll());
+        jobs.push(...slot.releaseAll());
         this.#stop(slot);
       }
-      for (const task of tasks) this.#finish(task, true, reason(task.name));
+      for (const job of jobs) this.#finish(job, true, reason(job.name));
     }
     await this.join();
   }
@@ -176,13 +183,13 @@ export class Scheduler {
   }
 
   #spawn(): void {
-    const { initializer, initargs, workerName } = this.#options;
+    const { initializer, initargs, workerName, spawn = spawnPoolWorker } = this.#options;
     const status = new SharedArrayBuffer(STATUS_BYTES);
     const current = new Float64Array(status, 0, 1);
     current[0] = -1;
     const payload: WorkerPayload = { initializer, initargs, status };
     const name = `${workerName}-${++this.#spawned}`;
-    const child = spawnChild({ entry: ENTRY, payload, name, path: nextChildPath(), daemon: true, inbox: true });
+    const child = spawn(name, payload);
     const slot = new WorkerSlot(child, name, current);
     this.#slots.add(slot);
     if (this.#pending > 0) child.handle.ref();
@@ -199,11 +206,11 @@ export class Scheduler {
     }
   }
 
-  /** How many tasks like `task` a worker should hold. */
-  #window(task: Task): number {
-    const ms = this.#itemMs[task.fnId];
+  /** How many jobs like `job` a worker should hold. */
+  #window(job: Job): number {
+    const ms = this.#itemMs[job.fnId];
     if (ms === undefined) return MIN_WINDOW;
-    return Math.max(MIN_WINDOW, Math.min(MAX_WINDOW, Math.ceil(TARGET_MS / (ms * task.size))));
+    return Math.max(MIN_WINDOW, Math.min(MAX_WINDOW, Math.ceil(TARGET_MS / (ms * job.size))));
   }
 
   #pump(): void {
@@ -220,36 +227,42 @@ export class Scheduler {
     if (open.length > 1) open.sort((a, b) => a.load - b.load);
     for (let i = 0; i < open.length && queue.size > 0; i++) {
       const slot = open[i];
+      if (slot.guarded) continue;
       // An even share of what is queued, so one worker does not take a whole short map.
       const share = Math.ceil(queue.size / (open.length - i));
       const quota = Math.min(window - slot.load, share, max - slot.assigned);
       if (quota <= 0) continue;
-      const picked: Task[] = [];
+      const picked: Job[] = [];
       while (picked.length < quota) {
-        const task = queue.peek();
-        if (task === undefined || (task.signal !== undefined && (slot.load > 0 || picked.length > 0))) break;
+        const job = queue.peek();
+        if (job === undefined) break;
+        if (job.signal !== undefined) {
+          // It runs alone: first on an idle worker, with nothing behind it.
+          if (slot.load === 0 && picked.length === 0) picked.push(queue.shift()!);
+          break;
+        }
         queue.shift();
-        picked.push(task);
+        picked.push(job);
       }
       if (picked.length > 0) this.#post(slot, picked);
     }
   }
 
-  #post(slot: WorkerSlot, picked: Task[]): void {
+  #post(slot: WorkerSlot, picked: Job[]): void {
     const fns: (number | string)[] = [];
-    const tasks: unknown[] = [];
-    for (const task of picked) {
-      if (slot.known[task.fnId] !== true) {
-        slot.known[task.fnId] = true;
-        const ref = this.#fnRefs[task.fnId];
-        fns.push(task.fnId, ref.module, ref.name);
+    const jobs: unknown[] = [];
+    for (const job of picked) {
+      if (slot.known[job.fnId] !== true) {
+        slot.known[job.fnId] = true;
+        const ref = this.#fnRefs[job.fnId];
+        fns.push(job.fnId, ref.module, ref.name);
       }
-      tasks.push(task.id, task.fnId, task.mode, task.payload, task.refs);
+      jobs.push(job.id, job.fnId, job.mode, job.payload, job.refs);
     }
     try {
-      slot.post({ t: "run", fns, tasks } satisfies RunMessage);
+      slot.post({ t: "run", fns, jobs } satisfies RunMessage);
     } catch (cause) {
-      // Something encode() let through cannot be cloned: fail only the tasks that hold it.
+      // Something encode() let through cannot be cloned: fail only the jobs that hold it.
       if (picked.length === 1) {
         slot.known[picked[0].fnId] = false;
         this.#finish(
@@ -264,15 +277,15 @@ export class Scheduler {
         );
         return;
       }
-      for (const task of picked) slot.known[task.fnId] = false;
-      for (const task of picked) this.#post(slot, [task]);
+      for (const job of picked) slot.known[job.fnId] = false;
+      for (const job of picked) this.#post(slot, [job]);
       return;
     }
-    // Payloads stay with their tasks until they settle: a dead worker's unstarted tasks are sent again.
-    for (const task of picked) {
-      task.state = DISPATCHED;
-      task.slot = slot;
-      slot.hold(task);
+    // Payloads stay with their jobs until they settle: a dead worker's unstarted jobs are sent again.
+    for (const job of picked) {
+      job.state = DISPATCHED;
+      job.slot = slot;
+      slot.hold(job);
       slot.assigned++;
     }
   }
@@ -295,12 +308,15 @@ export class Scheduler {
     let fnId = -1;
     let items = 0;
     for (let i = 0; i < results.length; i += RESULT_FIELDS) {
-      const task = slot.release();
-      if (task === undefined || task.id !== results[i]) continue;
-      if (fnId === -1) fnId = task.fnId;
-      items += task.size;
+      const job = slot.release();
+      if (job === undefined || job.id !== results[i]) {
+        this.#confused(slot, job, results[i]);
+        return;
+      }
+      if (fnId === -1) fnId = job.fnId;
+      items += job.size;
       const failed = results[i + 1] === 1;
-      this.#finish(task, failed, failed ? recordToError(results[i + 2] as ErrorRecord) : results[i + 2]);
+      this.#finish(job, failed, failed ? recordToError(results[i + 2] as ErrorRecord) : results[i + 2]);
     }
     if (ms > 0 && items > 0) {
       // A batch usually holds one function; a mixed one is charged to its first.
@@ -316,23 +332,47 @@ export class Scheduler {
     this.#pump();
   }
 
-  #finish(task: Task, failed: boolean, value: unknown): void {
-    if (!task.done(failed, value)) return;
+  /**
+   * A worker sent a result for a job other than the one it was given next: its order can no
+   * longer be trusted. Fail the job it should have answered, and replace the worker; the
+   * jobs it still holds go back to the queue.
+   */
+  #confused(slot: WorkerSlot, expected: Job | undefined, got: unknown): void {
+    if (slot.state === STOPPING) return;
+    if (expected !== undefined) {
+      this.#finish(
+        expected,
+        true,
+        new ProcessError(
+          `Cannot finish task "${expected.name}": worker "${slot.name}" answered job ${
+            String(got)
+          } where job ${expected.id} was due; the worker is replaced`,
+        ),
+      );
+    }
+    this.#queue.unshift(slot.releaseAll().filter((job) => job.state === DISPATCHED));
+    this.#stop(slot);
+    this.#fill();
+    this.#pump();
+  }
+
+  #finish(job: Job, failed: boolean, value: unknown): void {
+    if (!job.done(failed, value)) return;
     if (--this.#pending === 0) {
       this.#setRef(false);
       if (this.#closed) this.#retireAll();
     }
   }
 
-  #abort(task: Task): void {
-    const reason = task.signal!.reason;
-    if (task.state === QUEUED) {
-      this.cancel(task, reason);
+  #abort(job: Job): void {
+    const reason = job.signal!.reason;
+    if (job.state === QUEUED) {
+      this.cancel(job, reason);
       return;
     }
-    const slot = task.slot as WorkerSlot | null;
-    this.#finish(task, true, reason);
-    // The task is running or first in line (see #pump): only stopping its worker stops it.
+    const slot = job.slot;
+    this.#finish(job, true, reason);
+    // The job runs alone on its worker (see #pump): only stopping that worker stops it.
     if (slot !== null) this.#stop(slot);
   }
 
@@ -358,11 +398,11 @@ export class Scheduler {
 
   #onExit(slot: WorkerSlot, code: number): void {
     this.#slots.delete(slot);
-    const held = slot.releaseAll().filter((task) => task.state === DISPATCHED);
+    const held = slot.releaseAll().filter((job) => job.state === DISPATCHED);
     try {
       if (this.#terminated) return;
       if (this.#broken !== null) {
-        for (const task of held) this.#finish(task, true, this.#broken);
+        for (const job of held) this.#finish(job, true, this.#brokenError());
         return;
       }
       if (slot.state === STOPPING || (slot.state === RETIRING && held.length === 0)) {
@@ -374,7 +414,7 @@ export class Scheduler {
         this.#break(
           new BrokenProcessPoolError(
             `Cannot run tasks in the ${this.#options.owner}: worker "${slot.name}" failed to start: ${detail}`,
-            { cause: slot.bootError ?? undefined },
+            { cause: slot.bootError ?? this.#died(slot, code) },
           ),
           held,
         );
@@ -383,19 +423,20 @@ export class Scheduler {
         this.#break(
           new BrokenProcessPoolError(
             `Cannot finish the pending tasks: worker "${slot.name}" of the ${this.#options.owner} exited abruptly with code ${code}`,
+            { cause: this.#died(slot, code) },
           ),
           held,
         );
         return;
       } else {
-        const at = held.findIndex((task) => task.id === slot.current[0]);
+        const at = held.findIndex((job) => job.id === slot.current[0]);
         if (at !== -1) {
-          const [task] = held.splice(at, 1);
+          const [job] = held.splice(at, 1);
           this.#finish(
-            task,
+            job,
             true,
             new WorkerDiedError(
-              `Cannot finish task "${task.name}": its worker "${slot.name}" exited with code ${code}`,
+              `Cannot finish task "${job.name}": its worker "${slot.name}" exited with code ${code}`,
               code,
               slot.child.ident,
             ),
@@ -412,10 +453,23 @@ export class Scheduler {
     }
   }
 
-  #break(error: Error, held: Task[]): void {
+  #died(slot: WorkerSlot, code: number): WorkerDiedError {
+    return new WorkerDiedError(`Worker "${slot.name}" exited with code ${code}`, code, slot.child.ident);
+  }
+
+  /**
+   * A fresh error for one job of a broken pool, or `null` when the pool is not broken: each
+   * job (each future) gets its own instance, all with the same message and cause.
+   */
+  #brokenError(): BrokenProcessPoolError | null {
+    const broken = this.#broken;
+    return broken === null ? null : new BrokenProcessPoolError(broken.message, { cause: broken.cause });
+  }
+
+  #break(error: BrokenProcessPoolError, held: Job[]): void {
     this.#broken = error;
-    for (const task of held) this.#finish(task, true, error);
-    for (const task of this.#queue.drain()) this.#finish(task, true, error);
+    for (const job of held) this.#finish(job, true, this.#brokenError());
+    for (const job of this.#queue.drain()) this.#finish(job, true, this.#brokenError());
     for (const slot of this.#slots) this.#stop(slot);
   }
 }

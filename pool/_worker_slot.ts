@@ -1,8 +1,11 @@
-// One record per pool worker: its child, the tasks it holds in the order it runs them,
-// which functions it already knows, and how many tasks it was given (maxTasksPerChild).
+// One record per pool worker: its child, the jobs it holds in the order it runs them,
+// which functions it already knows, and how many jobs it was given (maxTasksPerChild).
 import type { Child } from "../_internal/worker_parent.ts";
+import type { Job } from "./_job.ts";
 import { BELL_OFFSET, type ToWorker } from "./_protocol.ts";
-import type { Task } from "./_task.ts";
+
+/** What the scheduler uses of a started worker (tests give it a stand-in). */
+export type WorkerChild = Pick<Child, "ident" | "handle" | "exited" | "stop">;
 
 /** Started; the initializer may still be running. */
 export const STARTING = 0;
@@ -13,24 +16,27 @@ export const RETIRING = 2;
 /** Stopped on purpose (abort of its running task, or terminate). */
 export const STOPPING = 3;
 
+/** Where a worker is in its life. */
+export type SlotState = typeof STARTING | typeof READY | typeof RETIRING | typeof STOPPING;
+
 /** A pool worker as the scheduler sees it. */
 export class WorkerSlot {
-  readonly child: Child;
+  readonly child: WorkerChild;
   readonly name: string;
   /** The worker's status block: the id of the task it runs, or -1. */
   readonly current: Float64Array;
-  state: number = STARTING;
-  /** Tasks given to the worker over its life, for maxTasksPerChild. */
+  state: SlotState = STARTING;
+  /** Jobs given to the worker over its life, for maxTasksPerChild. */
   assigned = 0;
   /** Why the worker failed to start, when it says so before exiting. */
   bootError: Error | null = null;
   /** Function ids this worker has been told about. */
   readonly known: boolean[] = [];
-  #held: (Task | undefined)[] = [];
+  #held: (Job | undefined)[] = [];
   #head = 0;
   readonly #bell: Int32Array;
 
-  constructor(child: Child, name: string, current: Float64Array) {
+  constructor(child: WorkerChild, name: string, current: Float64Array) {
     this.child = child;
     this.name = name;
     this.current = current;
@@ -43,38 +49,41 @@ export class WorkerSlot {
     Atomics.add(this.#bell, 0, 1);
   }
 
-  /** Number of tasks the worker holds (running or next in line). */
+  /** Number of jobs the worker holds (running or next in line). */
   get load(): number {
     return this.#held.length - this.#head;
   }
 
-  /** Record a task posted to this worker. */
-  hold(task: Task): void {
-    this.#held.push(task);
+  /**
+   * Whether the worker holds a job with a signal. Such a job runs alone: aborting it stops
+   * the worker, which must not take other work down with it.
+   */
+  get guarded(): boolean {
+    return this.#held[this.#head]?.signal !== undefined;
   }
 
-  /** Take the oldest task held, whose result the worker just sent. */
-  release(): Task | undefined {
-    const task = this.#held[this.#head];
-    if (task === undefined) return undefined;
+  /** Record a job posted to this worker. */
+  hold(job: Job): void {
+    this.#held.push(job);
+  }
+
+  /** Take the oldest job held, whose result the worker just sent. */
+  release(): Job | undefined {
+    const job = this.#held[this.#head];
+    if (job === undefined) return undefined;
     this.#held[this.#head++] = undefined;
     if (this.#head === this.#held.length) {
       this.#held = [];
       this.#head = 0;
     }
-    return task;
+    return job;
   }
 
-  /** Take every task still held, oldest first. */
-  releaseAll(): Task[] {
-    const out = this.#held.slice(this.#head) as Task[];
+  /** Take every job still held, oldest first. */
+  releaseAll(): Job[] {
+    const out = this.#held.slice(this.#head) as Job[];
     this.#held = [];
     this.#head = 0;
     return out;
-  }
-
-  /** Whether `task` is the one this worker is running now. */
-  isRunning(task: Task): boolean {
-    return this.current[0] === task.id;
   }
 }

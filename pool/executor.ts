@@ -1,23 +1,15 @@
-import { checkTimeout } from "../_internal/deadline.ts";
+import { deadlineOf, timeLeft } from "../_internal/deadline.ts";
 import type { Encoded } from "../_internal/shareable.ts";
 import { runtime } from "../_runtime/mod.ts";
-import { BrokenProcessPoolError, InvalidStateError, TimeoutError } from "../errors.ts";
-import { isTaskRef, type TaskRef, type TaskResult } from "../task.ts";
-import { checkChunksize, splitChunks } from "./_chunk.ts";
-import { encodeArgs, encodeChunk, encodeMapCall, encodeStarCall } from "./_payload.ts";
-import { CALL, MAP, type Mode, STARMAP } from "./_protocol.ts";
+import { TimeoutError } from "../errors.ts";
+import type { TaskRef, TaskResult } from "../task.ts";
+import type { Job } from "./_job.ts";
+import { encodeArgs } from "./_payload.ts";
+import { CALL, type Mode } from "./_protocol.ts";
 import { Scheduler } from "./_scheduler.ts";
+import { checkMapOptions, checkSubmit, encodeMapJobs, type MapInput, mapMode, mapWhat, readInput } from "./_submit.ts";
 import { checkWorkerSetup } from "./_worker_setup.ts";
 import { Future } from "./future.ts";
-
-/** {@linkcode wait} returns when any future finishes or is cancelled. */
-export const FIRST_COMPLETED = "FIRST_COMPLETED";
-/** {@linkcode wait} returns when any future fails, or when all are done. */
-export const FIRST_EXCEPTION = "FIRST_EXCEPTION";
-/** {@linkcode wait} returns when all futures are done. */
-export const ALL_COMPLETED = "ALL_COMPLETED";
-/** When {@linkcode wait} returns. */
-export type ReturnWhen = typeof FIRST_COMPLETED | typeof FIRST_EXCEPTION | typeof ALL_COMPLETED;
 
 /** Options for {@linkcode ProcessPoolExecutor}. */
 export interface ProcessPoolExecutorOptions {
@@ -69,61 +61,8 @@ export interface ShutdownOptions {
   cancelFutures?: boolean;
 }
 
-/** Options for {@linkcode asCompleted}. */
-export interface AsCompletedOptions {
-  /**
-   * Milliseconds, from the first `next()`, for all the futures to finish.
-   * @default {undefined} (no limit)
-   */
-  timeout?: number;
-}
-
-/** Options for {@linkcode wait}. */
-export interface WaitOptions {
-  /**
-   * Milliseconds to wait at most; then the split is returned as it stands.
-   * @default {undefined} (no limit)
-   */
-  timeout?: number;
-  /**
-   * When to return.
-   * @default {ALL_COMPLETED}
-   */
-  returnWhen?: ReturnWhen;
-}
-
-/**
- * A future as {@linkcode asCompleted} yields it: the very same {@linkcode Future} object,
- * typed without `then`. TypeScript types the variable of a `for await` loop as the awaited
- * element, which would turn a thenable future into its value; this type keeps it a future.
- * Use `await f.result()` for the value, and `f as F` where the future itself is needed.
- */
-export type CompletedFuture<F extends Future<unknown>> = Omit<F, "then">;
-
-/** What {@linkcode wait} returns: the futures that are done and those that are not. */
-export interface WaitResult<F extends Future<unknown>> {
-  /** The futures that finished, failed or were cancelled. */
-  done: Set<F>;
-  /** The futures still pending or running. */
-  notDone: Set<F>;
-}
-
-/** The reason a queued task is withdrawn for a cancelled future; never seen by users. */
+/** The reason a queued job is withdrawn for a cancelled future; never seen by users. */
 const WITHDRAWN: unique symbol = Symbol("withdrawn");
-
-function isSyncIterable(value: unknown): value is Iterable<unknown> {
-  return value !== null && typeof (value as Iterable<unknown>)?.[Symbol.iterator] === "function";
-}
-
-async function collect(iterable: Iterable<unknown> | AsyncIterable<unknown>, what: string): Promise<unknown[]> {
-  if (isSyncIterable(iterable)) return Array.from(iterable);
-  if (iterable !== null && typeof (iterable as AsyncIterable<unknown>)?.[Symbol.asyncIterator] === "function") {
-    const out: unknown[] = [];
-    for await (const item of iterable) out.push(item);
-    return out;
-  }
-  throw new TypeError(`Cannot ${what}: the input must be an iterable or async iterable, got ${String(iterable)}`);
-}
 
 /**
  * A pool of worker threads behind futures, like Python's
@@ -248,27 +187,20 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   }
 
   #check(fn: TaskRef): void {
-    if (!isTaskRef(fn)) {
-      throw new TypeError(`Cannot submit a task: expected a task reference (see taskModule), got ${String(fn)}`);
-    }
-    if (this.#shutdown) throw new InvalidStateError(`Cannot submit task "${fn.name}": the executor was shut down`);
-    const broken = this.#scheduler.broken;
-    if (broken !== null) {
-      throw new BrokenProcessPoolError(`Cannot submit task "${fn.name}": ${broken.message}`, { cause: broken });
-    }
+    checkSubmit(this.#scheduler, fn, "the executor was shut down");
   }
 
   #submit(fn: TaskRef, mode: Mode, payload: Encoded): Future<unknown> {
     const scheduler = this.#scheduler;
     const pending = this.#pending;
     // deno-lint-ignore prefer-const
-    let task: ReturnType<Scheduler["submit"]>;
+    let job: Job;
     const future = new Future<unknown>({
-      cancel: () => scheduler.cancel(task, WITHDRAWN),
-      running: () => scheduler.isDispatched(task),
+      cancel: () => scheduler.cancel(job, WITHDRAWN),
+      running: () => scheduler.isDispatched(job),
     });
     pending.add(future);
-    task = scheduler.submit(fn, mode, payload, (failed, value) => {
+    job = scheduler.submit(fn, mode, payload, (failed, value) => {
       pending.delete(future);
       if (value === WITHDRAWN) return;
       if (failed) future.setException(value);
@@ -280,47 +212,31 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   #map(
     fn: TaskRef,
     spread: boolean,
-    iterable: Iterable<unknown> | AsyncIterable<unknown>,
+    iterable: MapInput,
     options: ExecutorMapOptions,
     method: string,
   ): AsyncIterableIterator<unknown> {
     const { timeout, chunksize = 1 } = options;
-    const what = `run ${method} of task "${fn?.name}"`;
-    checkTimeout(timeout, what);
-    checkChunksize(chunksize, what);
+    const what = mapWhat(method, fn);
     this.#check(fn);
-    const deadline = timeout === undefined ? undefined : Date.now() + timeout;
+    checkMapOptions(options, what);
+    const deadline = deadlineOf(timeout);
     const submitAll = (items: unknown[]): Future<unknown>[] => {
       this.#check(fn);
-      if (chunksize === 1) {
-        return items.map((item, i) =>
-          this.#submit(
-            fn,
-            CALL,
-            spread ? encodeStarCall(item, `iterable[${i}]`, what) : encodeMapCall(item, `iterable[${i}]`),
-          )
-        );
-      }
-      return splitChunks(items, chunksize).map((chunk, c) => {
-        if (spread) {
-          for (const [j, item] of chunk.entries()) encodeStarCall(item, `iterable[${c * chunksize + j}]`, what);
-        }
-        return this.#submit(fn, spread ? STARMAP : MAP, encodeChunk(chunk, c * chunksize, "iterable"));
-      });
+      const mode = mapMode(chunksize, spread);
+      return encodeMapJobs(items, chunksize, spread, what).map((payload) => this.#submit(fn, mode, payload));
     };
-    const submitted = isSyncIterable(iterable)
-      ? Promise.resolve(submitAll(Array.from(iterable)))
-      : collect(iterable, what).then(submitAll);
+    const items = readInput(iterable, what);
+    const submitted = Array.isArray(items) ? Promise.resolve(submitAll(items)) : items.then(submitAll);
     submitted.catch(() => {});
     return (async function*() {
       const futures = await submitted;
       let i = 0;
       try {
         for (; i < futures.length; i++) {
-          const left = deadline === undefined ? undefined : Math.max(0, deadline - Date.now());
           let value: unknown;
           try {
-            value = await futures[i].result(left);
+            value = await futures[i].result(timeout === undefined ? undefined : timeLeft(deadline));
           } catch (error) {
             if (error instanceof TimeoutError) {
               throw new TimeoutError(`Cannot ${what}: result ${i} was not ready within ${timeout} ms`);
@@ -335,143 +251,4 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       }
     })();
   }
-}
-
-/**
- * Yield the futures as they finish (those already done first), like Python's
- * `concurrent.futures.as_completed`.
- *
- * @param futures the futures; duplicates are yielded once
- * @returns the same future objects, typed as {@linkcode CompletedFuture} (see there why)
- * @throws {TimeoutError} from the iterator when some are still pending after `timeout` ms
- *
- * @example Usage
- * ```ts
- * import { asCompleted, Future } from "@mproc/multiprocessing/pool";
- * import assert from "node:assert/strict";
- * const a = new Future<string>();
- * const b = new Future<string>();
- * setTimeout(() => b.setResult("b"), 1);
- * setTimeout(() => a.setResult("a"), 20);
- * const order = [];
- * for await (const f of asCompleted([a, b], { timeout: 5000 })) order.push(await f.result());
- * assert.deepEqual(order, ["b", "a"]);
- * ```
- */
-export function asCompleted<F extends Future<unknown>>(
-  futures: Iterable<F>,
-  options: AsCompletedOptions = {},
-): AsyncIterableIterator<CompletedFuture<F>> {
-  const { timeout } = options;
-  checkTimeout(timeout, "wait for futures");
-  const all = new Set(futures);
-  let deadline: number | undefined;
-  const pending = new Set<F>();
-  const finished: F[] = [];
-  let wake: (() => void) | null = null;
-  for (const future of all) {
-    if (future.done()) finished.push(future);
-    else {
-      pending.add(future);
-      future.addDoneCallback(() => {
-        if (!pending.delete(future)) return;
-        finished.push(future);
-        wake?.();
-      });
-    }
-  }
-  // Not an async generator: it would await each yielded future and yield its value.
-  const iterator: AsyncIterableIterator<CompletedFuture<F>> = {
-    [Symbol.asyncIterator]: () => iterator,
-    async next(): Promise<IteratorResult<CompletedFuture<F>>> {
-      if (timeout !== undefined) deadline ??= Date.now() + timeout;
-      for (;;) {
-        if (finished.length > 0) return { done: false, value: finished.shift()! };
-        if (pending.size === 0) return { done: true, value: undefined };
-        const left = deadline === undefined ? undefined : deadline - Date.now();
-        if (left !== undefined && left <= 0) {
-          const error = new TimeoutError(
-            `Cannot wait for futures: ${pending.size} (of ${all.size}) futures unfinished after ${timeout} ms`,
-          );
-          pending.clear();
-          throw error;
-        }
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          if (left !== undefined) timer = setTimeout(resolve, left);
-        });
-        wake = null;
-        clearTimeout(timer);
-      }
-    },
-    return(): Promise<IteratorResult<CompletedFuture<F>>> {
-      pending.clear();
-      finished.length = 0;
-      return Promise.resolve({ done: true, value: undefined });
-    },
-  };
-  return iterator;
-}
-
-/**
- * Wait until some or all futures are done, like Python's `concurrent.futures.wait`.
- *
- * @returns the futures that are done and those that are not
- * @throws {RangeError} when `returnWhen` or `timeout` is invalid
- *
- * @example Usage
- * ```ts
- * import { Future, FIRST_COMPLETED, wait } from "@mproc/multiprocessing/pool";
- * import assert from "node:assert/strict";
- * const a = new Future<number>();
- * const b = new Future<number>();
- * a.setResult(1);
- * const { done, notDone } = await wait([a, b], { returnWhen: FIRST_COMPLETED });
- * assert.ok(done.has(a) && notDone.has(b));
- * ```
- */
-export async function wait<F extends Future<unknown>>(
-  futures: Iterable<F>,
-  options: WaitOptions = {},
-): Promise<WaitResult<F>> {
-  const { timeout, returnWhen = ALL_COMPLETED } = options;
-  checkTimeout(timeout, "wait for futures");
-  if (returnWhen !== FIRST_COMPLETED && returnWhen !== FIRST_EXCEPTION && returnWhen !== ALL_COMPLETED) {
-    throw new RangeError(
-      `Cannot wait for futures: returnWhen must be FIRST_COMPLETED, FIRST_EXCEPTION or ALL_COMPLETED, got ${
-        String(returnWhen)
-      }`,
-    );
-  }
-  const all = new Set(futures);
-  const satisfied = async (): Promise<boolean> => {
-    let done = 0;
-    let anyFailed = false;
-    for (const future of all) {
-      if (!future.done()) continue;
-      done++;
-      if (returnWhen === FIRST_EXCEPTION && !future.cancelled() && (await future.exception(0)) !== null) {
-        anyFailed = true;
-      }
-    }
-    if (done === all.size) return true;
-    if (returnWhen === FIRST_COMPLETED) return done > 0;
-    if (returnWhen === FIRST_EXCEPTION) return anyFailed;
-    return false;
-  };
-  if (!(await satisfied()) && timeout !== 0) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await new Promise<void>((resolve) => {
-      for (const future of all) {
-        if (!future.done()) future.addDoneCallback(() => void satisfied().then((yes) => yes && resolve()));
-      }
-      if (timeout !== undefined) timer = setTimeout(resolve, timeout);
-    });
-    clearTimeout(timer);
-  }
-  const done = new Set<F>();
-  const notDone = new Set<F>();
-  for (const future of all) (future.done() ? done : notDone).add(future);
-  return { done, notDone };
 }

@@ -1,13 +1,23 @@
 import { runtime } from "../_runtime/mod.ts";
-import { BrokenProcessPoolError, CancelledError, InvalidStateError } from "../errors.ts";
-import { isTaskRef, type TaskRef, type TaskResult } from "../task.ts";
+import { CancelledError, InvalidStateError } from "../errors.ts";
+import type { TaskRef, TaskResult } from "../task.ts";
 import { callSignal } from "./_call_signal.ts";
-import { checkChunksize, defaultChunksize, splitChunks } from "./_chunk.ts";
+import { defaultChunksize } from "./_chunk.ts";
 import { Imap } from "./_imap.ts";
-import { encodeArgs, encodeChunk, encodeMapCall, encodeStarCall } from "./_payload.ts";
-import { CALL, MAP, STARMAP } from "./_protocol.ts";
+import type { Job } from "./_job.ts";
+import { encodeArgs } from "./_payload.ts";
+import { CALL } from "./_protocol.ts";
 import { Scheduler } from "./_scheduler.ts";
-import type { Task } from "./_task.ts";
+import {
+  checkMapOptions,
+  checkSubmit,
+  encodeMapJobs,
+  type MapInput,
+  mapMode,
+  mapWhat,
+  openInput,
+  readInput,
+} from "./_submit.ts";
 import { checkWorkerSetup } from "./_worker_setup.ts";
 import { AsyncResult } from "./async_result.ts";
 
@@ -112,19 +122,6 @@ function settleWith<T>(
       report(error);
     }
   };
-}
-
-async function collect(iterable: Iterable<unknown> | AsyncIterable<unknown>, what: string): Promise<unknown[]> {
-  if (Array.isArray(iterable)) return iterable;
-  if (iterable !== null && typeof iterable === "object" && Symbol.asyncIterator in iterable) {
-    const out: unknown[] = [];
-    for await (const item of iterable) out.push(item);
-    return out;
-  }
-  if (iterable !== null && typeof (iterable as Iterable<unknown>)?.[Symbol.iterator] === "function") {
-    return Array.from(iterable as Iterable<unknown>);
-  }
-  throw new TypeError(`Cannot ${what}: the input must be an iterable or async iterable, got ${String(iterable)}`);
 }
 
 /**
@@ -359,14 +356,7 @@ export class Pool implements AsyncDisposable {
   }
 
   #check(fn: TaskRef): void {
-    if (!isTaskRef(fn)) {
-      throw new TypeError(`Cannot submit a task: expected a task reference (see taskModule), got ${String(fn)}`);
-    }
-    if (this.#scheduler.closed) throw new InvalidStateError(`Cannot submit task "${fn.name}": the pool is closed`);
-    const broken = this.#scheduler.broken;
-    if (broken !== null) {
-      throw new BrokenProcessPoolError(`Cannot submit task "${fn.name}": ${broken.message}`, { cause: broken });
-    }
+    checkSubmit(this.#scheduler, fn, "the pool is closed");
   }
 
   #call(
@@ -411,66 +401,45 @@ export class Pool implements AsyncDisposable {
   async #runMap(
     fn: TaskRef,
     spread: boolean,
-    iterable: Iterable<unknown> | AsyncIterable<unknown>,
+    iterable: MapInput,
     options: PoolMapOptions,
     method: string,
   ): Promise<unknown[]> {
-    const what = `run ${method} of task "${fn?.name}"`;
+    const what = mapWhat(method, fn);
     this.#check(fn);
-    checkChunksize(options.chunksize, what);
-    const items = await collect(iterable, what);
+    checkMapOptions(options, what);
+    const items = await readInput(iterable, what);
     const call = callSignal(options.timeout, options.signal, what);
-    if (items.length === 0) return [];
-    const chunksize = options.chunksize ?? defaultChunksize(items.length, this.#processes);
     const scheduler = this.#scheduler;
-    const out = new Array(items.length);
-    const tasks: Task[] = [];
+    const jobs: Job[] = [];
     try {
+      if (items.length === 0) return [];
+      const chunksize = options.chunksize ?? defaultChunksize(items.length, this.#processes);
+      const mode = mapMode(chunksize, spread);
+      const payloads = encodeMapJobs(items, chunksize, spread, what);
+      const out = new Array(items.length);
       return await new Promise<unknown[]>((resolve, reject) => {
-        let left = Math.ceil(items.length / chunksize);
+        let left = payloads.length;
         let failed = false;
         const fail = (error: unknown) => {
           if (failed) return;
           failed = true;
           reject(error);
-          for (const task of tasks) scheduler.cancel(task, error);
+          for (const job of jobs) scheduler.cancel(job, error);
         };
-        if (chunksize === 1) {
-          for (let i = 0; i < items.length; i++) {
-            const root = `iterable[${i}]`;
-            const payload = spread ? encodeStarCall(items[i], root, what) : encodeMapCall(items[i], root);
-            tasks.push(scheduler.submit(fn, CALL, payload, (bad, value) => {
-              if (bad) return fail(value);
-              out[i] = value;
-              if (--left === 0) resolve(out);
-            }, call?.signal));
-          }
-          return;
-        }
-        const chunks = splitChunks(items, chunksize);
-        for (let c = 0; c < chunks.length; c++) {
-          const start = c * chunksize;
-          if (spread) {
-            for (let j = 0; j < chunks[c].length; j++) {
-              if (!Array.isArray(chunks[c][j])) {
-                throw new TypeError(
-                  `Cannot ${what}: iterable[${start + j}] must be an array of arguments, got ${String(chunks[c][j])}`,
-                );
-              }
-            }
-          }
-          const payload = encodeChunk(chunks[c], start, "iterable");
-          tasks.push(scheduler.submit(fn, spread ? STARMAP : MAP, payload, (bad, value) => {
+        for (let k = 0; k < payloads.length; k++) {
+          const start = k * chunksize;
+          jobs.push(scheduler.submit(fn, mode, payloads[k], (bad, value) => {
             if (bad) return fail(value);
-            const values = value as unknown[];
-            for (let j = 0; j < values.length; j++) out[start + j] = values[j];
+            if (mode === CALL) out[start] = value;
+            else {
+              const values = value as unknown[];
+              for (let j = 0; j < values.length; j++) out[start + j] = values[j];
+            }
             if (--left === 0) resolve(out);
           }, call?.signal));
         }
       });
-    } catch (error) {
-      for (const task of tasks) scheduler.cancel(task, error);
-      throw error;
     } finally {
       call?.dispose();
     }
@@ -480,23 +449,26 @@ export class Pool implements AsyncDisposable {
     fn: TaskRef,
     spread: boolean,
     ordered: boolean,
-    iterable: Iterable<unknown> | AsyncIterable<unknown>,
+    iterable: MapInput,
     options: ImapOptions,
     method: string,
   ): AsyncIterableIterator<T> {
-    const what = `run ${method} of task "${fn?.name}"`;
+    const what = mapWhat(method, fn);
     this.#check(fn);
-    checkChunksize(options.chunksize, what);
+    checkMapOptions(options, what);
+    const input = openInput(iterable, what);
+    // Last, so nothing that throws above leaves its timer or signal listener behind.
     const call = callSignal(options.timeout, options.signal, what);
     return new Imap<T>({
       scheduler: this.#scheduler,
       ref: fn,
       spread,
-      source: iterable,
+      input,
       chunksize: options.chunksize ?? 1,
       ordered,
       ahead: AHEAD_PER_WORKER * this.#processes,
       call,
+      what,
     });
   }
 }

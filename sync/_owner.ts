@@ -9,8 +9,8 @@
 // Robustness: a thread that finds the word held checks the liveness table (after its
 // spin and after every slice of sleep, so within SLICE_MS of the death) and, when the
 // holder has ended, takes the word over with one CAS, leaving DIED set.
-import { checkTimeout } from "../_internal/deadline.ts";
-import { deadlineOf, SPIN, timeLeft, waitSlice, waitSliceAsync, wake } from "../_internal/futex.ts";
+import { checkTimeout, deadlineOf, timeLeft } from "../_internal/deadline.ts";
+import { SPIN, waitSlice, waitSliceAsync, wake } from "../_internal/futex.ts";
 import { isAlive } from "../_internal/shared_area.ts";
 import { TimeoutError } from "../errors.ts";
 

@@ -1,5 +1,5 @@
-import { checkTimeout } from "../_internal/deadline.ts";
-import { requireBlocking, timeLeft, waitSlice, waitSliceAsync, wake } from "../_internal/futex.ts";
+import { checkTimeout, timeLeft } from "../_internal/deadline.ts";
+import { requireBlocking, waitSlice, waitSliceAsync, wake } from "../_internal/futex.ts";
 import { identity } from "../_internal/identity.ts";
 import { registerShareable, type SharedState, toShared } from "../_internal/shareable.ts";
 import { runtime } from "../_runtime/mod.ts";

@@ -1,4 +1,5 @@
-import { requireBlocking, SPIN, timeLeft, waitSlice, waitSliceAsync, wake } from "../_internal/futex.ts";
+import { timeLeft } from "../_internal/deadline.ts";
+import { requireBlocking, SPIN, waitSlice, waitSliceAsync, wake } from "../_internal/futex.ts";
 import { decodeSync, registerShareable, type SharedState, toShared } from "../_internal/shareable.ts";
 import { InvalidStateError } from "../errors.ts";
 import { deadlineForTimeout, IS_OWNED, RESUME, RESUME_SYNC, SUSPEND } from "./_owner.ts";

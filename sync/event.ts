@@ -1,4 +1,5 @@
-import { requireBlocking, timeLeft, waitSlice, waitSliceAsync, wake } from "../_internal/futex.ts";
+import { timeLeft } from "../_internal/deadline.ts";
+import { requireBlocking, waitSlice, waitSliceAsync, wake } from "../_internal/futex.ts";
 import { registerShareable, type SharedState, toShared } from "../_internal/shareable.ts";
 import { deadlineForTimeout } from "./_owner.ts";
 

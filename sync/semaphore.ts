@@ -1,4 +1,5 @@
-import { requireBlocking, SPIN, timeLeft, waitSlice, waitSliceAsync, wake } from "../_internal/futex.ts";
+import { timeLeft } from "../_internal/deadline.ts";
+import { requireBlocking, SPIN, waitSlice, waitSliceAsync, wake } from "../_internal/futex.ts";
 import { identity } from "../_internal/identity.ts";
 import { registerShareable, type SharedState, toShared } from "../_internal/shareable.ts";
 import { isAlive } from "../_internal/shared_area.ts";

@@ -1,8 +1,10 @@
-// One record per task (a single call, or one chunk of a map): what to send, where it
-// went, and how to settle it. The record owns its cleanup: it drops its payload once
-// settled (not once posted: a dead worker's unstarted tasks are sent again) and removes
-// its abort listener when it settles.
+// One record per job (CPython's work item): a single call, or one chunk of a map. It says
+// what to send, where it went, and how to settle it. The record owns its cleanup: it drops
+// its payload once settled (not once posted: a dead worker's unstarted jobs are sent again)
+// and removes its abort listener when it settles.
+import type { Encoded } from "../_internal/shareable.ts";
 import type { Mode } from "./_protocol.ts";
+import type { WorkerSlot } from "./_worker_slot.ts";
 
 /** Waiting in the pool's queue. */
 export const QUEUED = 0;
@@ -10,12 +12,17 @@ export const QUEUED = 0;
 export const DISPATCHED = 1;
 /** Settled; later news about it is ignored. */
 export const SETTLED = 2;
+/** Where a job is in its life. */
+export type JobState = typeof QUEUED | typeof DISPATCHED | typeof SETTLED;
+
+/** Where shareable objects go back in a payload, or 0 when there are none (0 clones cheaply). */
+export type PayloadRefs = NonNullable<Encoded["refs"]> | 0;
 
 /** Called once with the outcome: the value, or the error (already rebuilt). */
 export type Settle = (failed: boolean, value: unknown) => void;
 
 /** One unit of work as the scheduler tracks it. */
-export class Task {
+export class Job {
   /** Unique in its pool; what the worker echoes back. */
   readonly id: number;
   /** Export name of the function, for error messages. */
@@ -23,17 +30,16 @@ export class Task {
   /** Index of the function in the pool's function table. */
   readonly fnId: number;
   readonly mode: Mode;
-  /** Items in the task: 1 for a call, the chunk's length for a map chunk. */
+  /** Items in the job: 1 for a call, the chunk's length for a map chunk. */
   readonly size: number;
   /** The arguments (or chunk) ready to post; dropped once settled. */
   payload: unknown;
-  /** Where shareable objects go back in the payload, or 0 when there are none. */
-  refs: unknown;
-  /** The call's signal: a task that has one is only posted to an idle worker. */
+  refs: PayloadRefs;
+  /** The call's signal: a job that has one runs alone on its worker (see the scheduler). */
   readonly signal: AbortSignal | undefined;
-  state: number = QUEUED;
-  /** The worker holding the task, once dispatched. */
-  slot: unknown = null;
+  state: JobState = QUEUED;
+  /** The worker holding the job, once dispatched. */
+  slot: WorkerSlot | null = null;
   readonly #settle: Settle;
   #onAbort: (() => void) | undefined;
 
@@ -43,8 +49,7 @@ export class Task {
     fnId: number,
     mode: Mode,
     size: number,
-    payload: unknown,
-    refs: unknown,
+    payload: Encoded,
     settle: Settle,
     signal: AbortSignal | undefined,
   ) {
@@ -53,24 +58,25 @@ export class Task {
     this.fnId = fnId;
     this.mode = mode;
     this.size = size;
-    this.payload = payload;
-    this.refs = refs;
+    this.payload = payload.value;
+    this.refs = payload.refs ?? 0;
     this.#settle = settle;
     this.signal = signal;
   }
 
-  /** Run `onAbort` once if the task's signal fires before the task settles. */
+  /** Run `onAbort` once if the job's signal fires before the job settles. */
   listen(onAbort: () => void): void {
     if (this.signal === undefined) return;
     this.#onAbort = onAbort;
     this.signal.addEventListener("abort", onAbort, { once: true });
   }
 
-  /** Settle once; returns false when the task had already settled. */
+  /** Settle once; returns false when the job had already settled. */
   done(failed: boolean, value: unknown): boolean {
     if (this.state === SETTLED) return false;
     this.state = SETTLED;
     this.payload = undefined;
+    this.refs = 0;
     this.slot = null;
     if (this.#onAbort !== undefined) {
       this.signal!.removeEventListener("abort", this.#onAbort);
