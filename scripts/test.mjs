@@ -1,6 +1,10 @@
 // Run the whole suite on Node, Deno and Bun in turn; fail if any runtime fails.
 // `node scripts/test.mjs deno bun` runs only the runtimes named; extra `--` args after
 // the names select test files (e.g. `-- tests/sync`).
+// A full run first type-checks (`tsc --noEmit`, which also checks the @ts-expect-error lines
+// of tests/pool/types_test.ts) and lints (`npm run lint`), so a typing regression fails it.
+// A run of selected files skips those two to stay quick; `--check` forces them, `--no-check`
+// skips them on a full run.
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -23,6 +27,7 @@ const sep = argv.indexOf("--");
 const names = (sep === -1 ? argv : argv.slice(0, sep)).filter((a) => !a.startsWith("-"));
 const roots = sep === -1 ? ["tests"] : argv.slice(sep + 1);
 const files = testFiles(roots);
+const check = argv.includes("--check") || (sep === -1 && !argv.includes("--no-check"));
 const runtimes = {
   node: [process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", ...files]],
   deno: [bin("deno"), ["test", "-A", "--no-check", ...files]],
@@ -30,6 +35,18 @@ const runtimes = {
 };
 const chosen = names.length > 0 ? names : Object.keys(runtimes);
 const results = [];
+if (check) {
+  for (
+    const [label, cmd, args] of [
+      ["tsc", bin("tsc"), ["--noEmit"]],
+      ["lint", "npm", ["run", "--silent", "lint"]],
+    ]
+  ) {
+    console.log(`\n=== ${label} ===`);
+    const r = spawnSync(cmd, args, { stdio: "inherit", timeout: 5 * 60_000 });
+    results.push(`${label}: ${r.status === 0 ? "passed" : `FAILED (exit ${r.status ?? r.signal})`}`);
+  }
+}
 for (const name of chosen) {
   const [cmd, args] = runtimes[name];
   console.log(`\n=== ${name}: ${files.length} test files ===`);

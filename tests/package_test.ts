@@ -6,9 +6,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { after, before, describe, test } from "node:test";
+import { describe } from "node:test";
 import { fileURLToPath } from "node:url";
 import { runtime } from "../_runtime/mod.ts";
+import { after, before, test } from "./_helpers.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const onNode = { skip: runtime.name !== "node" ? "the compiled package is checked on Node" : false };
@@ -26,6 +27,7 @@ describe("compiled package", onNode, () => {
     ], {
       cwd: ROOT,
       encoding: "utf8",
+      timeout: 60_000,
     });
     assert.equal(built.status, 0, built.stdout + built.stderr);
     writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));

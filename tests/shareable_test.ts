@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { describe } from "node:test";
 import { decode, decodeSync, encode, isShareable } from "../_internal/shareable.ts";
+import { test } from "./_helpers.ts";
 import { Box } from "./testdata/box.ts";
 
 describe("shareable protocol", () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { describe } from "node:test";
 import { isTaskRef, task, taskModule } from "../task.ts";
+import { test } from "./_helpers.ts";
 
 const URL_ = new URL("./testdata/tasks.ts", import.meta.url);
 

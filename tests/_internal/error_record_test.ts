@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { describe } from "node:test";
 import { errorToRecord, recordToError } from "../../_internal/error_record.ts";
 import * as errors from "../../errors.ts";
 import {
@@ -11,6 +11,7 @@ import {
   TimeoutError,
   WorkerDiedError,
 } from "../../errors.ts";
+import { test } from "../_helpers.ts";
 
 /** Through a record and a structured clone, as an error crosses to another thread or process. */
 function roundTrip(error: unknown): Error {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { describe } from "node:test";
 import { allocateIdent, exitCodeOf, isAlive, MAIN_IDENT, markExited } from "../../_internal/shared_area.ts";
+import { test } from "../_helpers.ts";
 
 describe("shared area", () => {
   test("allocateIdent() gives unique live idents and markExited() records the code once", () => {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { describe } from "node:test";
 import { runtime } from "../../_runtime/mod.ts";
 import type { WorkerHandle } from "../../_runtime/mod.ts";
-import { within } from "../_helpers.ts";
+import { test, within } from "../_helpers.ts";
 
 const ECHO = new URL("../testdata/echo_worker.ts", import.meta.url).href;
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
+import { describe } from "node:test";
 import { BrokenProcessPoolError, CancelledError, InvalidStateError, RemoteError, TimeoutError } from "../../errors.ts";
 import {
   ALL_COMPLETED,
@@ -11,7 +11,7 @@ import {
   taskModule,
   wait,
 } from "../../pool/mod.ts";
-import { within } from "../_helpers.ts";
+import { after, test, within } from "../_helpers.ts";
 
 const tasks = taskModule<typeof import("../testdata/pool_tasks.ts")>(
   new URL("../testdata/pool_tasks.ts", import.meta.url),

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
+import { describe } from "node:test";
 import {
   BrokenProcessPoolError,
   CancelledError,
@@ -10,7 +10,7 @@ import {
 } from "../../errors.ts";
 import { AsyncResult, Pool, taskModule } from "../../pool/mod.ts";
 import { Lock } from "../../sync/lock.ts";
-import { within } from "../_helpers.ts";
+import { after, test, within } from "../_helpers.ts";
 
 const tasks = taskModule<typeof import("../testdata/pool_tasks.ts")>(
   new URL("../testdata/pool_tasks.ts", import.meta.url),

@@ -1,9 +1,9 @@
 // Compile-time checks, run by `tsc --noEmit`: each @ts-expect-error line must fail to
 // type-check, and the others must pass. At run time the test only checks the values.
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
+import { describe } from "node:test";
 import { type AsyncResult, type Future, Pool, ProcessPoolExecutor, taskModule } from "../../pool/mod.ts";
-import { within } from "../_helpers.ts";
+import { after, test, within } from "../_helpers.ts";
 
 const tasks = taskModule<typeof import("../testdata/pool_tasks.ts")>(
   new URL("../testdata/pool_tasks.ts", import.meta.url),

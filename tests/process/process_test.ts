@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { describe } from "node:test";
 import { isAlive } from "../../_internal/shared_area.ts";
 import { FullError, InvalidStateError, RemoteError, TimeoutError, WorkerDiedError } from "../../errors.ts";
 import { activeChildren, currentProcess, Process, taskModule } from "../../process/mod.ts";
-import { eventually, within } from "../_helpers.ts";
+import { eventually, test, within } from "../_helpers.ts";
 import { runProgram } from "../_run_program.ts";
 import { Box } from "../testdata/box.ts";
 

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { describe } from "node:test";
 import { BrokenBarrierError } from "../../errors.ts";
 import { taskModule } from "../../process/mod.ts";
 import { Barrier } from "../../sync/barrier.ts";
-import { eventually, within } from "../_helpers.ts";
+import { eventually, test, within } from "../_helpers.ts";
 import { assertTimedOut, LIMIT, runAll, withoutBlocking } from "./_sync_helpers.ts";
 
 const tasks = taskModule<typeof import("../testdata/sync_tasks.ts")>(

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { describe } from "node:test";
 import { InvalidStateError } from "../../errors.ts";
 import { Process, taskModule } from "../../process/mod.ts";
 import { Condition } from "../../sync/condition.ts";
 import { Lock } from "../../sync/lock.ts";
 import { RLock } from "../../sync/rlock.ts";
-import { eventually, within } from "../_helpers.ts";
+import { eventually, test, within } from "../_helpers.ts";
 import { assertTimedOut, LIMIT, withoutBlocking } from "./_sync_helpers.ts";
 
 const tasks = taskModule<typeof import("../testdata/sync_tasks.ts")>(

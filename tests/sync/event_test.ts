@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { describe } from "node:test";
 import { Process, taskModule } from "../../process/mod.ts";
 import { Event } from "../../sync/event.ts";
-import { within } from "../_helpers.ts";
+import { test, within } from "../_helpers.ts";
 import { Box } from "../testdata/box.ts";
 import { assertTimedOut, LIMIT, withoutBlocking } from "./_sync_helpers.ts";
 

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { describe } from "node:test";
 import { InvalidStateError, TimeoutError } from "../../errors.ts";
 import { Process, taskModule } from "../../process/mod.ts";
 import { Condition } from "../../sync/condition.ts";
 import { Lock } from "../../sync/lock.ts";
-import { eventually, within } from "../_helpers.ts";
+import { eventually, test, within } from "../_helpers.ts";
 import { Box } from "../testdata/box.ts";
 import { assertTimedOut, LIMIT, runAll, withoutBlocking } from "./_sync_helpers.ts";
 

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { describe } from "node:test";
 import { InvalidStateError } from "../../errors.ts";
 import { Process, taskModule } from "../../process/mod.ts";
 import { RLock } from "../../sync/rlock.ts";
-import { within } from "../_helpers.ts";
+import { test, within } from "../_helpers.ts";
 import { Box } from "../testdata/box.ts";
 import { assertTimedOut, LIMIT, runAll, withoutBlocking } from "./_sync_helpers.ts";
 
