@@ -178,3 +178,33 @@ export class BufferTooShortError extends ProcessError {
     this.data = data;
   }
 }
+
+/**
+ * `SharedMemory.create()` was given a name that is already in use (Python's
+ * `FileExistsError`). Nothing was created.
+ */
+export class FileExistsError extends ProcessError {
+  /** The name that exists. */
+  readonly filename: string;
+  /** Make an error. @param message what failed @param filename the name that exists */
+  constructor(message: string, filename: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "FileExistsError";
+    this.filename = filename;
+  }
+}
+
+/**
+ * No shared memory block goes by this name: it was never created, or it was unlinked
+ * (Python's `FileNotFoundError`).
+ */
+export class FileNotFoundError extends ProcessError {
+  /** The name that was not found. */
+  readonly filename: string;
+  /** Make an error. @param message what failed @param filename the missing name */
+  constructor(message: string, filename: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "FileNotFoundError";
+    this.filename = filename;
+  }
+}

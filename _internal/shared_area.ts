@@ -1,7 +1,8 @@
-// The program-wide shared area: one SharedArrayBuffer created by the main thread and
-// handed to every worker at spawn, nested ones too. It holds the ident counter and the
-// liveness table that robust locks, pipes and pools read to learn that a worker is gone,
-// without a message to anyone (a blocked thread cannot receive messages).
+// The program-wide shared area: SharedArrayBuffers created by the main thread and handed
+// to every worker at spawn, nested ones too. It holds the ident counter and the liveness
+// table that robust locks, pipes and pools read to learn that a worker is gone, and the
+// name table and arena behind SharedMemory, all reached without a message to anyone (a
+// blocked thread cannot receive messages).
 
 /** Ident of the program's main thread. */
 export const MAIN_IDENT = 1;
@@ -14,25 +15,57 @@ const NEXT_IDENT = 0;
 const ALIVE = 1;
 const EXITED = 2;
 
+/** Bytes of the SharedMemory name table (see name_table.ts for its layout). */
+export const NAMES_BYTES = 2048 * 384;
+
 /** What a worker receives to join the shared area. */
 export interface AreaExport {
   /** Ident counter and liveness table. */
   control: SharedArrayBuffer;
+  /** The SharedMemory name table. */
+  names: SharedArrayBuffer;
+  /** The growable SharedArrayBuffer every SharedMemory block lives in. */
+  arena: SharedArrayBuffer;
 }
 
+let area: AreaExport | undefined;
 let table: Int32Array | undefined;
 
-function create(): Int32Array {
+// The arena reserves address space up to its maximum and commits pages only as it grows
+// and as they are touched. 4 GiB is the largest maximum Node accepts; a smaller one is a
+// fallback for hosts that refuse the reservation.
+function createArena(): SharedArrayBuffer {
+  for (const max of [2 ** 32, 2 ** 30, 2 ** 28]) {
+    try {
+      return new SharedArrayBuffer(0, { maxByteLength: max });
+    } catch (error) {
+      if (!(error instanceof RangeError) && !(error instanceof Error && /memory/i.test(error.message))) throw error;
+    }
+  }
+  return new SharedArrayBuffer(0, { maxByteLength: 2 ** 24 });
+}
+
+function create(): AreaExport {
   const t = new Int32Array(new SharedArrayBuffer((HEADER + CAPACITY * SLOT) * 4));
   t[NEXT_IDENT] = MAIN_IDENT + 1;
   const s = slotOf(MAIN_IDENT);
   t[s] = MAIN_IDENT;
   t[s + 1] = ALIVE;
-  return t;
+  return { control: t.buffer as SharedArrayBuffer, names: new SharedArrayBuffer(NAMES_BYTES), arena: createArena() };
+}
+
+function shared(): AreaExport {
+  return area ??= create();
 }
 
 function control(): Int32Array {
-  return table ??= create();
+  return table ??= new Int32Array(shared().control);
+}
+
+/** The SharedMemory name table and arena of this program. */
+export function namesAndArena(): { names: SharedArrayBuffer; arena: SharedArrayBuffer } {
+  const { names, arena } = shared();
+  return { names, arena };
 }
 
 function slotOf(ident: number): number {
@@ -41,12 +74,13 @@ function slotOf(ident: number): number {
 
 /** The area to pass to a new worker. */
 export function exportArea(): AreaExport {
-  return { control: control().buffer as SharedArrayBuffer };
+  return shared();
 }
 
 /** Join the area a parent passed; called first thing in a worker. */
-export function adoptArea(area: AreaExport): void {
-  table = new Int32Array(area.control);
+export function adoptArea(from: AreaExport): void {
+  area = from;
+  table = new Int32Array(from.control);
 }
 
 /**

@@ -86,6 +86,8 @@ describe("error record codec", () => {
       RemoteError: new RemoteError("r", "CustomError", "CustomError: r\n    at somewhere"),
       OwnerDiedError: new OwnerDiedError("o", 33),
       BufferTooShortError: new BufferTooShortError("s", data),
+      FileExistsError: new errors.FileExistsError("x", "psm_1"),
+      FileNotFoundError: new errors.FileNotFoundError("n", "psm_2"),
     };
     const classes = Object.entries(errors).filter(([, v]) => typeof v === "function");
     assert.deepEqual(classes.map(([k]) => k).sort(), Object.keys(samples).sort(), "a sample for every class");

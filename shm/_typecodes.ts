@@ -1,0 +1,161 @@
+// Typecode → typed array, byte size and the conversion between JavaScript values and the
+// stored numbers. Integers wrap like ctypes (the typed array does it); a value of the
+// wrong kind is refused before anything is written.
+import type { Typecode } from "./typecode.ts";
+
+type TypedArray =
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array
+  | Float32Array
+  | Float64Array;
+
+type ViewClass = new(buffer: SharedArrayBuffer, byteOffset?: number, length?: number) => TypedArray;
+
+/** How values of one typecode are stored. */
+export interface Spec {
+  /** The one-letter code. */
+  code: string;
+  /** The long name, e.g. `int16`. */
+  name: string;
+  bytes: number;
+  View: ViewClass;
+  /** The stored form of `value`; throws TypeError naming `where` when it does not fit the type. */
+  encode(value: unknown, where: string): number | bigint;
+  /** The JavaScript value of a stored number. */
+  decode(raw: number | bigint): unknown;
+  /** The value of zeroed memory. */
+  zero: unknown;
+}
+
+function show(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value.length > 20 ? value.slice(0, 20) + "…" : value);
+  if (typeof value === "bigint") return `${value}n`;
+  if (typeof value === "object" && value !== null) return value.constructor?.name ?? "an object";
+  return String(value);
+}
+
+function refuse(where: string, expected: string, code: string, value: unknown): never {
+  throw new TypeError(`Cannot ${where}: typecode "${code}" takes ${expected}, not ${typeof value} ${show(value)}`);
+}
+
+function integer(code: string, name: string, bits: number, signed: boolean, View: ViewClass): Spec {
+  const wrap = signed ? BigInt.asIntN : BigInt.asUintN;
+  return {
+    code,
+    name,
+    bytes: bits / 8,
+    View,
+    encode(value, where) {
+      if (typeof value === "number" && Number.isInteger(value)) return value;
+      if (typeof value === "bigint") return Number(wrap(bits, value));
+      return refuse(where, "an integer number", code, value);
+    },
+    decode: (raw) => raw,
+    zero: 0,
+  };
+}
+
+function bigInteger(code: string, name: string, signed: boolean): Spec {
+  return {
+    code,
+    name,
+    bytes: 8,
+    View: signed ? BigInt64Array : BigUint64Array,
+    encode(value, where) {
+      if (typeof value === "bigint") return value;
+      if (typeof value === "number" && Number.isSafeInteger(value)) return BigInt(value);
+      return refuse(where, "a bigint (or a safe integer number)", code, value);
+    },
+    decode: (raw) => raw,
+    zero: 0n,
+  };
+}
+
+function float(code: string, name: string, View: ViewClass, bytes: number): Spec {
+  return {
+    code,
+    name,
+    bytes,
+    View,
+    encode(value, where) {
+      if (typeof value === "number") return value;
+      if (typeof value === "bigint") return Number(value);
+      return refuse(where, "a number", code, value);
+    },
+    decode: (raw) => raw,
+    zero: 0,
+  };
+}
+
+const CHAR: Spec = {
+  code: "c",
+  name: "char",
+  bytes: 1,
+  View: Uint8Array,
+  encode(value, where) {
+    if (typeof value === "string" && value.length === 1 && value.charCodeAt(0) < 256) return value.charCodeAt(0);
+    if (typeof value === "number" && Number.isInteger(value) && value >= 0 && value < 256) return value;
+    return refuse(where, "a one-character string of code 0-255 (or an integer 0-255)", "c", value);
+  },
+  decode: (raw) => String.fromCharCode(raw as number),
+  zero: "\0",
+};
+
+const BOOL: Spec = {
+  code: "?",
+  name: "bool",
+  bytes: 1,
+  View: Uint8Array,
+  encode(value, where) {
+    if (typeof value === "boolean") return value ? 1 : 0;
+    return refuse(where, "a boolean", "?", value);
+  },
+  decode: (raw) => raw !== 0,
+  zero: false,
+};
+
+const SPECS: readonly Spec[] = [
+  integer("b", "int8", 8, true, Int8Array),
+  integer("B", "uint8", 8, false, Uint8Array),
+  integer("h", "int16", 16, true, Int16Array),
+  integer("H", "uint16", 16, false, Uint16Array),
+  integer("i", "int32", 32, true, Int32Array),
+  integer("I", "uint32", 32, false, Uint32Array),
+  bigInteger("q", "int64", true),
+  bigInteger("Q", "uint64", false),
+  float("f", "float32", Float32Array, 4),
+  float("d", "float64", Float64Array, 8),
+  CHAR,
+  BOOL,
+];
+
+const BY_CODE = new Map<string, Spec>();
+for (const spec of SPECS) {
+  BY_CODE.set(spec.code, spec);
+  BY_CODE.set(spec.name, spec);
+}
+// C long is 64-bit on Linux and macOS, where Python's "l" and "L" are 8 bytes.
+BY_CODE.set("l", BY_CODE.get("q")!);
+BY_CODE.set("L", BY_CODE.get("Q")!);
+
+/**
+ * The spec of `typecode`.
+ *
+ * @throws {TypeError} when the typecode is unknown, listing the valid ones
+ */
+export function specOf(typecode: Typecode, what: string): Spec {
+  const spec = typeof typecode === "string" ? BY_CODE.get(typecode) : undefined;
+  if (spec === undefined) {
+    throw new TypeError(
+      `Cannot make ${what}: unknown typecode ${show(typecode)}: use one of b B h H i I l L q Q f d c ? `
+        + `or int8 uint8 int16 uint16 int32 uint32 int64 uint64 float32 float64 char bool`,
+    );
+  }
+  return spec;
+}
