@@ -2,8 +2,9 @@
  * Shared memory, like Python's `multiprocessing.sharedctypes` and
  * `multiprocessing.shared_memory`: {@linkcode Value} and {@linkcode RawValue},
  * {@linkcode SharedArray} (also exported as `Array`) and {@linkcode RawArray} with Python's
- * typecodes. Every object lives in a SharedArrayBuffer, passes to workers through `args`,
- * and arrives there as the same memory.
+ * typecodes, and {@linkcode SharedMemory} blocks and {@linkcode ShareableList}s that any
+ * thread attaches to by name. Every object lives in a SharedArrayBuffer, passes to workers
+ * through `args`, and arrives there as the same memory.
  *
  * @example Usage
  * ```ts
@@ -21,5 +22,7 @@
  * @module
  */
 export * from "./array.ts";
+export * from "./shareable_list.ts";
+export * from "./shared_memory.ts";
 export * from "./typecode.ts";
 export * from "./value.ts";

@@ -1,7 +1,11 @@
 // Worker targets for the shm tests. They receive live Values, arrays and SharedMemory
 // handles through args, and report through a Box.
+import { Process } from "../../process/mod.ts";
 import type { RawArray, SharedArray } from "../../shm/array.ts";
+import { ShareableList } from "../../shm/shareable_list.ts";
+import { SharedMemory } from "../../shm/shared_memory.ts";
 import type { RawValue, Value } from "../../shm/value.ts";
+import { task } from "../../task.ts";
 import type { Box } from "./box.ts";
 
 /** One sample per typecode and name: [typecode, value written, value read back as a string]. */
@@ -70,4 +74,66 @@ export function tryValueLock(v: Value, box: Box): void {
   const took = lock.acquireSync({ blocking: false });
   if (took) lock.release();
   box.write(took);
+}
+
+/** Optionally wait for the gate (raise flag 1, wait for flag 2), then attach by name, write 1 2 3 and raise flag 0. */
+export function writeByName(name: string, box: Box, gate: boolean): void {
+  if (gate) {
+    box.raise(1);
+    box.untilSync(2);
+  }
+  const shm = SharedMemory.attachSync(name);
+  shm.buf.set([1, 2, 3]);
+  shm.close();
+  box.raise(0);
+}
+
+/** The same with the async attach. */
+export async function writeByNameAsync(name: string, box: Box): Promise<void> {
+  box.raise(1);
+  box.untilSync(2);
+  const shm = await SharedMemory.attach(name);
+  shm.buf.set([4, 5, 6]);
+  shm.close();
+  box.raise(0);
+}
+
+/** Start a child of this worker that writes by name, and wait for it. */
+export async function viaGrandchild(name: string, box: Box): Promise<void> {
+  const p = new Process({ target: task(new URL(import.meta.url), "writeByName"), args: [name, box, false] });
+  p.start();
+  await p.join(20_000);
+  if (p.exitCode !== 0) throw new Error(`grandchild exited with ${p.exitCode}`);
+}
+
+/** After the gate, create a block of `size` bytes named `name`, write its last byte, and keep it. */
+export function createAfterGate(name: string, size: number, box: Box): void {
+  box.raise(1);
+  box.untilSync(2);
+  const shm = SharedMemory.create({ name, size });
+  shm.buf[size - 1] = 9;
+  shm.close();
+  box.raise(0);
+}
+
+/** Attach, raise flag 0, and block until flag 1 (the test terminates us first). */
+export function holdHandle(name: string, box: Box): void {
+  const shm = SharedMemory.attachSync(name);
+  box.raise(0);
+  box.untilSync(1, 60_000);
+  shm.close();
+}
+
+/** Write through a handle received in args. */
+export function writeThroughHandle(shm: SharedMemory, at: number, value: number): void {
+  shm.buf[at] = value;
+}
+
+/** Change slot 0 of the list received in args, and slot 1 through a list attached by its name. */
+export function editList(list: ShareableList, name: string): void {
+  list.set(0, `${list.get(0)}!`.toUpperCase());
+  const other = ShareableList.attachSync(name);
+  other.set(1, (other.get(1) as bigint) * 2n);
+  other.set(2, null);
+  other.shm.close();
 }
