@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { describe } from "node:test";
+import { taskModule } from "../../process/mod.ts";
 import { Array as PyArray, RawArray, SharedArray } from "../../shm/array.ts";
 import { RLock } from "../../sync/rlock.ts";
+import { test } from "../_helpers.ts";
 import { runAll } from "../sync/_sync_helpers.ts";
 
-const tasks = (await import("../../process/mod.ts")).taskModule<typeof import("../testdata/shm_tasks.ts")>(
+const tasks = taskModule<typeof import("../testdata/shm_tasks.ts")>(
   new URL("../testdata/shm_tasks.ts", import.meta.url),
 );
 

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { describe } from "node:test";
 import { FileNotFoundError } from "../../errors.ts";
 import { taskModule } from "../../process/mod.ts";
 import { ShareableList } from "../../shm/shareable_list.ts";
 import { SharedMemory } from "../../shm/shared_memory.ts";
+import { test } from "../_helpers.ts";
 import { runAll } from "../sync/_sync_helpers.ts";
 
 const tasks = taskModule<typeof import("../testdata/shm_tasks.ts")>(

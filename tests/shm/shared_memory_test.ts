@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { describe } from "node:test";
 import { usage } from "../../_internal/name_table.ts";
 import { FileExistsError, FileNotFoundError, InvalidStateError } from "../../errors.ts";
 import { Process, taskModule } from "../../process/mod.ts";
 import { SharedMemory } from "../../shm/shared_memory.ts";
-import { eventually, within } from "../_helpers.ts";
+import { eventually, test, within } from "../_helpers.ts";
 import { runAll } from "../sync/_sync_helpers.ts";
 import { Box } from "../testdata/box.ts";
 

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { describe } from "node:test";
 import { Process, taskModule } from "../../process/mod.ts";
 import { RawArray, SharedArray } from "../../shm/array.ts";
 import type { Typecode } from "../../shm/typecode.ts";
 import { RawValue, Value } from "../../shm/value.ts";
 import { Lock } from "../../sync/lock.ts";
 import { RLock } from "../../sync/rlock.ts";
-import { within } from "../_helpers.ts";
+import { test, within } from "../_helpers.ts";
 import { runAll } from "../sync/_sync_helpers.ts";
 import { Box } from "../testdata/box.ts";
 import { SAMPLES } from "../testdata/shm_tasks.ts";
