@@ -1,0 +1,163 @@
+// The thread transport of a manager: one growable SharedArrayBuffer holding a control
+// block and one channel per client thread, each two single-producer byte rings (requests
+// in, replies out). A thread claims a channel the first time it uses a proxy, with no
+// message to anyone, so a blocked thread or one that just received a proxy in its `args`
+// can call at once, and a `Sync` call simply blocks on its reply ring's tail word.
+//
+// Every thread that received the buffer sees it grow (checked on Node, Deno and Bun), so
+// the server and all clients agree on where channel i sits.
+import { wake } from "../_internal/futex.ts";
+import { isAlive } from "../_internal/shared_area.ts";
+
+/** Control words. */
+export const STATE = 0, DOORBELL = 1, SERVER_IDENT = 2, SLOTS = 3, CLAIM = 4;
+/** Manager states in the STATE word. */
+export const STARTING = 0, RUNNING = 1, CLOSED = 2;
+
+/** Most client threads one manager serves at once. */
+export const MAX_CHANNELS = 1024;
+const OWNERS = 16;
+const CONTROL_BYTES = 8192;
+const RING = 32 * 1024;
+const HEADER_BYTES = 64;
+const CHANNEL_BYTES = HEADER_BYTES + 2 * RING;
+
+/** Channel header words. */
+export const REQ_HEAD = 0, REQ_TAIL = 1, RES_HEAD = 2, RES_TAIL = 3, STALLED = 4;
+
+/** Make the buffer for a new manager, with room for one channel. */
+export function createArea(): SharedArrayBuffer {
+  const Ctor = SharedArrayBuffer as unknown as new(n: number, o: { maxByteLength: number }) => SharedArrayBuffer;
+  return new Ctor(CONTROL_BYTES + CHANNEL_BYTES, { maxByteLength: CONTROL_BYTES + MAX_CHANNELS * CHANNEL_BYTES });
+}
+
+/** The control words of `area`. */
+export function controlOf(area: SharedArrayBuffer): Int32Array {
+  return new Int32Array(area, 0, CONTROL_BYTES / 4);
+}
+
+/** Who holds channel `i` (0: free). */
+export function ownerOf(control: Int32Array, i: number): number {
+  return Atomics.load(control, OWNERS + i);
+}
+
+// The claim lock is held for a few loads and stores, never across a wait: spinning is
+// cheaper than any sleep, and works on threads that may not block.
+function lock(control: Int32Array): void {
+  while (Atomics.compareExchange(control, CLAIM, 0, 1) !== 0) { /* spin */ }
+}
+
+function unlock(control: Int32Array): void {
+  Atomics.store(control, CLAIM, 0);
+}
+
+/**
+ * Claim a free channel for the thread `ident`, growing the buffer when every existing
+ * one is taken.
+ *
+ * @throws {RangeError} when the manager already serves its limit of threads
+ */
+export function claimChannel(area: SharedArrayBuffer, ident: number): number {
+  const control = controlOf(area);
+  lock(control);
+  try {
+    for (let i = 0; i < MAX_CHANNELS; i++) {
+      if (Atomics.load(control, OWNERS + i) !== 0) continue;
+      const need = CONTROL_BYTES + (i + 1) * CHANNEL_BYTES;
+      const growable = area as unknown as { grow(n: number): void };
+      if (area.byteLength < need) growable.grow(need);
+      new Int32Array(area, CONTROL_BYTES + i * CHANNEL_BYTES, HEADER_BYTES / 4).fill(0);
+      Atomics.store(control, OWNERS + i, ident);
+      if (Atomics.load(control, SLOTS) < i + 1) Atomics.store(control, SLOTS, i + 1);
+      return i;
+    }
+  } finally {
+    unlock(control);
+  }
+  throw new RangeError(`Cannot connect to the manager: it already serves ${MAX_CHANNELS} threads`);
+}
+
+/**
+ * Free channel `i` if its owner has ended; returns whether it did. The server calls it,
+ * after dropping what the thread left behind.
+ */
+export function releaseIfDead(control: Int32Array, i: number): boolean {
+  const owner = Atomics.load(control, OWNERS + i);
+  if (owner === 0 || isAlive(owner)) return false;
+  return Atomics.compareExchange(control, OWNERS + i, owner, 0) === owner;
+}
+
+/** Ring a manager's doorbell: something was written for the server. */
+export function ring(control: Int32Array): void {
+  Atomics.add(control, DOORBELL, 1);
+  wake(control, DOORBELL);
+}
+
+/** One direction of a channel: a single-producer, single-consumer byte ring. */
+export class ByteRing {
+  readonly #words: Int32Array;
+  readonly #head: number;
+  readonly #tail: number;
+  readonly #data: Uint8Array;
+
+  constructor(words: Int32Array, head: number, tail: number, data: Uint8Array) {
+    this.#words = words;
+    this.#head = head;
+    this.#tail = tail;
+    this.#data = data;
+  }
+
+  /** Bytes waiting to be read. */
+  available(): number {
+    return (Atomics.load(this.#words, this.#tail) - Atomics.load(this.#words, this.#head)) >>> 0;
+  }
+
+  /** Producer: copy as much of `src` from `from` as fits; returns the new `from`. */
+  put(src: Uint8Array, from: number): number {
+    const w = this.#words;
+    const head = Atomics.load(w, this.#head);
+    const tail = Atomics.load(w, this.#tail);
+    const free = RING - ((tail - head) >>> 0);
+    const n = Math.min(free, src.length - from);
+    if (n === 0) return from;
+    const at = (tail >>> 0) % RING;
+    const first = Math.min(n, RING - at);
+    this.#data.set(src.subarray(from, from + first), at);
+    if (first < n) this.#data.set(src.subarray(from + first, from + n), 0);
+    Atomics.store(w, this.#tail, (tail + n) | 0);
+    wake(w, this.#tail);
+    return from + n;
+  }
+
+  /** Consumer: copy up to `max` waiting bytes into `dst` at `at`; returns how many. */
+  take(dst: Uint8Array, at: number, max: number): number {
+    const w = this.#words;
+    const head = Atomics.load(w, this.#head);
+    const tail = Atomics.load(w, this.#tail);
+    const n = Math.min(max, (tail - head) >>> 0);
+    if (n === 0) return 0;
+    const from = (head >>> 0) % RING;
+    const first = Math.min(n, RING - from);
+    dst.set(this.#data.subarray(from, from + first), at);
+    if (first < n) dst.set(this.#data.subarray(0, n - first), at + first);
+    Atomics.store(w, this.#head, (head + n) | 0);
+    wake(w, this.#head);
+    return n;
+  }
+}
+
+/** Channel `i` of `area`: its header words and its two rings. */
+export interface Channel {
+  words: Int32Array;
+  requests: ByteRing;
+  replies: ByteRing;
+}
+
+/** Views over channel `i`; the buffer must already be large enough. */
+export function channelAt(area: SharedArrayBuffer, i: number): Channel {
+  const base = CONTROL_BYTES + i * CHANNEL_BYTES;
+  const words = new Int32Array(area, base, HEADER_BYTES / 4);
+  const requests = new ByteRing(words, REQ_HEAD, REQ_TAIL, new Uint8Array(area, base + HEADER_BYTES, RING));
+  const replies = new ByteRing(words, RES_HEAD, RES_TAIL, new Uint8Array(area, base + HEADER_BYTES + RING, RING));
+  return { words, requests, replies };
+}

@@ -1,0 +1,185 @@
+// First module a manager's server thread runs: serve every thread's channel in the
+// shared buffer, and TCP clients when the manager has an address, until the owner marks
+// the buffer closed. The loop drains all channels, spins briefly for the next request
+// (a futex wake costs ~45 µs, a spinning hand-off well under one), then sleeps on the
+// doorbell; it yields to the event loop regularly so timers (wait timeouts) and sockets run.
+import { errorToRecord } from "../_internal/error_record.ts";
+import { SLICE_MS, waitSliceAsync } from "../_internal/futex.ts";
+import { endThread, enterChild } from "../_internal/worker_child.ts";
+import type { Call, Peer } from "./_manager_call.ts";
+import {
+  type Channel,
+  channelAt,
+  CLOSED,
+  controlOf,
+  DOORBELL,
+  ownerOf,
+  releaseIfDead,
+  RUNNING,
+  SLOTS,
+  STALLED,
+  STATE,
+} from "./_manager_channel.ts";
+import { FrameAssembler } from "./_manager_frames.ts";
+import { ManagerServer, type TypeSpec } from "./_manager_server.ts";
+import { serveTcp, type TcpAddress } from "./_manager_tcp.ts";
+
+/** What the server thread receives. */
+export interface ServerPayload {
+  area: SharedArrayBuffer;
+  uid: string;
+  types: [string, TypeSpec][];
+  tcp: TcpAddress | null;
+}
+
+/** What the server thread tells its owner. */
+export type ServerMessage =
+  | { t: "ready"; port: number | null }
+  | { t: "error"; error: ReturnType<typeof errorToRecord> };
+
+/** Spin this long (ms) for the next request before sleeping on the doorbell. */
+const SPIN_MS = 0.1;
+/** Longest run of busy serving before timers and sockets get a turn. */
+const BUSY_MS = 4;
+/** How often channels of ended threads are reclaimed. */
+const SWEEP_MS = 100;
+
+/** The server's side of one thread's channel. */
+class ChannelPeer implements Peer {
+  closed = false;
+  readonly waiting: Map<number, Call> = new Map();
+  readonly #asm = new FrameAssembler();
+  readonly #out: Uint8Array[] = [];
+  #outPos = 0;
+  readonly #take: (dst: Uint8Array, at: number, max: number) => number;
+
+  constructor(readonly owner: number, readonly channel: Channel) {
+    this.#take = (dst, at, max) => channel.requests.take(dst, at, max);
+  }
+
+  send(frame: Uint8Array): void {
+    this.#out.push(frame);
+    if (this.#out.length === 1) this.flush();
+  }
+
+  get stalled(): boolean {
+    return this.#out.length > 0;
+  }
+
+  /** Move queued replies into the ring; whatever does not fit waits for the client to read. */
+  flush(): void {
+    const replies = this.channel.replies;
+    while (this.#out.length > 0) {
+      const frame = this.#out[0];
+      this.#outPos = replies.put(frame, this.#outPos);
+      if (this.#outPos < frame.length) {
+        Atomics.store(this.channel.words, STALLED, 1);
+        return;
+      }
+      this.#out.shift();
+      this.#outPos = 0;
+    }
+    Atomics.store(this.channel.words, STALLED, 0);
+  }
+
+  /** Serve the requests waiting in the ring; returns how many. */
+  read(server: ManagerServer): number {
+    return this.#asm.feed(this.#take, (frame) => server.handle(this, frame));
+  }
+}
+
+const { payload, port } = enterChild<ServerPayload>();
+const server = new ManagerServer(payload.uid, new Map(payload.types));
+const control = controlOf(payload.area);
+const peers: (ChannelPeer | undefined)[] = [];
+
+function drop(i: number): void {
+  const p = peers[i];
+  if (p === undefined) return;
+  peers[i] = undefined;
+  server.dropPeer(p);
+}
+
+function serveChannels(): number {
+  let work = 0;
+  const slots = Atomics.load(control, SLOTS);
+  for (let i = 0; i < slots; i++) {
+    const owner = ownerOf(control, i);
+    let p = peers[i];
+    if (p !== undefined && p.owner !== owner) {
+      drop(i);
+      p = undefined;
+    }
+    if (owner === 0) continue;
+    if (p === undefined) {
+      p = peers[i] = new ChannelPeer(owner, channelAt(payload.area, i));
+      server.addPeer(p);
+    }
+    if (p.stalled) p.flush();
+    try {
+      work += p.read(server);
+    } catch {
+      // A malformed frame from a thread of this program is a bug there: stop serving it.
+      drop(i);
+    }
+  }
+  return work;
+}
+
+function sweep(): void {
+  const slots = Atomics.load(control, SLOTS);
+  for (let i = 0; i < slots; i++) {
+    const owner = ownerOf(control, i);
+    if (owner !== 0 && releaseIfDead(control, i)) drop(i);
+  }
+}
+
+const yieldToLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+async function serve(): Promise<void> {
+  let busySince = performance.now();
+  let sweptAt = busySince;
+  while (Atomics.load(control, STATE) !== CLOSED) {
+    const seen = Atomics.load(control, DOORBELL);
+    const work = serveChannels();
+    const now = performance.now();
+    if (now - sweptAt > SWEEP_MS) {
+      sweptAt = now;
+      sweep();
+    }
+    if (work > 0) {
+      if (now - busySince > BUSY_MS) {
+        await yieldToLoop();
+        busySince = performance.now();
+      }
+      continue;
+    }
+    const start = performance.now();
+    for (let n = 1; Atomics.load(control, DOORBELL) === seen; n++) {
+      if ((n & 63) === 0 && performance.now() - start > SPIN_MS) {
+        await waitSliceAsync(control, DOORBELL, seen, performance.now() + SLICE_MS);
+        break;
+      }
+    }
+    busySince = performance.now();
+  }
+}
+
+async function main(): Promise<void> {
+  let listener;
+  try {
+    listener = payload.tcp === null ? null : await serveTcp(server, payload.tcp);
+  } catch (error) {
+    port.post({ t: "error", error: errorToRecord(error) } satisfies ServerMessage);
+    return endThread(1);
+  }
+  Atomics.store(control, STATE, RUNNING);
+  port.post({ t: "ready", port: listener?.port ?? null } satisfies ServerMessage);
+  await serve();
+  server.close();
+  for (const p of peers) p?.flush();
+  await listener?.close();
+  endThread(0);
+}
+
+void main();
