@@ -215,8 +215,8 @@ class ThreadConnection extends Connection {
   }
 
   protected check(what: string): void {
-    if (this.broken !== null) throw this.broken;
     if (Atomics.load(this.#control, STATE) === CLOSED) throw shutDownError(what);
+    if (this.broken !== null) throw this.broken;
   }
 
   /** Fail everything when the server is gone; returns whether it is. */
