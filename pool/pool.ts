@@ -201,10 +201,10 @@ export class Pool implements AsyncDisposable {
 
   /**
    * Start `fn(...args)` in a worker and return a handle on its result, like Python's
-   * `Pool.apply_async`.
+   * `Pool.apply_async`. An argument that cannot be sent to a worker rejects the result
+   * with a `TypeError` naming it (as Python's `get()` raises the pickling error).
    *
    * @throws {InvalidStateError} when the pool is closed
-   * @throws {TypeError} when an argument cannot be sent to a worker
    */
   // deno-lint-ignore no-explicit-any
   applyAsync<F extends (...args: any[]) => unknown>(

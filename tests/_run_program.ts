@@ -3,8 +3,11 @@ import { spawn } from "node:child_process";
 import process from "node:process";
 import { runtime } from "../_runtime/mod.ts";
 
-/** Run `file` under the current runtime; resolve with its exit code and stdout, or kill it after `ms`. */
-export function runProgram(file: URL, ms: number): Promise<{ code: number | null; stdout: string; timedOut: boolean }> {
+/** Run `file` under the current runtime; resolve with its exit code and output, or kill it after `ms`. */
+export function runProgram(
+  file: URL,
+  ms: number,
+): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
   const path = file.pathname;
   const args = runtime.name === "node"
     ? ["--import", "tsx", path]
@@ -12,10 +15,12 @@ export function runProgram(file: URL, ms: number): Promise<{ code: number | null
     ? ["run", "-A", path]
     : [path];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
+    let stderr = "";
     let timedOut = false;
     child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill("SIGKILL");
@@ -23,7 +28,7 @@ export function runProgram(file: URL, ms: number): Promise<{ code: number | null
     child.on("error", reject);
     child.on("close", (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, timedOut });
+      resolve({ code, stdout, stderr, timedOut });
     });
   });
 }

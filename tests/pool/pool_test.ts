@@ -9,19 +9,27 @@ import {
   WorkerDiedError,
 } from "../../errors.ts";
 import { AsyncResult, Pool, taskModule } from "../../pool/mod.ts";
+import { cpuCount } from "../../process/mod.ts";
 import { Lock } from "../../sync/lock.ts";
 import { after, test, within } from "../_helpers.ts";
+import { runProgram } from "../_run_program.ts";
+import { Box } from "../testdata/box.ts";
 
 const tasks = taskModule<typeof import("../testdata/pool_tasks.ts")>(
   new URL("../testdata/pool_tasks.ts", import.meta.url),
 );
 const LIMIT = 30_000;
 
-/** Yields 1, then 2 a little later, so a test can act between the two reads. */
-async function* oneThenOneLater(): AsyncGenerator<number> {
-  yield 1;
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  yield 2;
+/** Yields 1, then 2 once the test calls `release()`, so a test can act between the two reads. */
+function oneThenOneLater(): { input: AsyncGenerator<number>; release(): void } {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  async function* input(): AsyncGenerator<number> {
+    yield 1;
+    await released;
+    yield 2;
+  }
+  return { input: input(), release };
 }
 
 async function drainAll<T>(iterable: AsyncIterable<T>): Promise<T[]> {
@@ -167,8 +175,12 @@ describe("Pool", () => {
   });
 
   test("Pool.imap() throws a task's error at its place and then goes on", async () => {
-    const it = pool.imap(tasks.failRange, ["x"]);
-    await assert.rejects(it.next(), RangeError);
+    const it = pool.imap(tasks.squareOrFail, [1, -2, 3, -4, 5]);
+    assert.deepEqual(await within(it.next(), LIMIT), { done: false, value: 1 });
+    await assert.rejects(within(it.next(), LIMIT), /negative: -2/);
+    assert.deepEqual(await within(it.next(), LIMIT), { done: false, value: 9 });
+    await assert.rejects(within(it.next(), LIMIT), /negative: -4/);
+    assert.deepEqual(await within(it.next(), LIMIT), { done: false, value: 25 });
     assert.equal((await within(it.next(), LIMIT)).done, true);
   });
 
@@ -214,21 +226,29 @@ describe("Pool", () => {
   });
 
   test("Pool.apply() with timeout stops a running task's worker and the pool recovers", async () => {
-    await assert.rejects(pool.apply(tasks.spin, [60_000], { timeout: 50 }), (error: Error) => {
+    // One worker, so the follow-up call must run on its replacement.
+    await using one = new Pool({ processes: 1 });
+    const before = await within(one.apply(tasks.whoAmI, []), LIMIT);
+    await assert.rejects(one.apply(tasks.spin, [60_000], { timeout: 50 }), (error: Error) => {
       assert.ok(error instanceof TimeoutError);
       assert.match(error.message, /spin/);
       return true;
     });
-    assert.equal(await within(pool.apply(tasks.square, [5]), LIMIT), 25);
+    assert.notEqual(await within(one.apply(tasks.whoAmI, []), LIMIT), before, "a new worker runs the next task");
+    assert.equal(await within(one.apply(tasks.square, [5]), LIMIT), 25);
   });
 
   test("Pool.apply() with a signal stops the worker running the task", async () => {
+    await using one = new Pool({ processes: 1 });
+    const before = await within(one.apply(tasks.whoAmI, []), LIMIT);
     const controller = new AbortController();
-    const running = pool.apply(tasks.gated, [new SharedArrayBuffer(4), "never"], { signal: controller.signal });
+    const box = new Box();
+    const running = one.apply(tasks.startThenBlock, [box, "never"], { signal: controller.signal });
+    await within(box.until(0), LIMIT, "task start");
     const reason = new Error("enough");
-    setTimeout(() => controller.abort(reason), 20);
+    controller.abort(reason);
     await assert.rejects(within(running, LIMIT), (error) => error === reason);
-    assert.equal(await within(pool.apply(tasks.square, [7]), LIMIT), 49);
+    assert.notEqual(await within(one.apply(tasks.whoAmI, []), LIMIT), before, "a new worker runs the next task");
   });
 
   test("Pool.imap() with a timeout throws TimeoutError from the iterator", async () => {
@@ -335,17 +355,21 @@ describe("Pool lifecycle", () => {
 
   test("Pool.imap() fails instead of hanging when the pool is terminated under it", async () => {
     const pool = new Pool({ processes: 1 });
-    const it = pool.imap(tasks.square, oneThenOneLater());
+    const { input, release } = oneThenOneLater();
+    const it = pool.imap(tasks.square, input);
     assert.deepEqual(await within(it.next(), LIMIT), { done: false, value: 1 });
     await within(pool.terminate(), LIMIT, "terminate");
+    release();
     await assert.rejects(within(it.next(), LIMIT), CancelledError);
   });
 
   test("Pool.close() still serves an imap that reads more input afterwards", async () => {
     const pool = new Pool({ processes: 1 });
-    const it = pool.imap(tasks.square, oneThenOneLater());
+    const { input, release } = oneThenOneLater();
+    const it = pool.imap(tasks.square, input);
     assert.deepEqual(await within(it.next(), LIMIT), { done: false, value: 1 });
     pool.close();
+    release();
     assert.deepEqual(await within(it.next(), LIMIT), { done: false, value: 4 });
     assert.equal((await within(it.next(), LIMIT)).done, true);
     await within(pool.join(), LIMIT, "join");
@@ -387,8 +411,148 @@ describe("Pool lifecycle", () => {
   });
 
   test("Pool with a timed-out map stops the workers running it", async () => {
-    await using pool = new Pool({ processes: 2 });
+    // One worker, so the follow-up map must run on its replacement.
+    await using pool = new Pool({ processes: 1 });
+    const before = await within(pool.apply(tasks.whoAmI, []), LIMIT);
     await assert.rejects(within(pool.map(tasks.spin, [60_000, 60_000, 60_000], { timeout: 50 }), LIMIT), TimeoutError);
     assert.deepEqual(await within(pool.map(tasks.square, [1, 2]), LIMIT), [1, 4]);
+    assert.notEqual(await within(pool.apply(tasks.whoAmI, []), LIMIT), before, "a new worker runs the next task");
   });
 });
+
+describe("Pool, documented behaviour", () => {
+  const pool = new Pool({ processes: 2 });
+  after(() => pool.terminate());
+
+  test("Pool starts cpuCount() workers by default", async () => {
+    await using defaulted = new Pool();
+    assert.equal(defaulted.processes, cpuCount());
+    assert.equal(await within(defaulted.apply(tasks.square, [3]), LIMIT), 9);
+  });
+
+  test("Pool.mapAsync() and starmapAsync() call errorCallback with the first error, not callback", async () => {
+    for (
+      const result of [
+        (on: MapCallbacks) => pool.mapAsync(tasks.squareOrFail, [1, -1, 2], on),
+        (on: MapCallbacks) => pool.starmapAsync(tasks.failRange, [["first"]], on),
+      ]
+    ) {
+      const seen: unknown[] = [];
+      const handle = result({ callback: (v) => seen.push(["callback", v]), errorCallback: (e) => seen.push(e) });
+      await within(handle.wait(), LIMIT);
+      assert.equal(handle.successful(), false);
+      assert.equal(seen.length, 1);
+      assert.ok(seen[0] instanceof RangeError, `got ${String(seen[0])}`);
+      await assert.rejects(handle.get(), (e) => e === seen[0]);
+    }
+  });
+
+  test("Pool.applyAsync() rejects its result, not the call, for an argument that cannot be sent", async () => {
+    const result = pool.applyAsync(tasks.identity, [{ f: () => 1 }]);
+    await assert.rejects(within(result.get(), LIMIT), (error: Error) => {
+      assert.ok(error instanceof TypeError);
+      assert.match(error.message, /args\[0\]\.f/);
+      return true;
+    });
+  });
+
+  test("Pool.map() with a signal rejects with its reason and stops the worker running it", async () => {
+    await using one = new Pool({ processes: 1 });
+    const before = await within(one.apply(tasks.whoAmI, []), LIMIT);
+    const box = new Box();
+    const controller = new AbortController();
+    const mapped = one.map(tasks.startThenBlock, [box], { signal: controller.signal });
+    await within(box.until(0), LIMIT, "task start");
+    const reason = new Error("map no longer needed");
+    controller.abort(reason);
+    await assert.rejects(within(mapped, LIMIT), (error) => error === reason);
+    assert.notEqual(await within(one.apply(tasks.whoAmI, []), LIMIT), before, "a new worker runs the next task");
+  });
+
+  test("Pool.imap() with a signal throws its reason from the iterator", async () => {
+    const box = new Box();
+    const controller = new AbortController();
+    const it = pool.imap(tasks.startThenBlock, [box], { signal: controller.signal });
+    const next = it.next();
+    await within(box.until(0), LIMIT, "task start");
+    const reason = new Error("imap no longer needed");
+    controller.abort(reason);
+    await assert.rejects(within(next, LIMIT), (error) => error === reason);
+    assert.equal((await within(it.next(), LIMIT)).done, true);
+  });
+
+  test("Pool.imapUnordered() yields a value as soon as it is ready, before earlier items", async () => {
+    const gate = new SharedArrayBuffer(4);
+    const it = pool.imapUnordered(tasks.afterGate, [0, 1, 2].map((x) => ({ gate, x })));
+    const first = await within(it.next(), LIMIT);
+    assert.equal(first.done, false);
+    assert.notEqual(first.value, 0, "item 0 waits for the gate, so it cannot come first");
+    Atomics.store(new Int32Array(gate), 0, 1);
+    Atomics.notify(new Int32Array(gate), 0);
+    const rest = await within(drainAll(it), LIMIT);
+    assert.deepEqual([first.value, ...rest].sort(), [0, 1, 2]);
+  });
+
+  test("Pool.imapUnordered() throws each task's error from the iterator and goes on", async () => {
+    const it = pool.imapUnordered(tasks.squareOrFail, [1, -2, 3, -4]);
+    const values: number[] = [];
+    const errors: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      try {
+        const r = await within(it.next(), LIMIT);
+        assert.equal(r.done, false);
+        values.push(r.value);
+      } catch (error) {
+        assert.ok(error instanceof RangeError, `got ${String(error)}`);
+        errors.push(error.message);
+      }
+    }
+    assert.equal((await within(it.next(), LIMIT)).done, true);
+    assert.deepEqual(values.sort((a, b) => a - b), [1, 9]);
+    assert.deepEqual(errors.sort(), ["negative: -2", "negative: -4"]);
+  });
+
+  test("Pool map-style calls reject an input that is not iterable with TypeError", async () => {
+    const notIterable = 5 as unknown as number[];
+    await assert.rejects(pool.map(tasks.square, notIterable), /must be an iterable or async iterable, got 5/);
+    await assert.rejects(pool.mapAsync(tasks.square, notIterable).get(), TypeError);
+    await assert.rejects(pool.starmap(tasks.add, notIterable as never), TypeError);
+    assert.throws(() => pool.imap(tasks.square, notIterable), TypeError);
+    assert.throws(() => pool.imapUnordered(tasks.square, null as never), TypeError);
+  });
+
+  test("Pool.starmap() rejects an item that is not an argument list, naming it, before running any", async () => {
+    const counter = new SharedArrayBuffer(8);
+    const items = [[counter, 0], 7] as unknown as [SharedArrayBuffer, number][];
+    await assert.rejects(pool.starmap(tasks.tally, items), (error: Error) => {
+      assert.ok(error instanceof TypeError);
+      assert.match(error.message, /iterable\[1\] must be an array of arguments, got 7/);
+      return true;
+    });
+    await assert.rejects(pool.starmapAsync(tasks.tally, items, { chunksize: 2 }).get(), TypeError);
+    assert.equal(Atomics.load(new Int32Array(counter), 0), 0, "no item ran");
+  });
+
+  test("Pool reports a throwing callback as an uncaught error, after settling the result", async () => {
+    const { code, stdout, stderr, timedOut } = await runProgram(
+      new URL("../testdata/throwing_callback_main.ts", import.meta.url),
+      LIMIT,
+    );
+    assert.equal(timedOut, false);
+    assert.deepEqual(stdout.trim().split("\n"), ["result 9"], "the result settled with the task's value");
+    assert.notEqual(code, 0, "the callback's error fails the program as an uncaught error");
+    assert.match(stderr, /callback failed on purpose/);
+  });
+
+  test("Pool does not keep the program alive while idle", async () => {
+    const { code, stdout, stderr, timedOut } = await runProgram(
+      new URL("../testdata/idle_pool_main.ts", import.meta.url),
+      LIMIT,
+    );
+    assert.equal(timedOut, false, "the program ended although its pool was never closed");
+    assert.equal(code, 0, stderr);
+    assert.deepEqual(stdout.trim().split("\n"), ["result 4"]);
+  });
+});
+
+type MapCallbacks = { callback: (values: number[]) => void; errorCallback: (error: unknown) => void };

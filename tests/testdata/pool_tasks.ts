@@ -1,6 +1,7 @@
 // Worker targets for the pool tests.
 import { currentProcess, exit } from "../../process/mod.ts";
 import type { Lock } from "../../sync/lock.ts";
+import type { Box } from "./box.ts";
 
 export function identity<T>(x: T): T {
   return x;
@@ -128,4 +129,31 @@ export function incrementWith(lock: Lock, buffer: SharedArrayBuffer, n: number):
     counter[0]++;
   }
   return counter.length;
+}
+
+/** Raise flag 0 of `box` (the task is running), then block until flag 1 is raised; return `value`. */
+export function startThenBlock<T>(box: Box, value?: T): T | undefined {
+  box.raise(0);
+  box.untilSync(1, 30_000);
+  return value;
+}
+
+/** Square `x`, or throw a RangeError for a negative `x`: a map input with failures at known places. */
+export function squareOrFail(x: number): number {
+  if (x < 0) throw new RangeError(`negative: ${x}`);
+  return x * x;
+}
+
+/** Count the call in word 0 of `counter`; item 1 then blocks until word 1 is set. Returns `i`. */
+export function tally(counter: SharedArrayBuffer, i: number): number {
+  const c = new Int32Array(counter);
+  Atomics.add(c, 0, 1);
+  if (i === 1) Atomics.wait(c, 1, 0, 30_000);
+  return i;
+}
+
+/** Return `x` once word 0 of `gate` is set; other items return at once. For completion order. */
+export function afterGate({ gate, x }: { gate: SharedArrayBuffer; x: number }): number {
+  if (x === 0) Atomics.wait(new Int32Array(gate), 0, 0, 30_000);
+  return x;
 }

@@ -1,5 +1,6 @@
 // Worker targets for the sync tests. Shared counters live in plain Int32Arrays over a
 // SharedArrayBuffer and are updated without atomics where the test is about a lock.
+import { currentProcess } from "../../process/mod.ts";
 import type { Barrier } from "../../sync/barrier.ts";
 import type { Condition } from "../../sync/condition.ts";
 import type { Event } from "../../sync/event.ts";
@@ -177,4 +178,26 @@ export async function barrierWithActionSync(barrier: Barrier, counter: SharedArr
   actionCounter = new Int32Array(counter);
   await barrier.ready();
   barrier.waitSync(30_000);
+}
+
+/** Barrier action: count the run in word 0 and record this thread's ident in word `1 + run`. */
+export function recordActionThread(): void {
+  const run = Atomics.add(actionWords!, 0, 1);
+  Atomics.store(actionWords!, 1 + run, currentProcess().ident);
+}
+
+let actionWords: Int32Array | undefined;
+
+/**
+ * Pass `barrier` `rounds` times; in each round the party given the last arrival index
+ * records its ident in word `1 + rounds + round` of `words` (the action uses the words
+ * before them), so the test can match each round's action to the last party.
+ */
+export async function barrierLastParty(barrier: Barrier, words: SharedArrayBuffer, rounds: number): Promise<void> {
+  const w = new Int32Array(words);
+  actionWords = w;
+  for (let round = 0; round < rounds; round++) {
+    const index = await barrier.wait(30_000);
+    if (index === barrier.parties - 1) Atomics.store(w, 1 + rounds + round, currentProcess().ident);
+  }
 }

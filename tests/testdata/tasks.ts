@@ -110,3 +110,19 @@ export async function printLater(ms: number, text: string): Promise<void> {
 export function sameTwice(a: { box: Box }, b: { box: Box }, box: Box): void {
   box.write({ same: a === b, live: b.box instanceof Box, oneBox: a.box === box });
 }
+
+/** Call `exit()` with no code. */
+export function exitDefault(): void {
+  exit();
+}
+
+/** Call `exit()` with a code that is not an integer. */
+export function exitBadCode(code: unknown): void {
+  exit(code as number);
+}
+
+/** Report `pid` and `ident` as the child sees them. */
+export function reportIds(box: Box): void {
+  const me = currentProcess();
+  box.write({ pid: me.pid, ident: me.ident });
+}
