@@ -12,6 +12,7 @@ import {
   wait,
 } from "../../pool/mod.ts";
 import { after, test, within } from "../_helpers.ts";
+import { Box } from "../testdata/box.ts";
 
 const tasks = taskModule<typeof import("../testdata/pool_tasks.ts")>(
   new URL("../testdata/pool_tasks.ts", import.meta.url),
@@ -79,11 +80,13 @@ describe("ProcessPoolExecutor", () => {
   });
 
   test("Future.running() is true while a worker holds the task", async () => {
-    const future = executor.submit(tasks.sleepy, 100, "x");
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    const box = new Box();
+    const future = executor.submit(tasks.startThenBlock, box, "x");
+    await within(box.until(0), LIMIT, "task start");
     assert.equal(future.running(), true);
     assert.equal(future.cancel(), false);
-    await within(future.result(), LIMIT);
+    box.raise(1);
+    assert.equal(await within(future.result(), LIMIT), "x");
     assert.equal(future.running(), false);
   });
 
@@ -193,11 +196,15 @@ describe("ProcessPoolExecutor lifecycle", () => {
 
   test("ProcessPoolExecutor.shutdown({ cancelFutures }) cancels queued futures", async () => {
     const executor = new ProcessPoolExecutor({ maxWorkers: 1 });
-    const running = executor.submit(tasks.sleepy, 100, "ran");
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    const box = new Box();
+    const running = executor.submit(tasks.startThenBlock, box, "ran");
+    await within(box.until(0), LIMIT, "task start");
     const queued = executor.submit(tasks.square, 2);
-    await within(executor.shutdown({ cancelFutures: true }), LIMIT, "shutdown");
+    const shutdown = executor.shutdown({ cancelFutures: true });
     assert.equal(queued.cancelled(), true);
+    assert.equal(running.cancelled(), false);
+    box.raise(1);
+    await within(shutdown, LIMIT, "shutdown");
     assert.equal(await running.result(0), "ran");
   });
 
@@ -225,5 +232,54 @@ describe("ProcessPoolExecutor lifecycle", () => {
 
   test("ProcessPoolExecutor rejects bad options", () => {
     assert.throws(() => new ProcessPoolExecutor({ maxWorkers: 0 }), RangeError);
+  });
+});
+
+describe("ProcessPoolExecutor, documented behaviour", () => {
+  test("ProcessPoolExecutor.shutdown({ wait: false }) returns at once; running work still finishes", async () => {
+    const executor = new ProcessPoolExecutor({ maxWorkers: 1 });
+    const box = new Box();
+    const running = executor.submit(tasks.startThenBlock, box, "finished");
+    await within(box.until(0), LIMIT, "task start");
+    await within(executor.shutdown({ wait: false }), LIMIT, "shutdown without waiting");
+    assert.equal(running.done(), false, "shutdown returned while the task was still running");
+    assert.throws(() => executor.submit(tasks.square, 1), InvalidStateError);
+    box.raise(1);
+    assert.equal(await within(running.result(), LIMIT), "finished");
+    await within(executor.shutdown(), LIMIT, "shutdown");
+  });
+
+  test("ProcessPoolExecutor.map() and starmap() throw InvalidStateError after shutdown()", async () => {
+    const executor = new ProcessPoolExecutor({ maxWorkers: 1 });
+    await within(executor.shutdown(), LIMIT, "shutdown");
+    assert.throws(() => executor.map(tasks.square, [1]), (error: Error) => {
+      assert.ok(error instanceof InvalidStateError);
+      assert.match(error.message, /shut down/);
+      return true;
+    });
+    assert.throws(() => executor.starmap(tasks.add, [[1, 2]]), InvalidStateError);
+  });
+
+  test("ProcessPoolExecutor.map() cancels the tasks not yet started when the loop is left early", async () => {
+    await using executor = new ProcessPoolExecutor({ maxWorkers: 1 });
+    const counter = new SharedArrayBuffer(8);
+    const c = new Int32Array(counter);
+    const n = 20;
+    // Item 1 blocks the only worker until word 1 is set, so the items after it are queued.
+    for await (const value of executor.starmap(tasks.tally, Array.from({ length: n }, (_, i) => [counter, i]))) {
+      assert.equal(value, 0);
+      break;
+    }
+    Atomics.store(c, 1, 1);
+    Atomics.notify(c, 1);
+    await within(executor.shutdown(), LIMIT, "shutdown");
+    const ran = Atomics.load(c, 0);
+    assert.ok(ran >= 2 && ran < n, `${ran} of ${n} tasks ran`);
+  });
+
+  test("ProcessPoolExecutor.map() throws TypeError for an input that is not iterable or an item that is not a list", async () => {
+    await using executor = new ProcessPoolExecutor({ maxWorkers: 1 });
+    assert.throws(() => executor.map(tasks.square, 5 as never), /must be an iterable or async iterable/);
+    assert.throws(() => executor.starmap(tasks.add, [[1, 2], 3] as never), /iterable\[1\] must be an array/);
   });
 });
