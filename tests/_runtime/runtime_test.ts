@@ -72,6 +72,8 @@ describe("runtime", () => {
   test("ParentPort.receive() takes a message synchronously from a worker's inbox", async () => {
     const w = start(null, true);
     const hello = await within(w.next(), 20_000, "hello") as { pollable: boolean };
+    // Node and Bun poll a worker's inbox with receiveMessageOnPort; Deno has no such call.
+    assert.equal(hello.pollable, { node: true, bun: true, deno: false }[runtime.name]);
     if (hello.pollable) {
       w.handle.post({ cmd: "poll" });
       w.handle.post({ cmd: "second" });

@@ -354,6 +354,50 @@ describe("Process", () => {
   });
 });
 
+describe("Process, documented behaviour", () => {
+  test("Process.pid is the ident: null before start(), the child's own ident after", async () => {
+    const box = new Box();
+    const p = new Process({ target: tasks.reportIds, args: [box] });
+    assert.equal(p.pid, null);
+    assert.equal(p.ident, null);
+    await run(p);
+    assert.equal(p.exitCode, 0);
+    assert.ok(Number.isInteger(p.pid) && p.pid! > 1, `pid ${p.pid}`);
+    assert.equal(p.pid, p.ident);
+    assert.deepEqual(box.read(), { pid: p.pid, ident: p.ident });
+  });
+
+  test("Process.terminate() and kill() throw InvalidStateError before start()", () => {
+    const p = new Process({ target: tasks.exitWith, args: [0] });
+    assert.throws(() => p.terminate(), InvalidStateError);
+    assert.throws(() => p.kill(), InvalidStateError);
+    assert.equal(p.exitCode, null);
+  });
+
+  test("Process.terminate() and kill() do nothing once the process has ended", async () => {
+    const p = await run(new Process({ target: tasks.exitWith, args: [4] }));
+    p.terminate();
+    p.kill();
+    assert.equal(p.exitCode, 4, "the exit code stays the child's own");
+    assert.equal(p.isAlive(), false);
+  });
+
+  test("exit() without a code ends the child with exit code 0", async () => {
+    const p = await run(new Process({ target: tasks.exitDefault }));
+    assert.equal(p.exitCode, 0);
+    assert.equal(p.error, null);
+  });
+
+  test("exit() with a code that is not an integer throws TypeError in the child", async () => {
+    for (const code of [1.5, "3", NaN]) {
+      const p = await run(new Process({ target: tasks.exitBadCode, args: [code] }));
+      assert.equal(p.exitCode, 1, `exit(${String(code)})`);
+      assert.ok(p.error instanceof TypeError, `exit(${String(code)}) gave ${String(p.error)}`);
+      assert.match(p.error.message, /code must be an integer/);
+    }
+  });
+});
+
 describe("program exit", () => {
   test("the main thread waits for non-daemon children and stops daemon children", async () => {
     const { code, stdout, timedOut } = await runProgram(new URL("../testdata/daemon_main.ts", import.meta.url), LIMIT);

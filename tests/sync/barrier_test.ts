@@ -81,11 +81,18 @@ describe("Barrier", () => {
   });
 
   test("Barrier runs its action once per round, in the last party to arrive", async () => {
-    const barrier = new Barrier(3, { action: tasks.countAction });
-    const counter = new SharedArrayBuffer(4);
-    const args: [Barrier, SharedArrayBuffer] = [barrier, counter];
-    await runAll(tasks.barrierWithAction, [args, args, args]);
-    assert.equal(new Int32Array(counter)[0], 1);
+    const barrier = new Barrier(3, { action: tasks.recordActionThread });
+    const rounds = 8;
+    // Word 0: action runs; 1…rounds: the action's thread per run; then the last party's per round.
+    const words = new SharedArrayBuffer((1 + 2 * rounds) * 4);
+    const args: [Barrier, SharedArrayBuffer, number] = [barrier, words, rounds];
+    await runAll(tasks.barrierLastParty, [args, args, args]);
+    const w = new Int32Array(words);
+    assert.equal(w[0], rounds, "one action run per round");
+    const actionThreads = Array.from(w.subarray(1, 1 + rounds));
+    const lastParties = Array.from(w.subarray(1 + rounds, 1 + 2 * rounds));
+    assert.ok(lastParties.every((ident) => ident > 1), `last parties ${lastParties}`);
+    assert.deepEqual(actionThreads, lastParties, "each round's action ran in that round's last party");
   });
 
   test("Barrier.waitSync() runs a synchronous action once ready() has loaded it", async () => {
@@ -114,5 +121,31 @@ describe("Barrier", () => {
     await assert.rejects(within(mine, LIMIT), (e) => e === reason);
     await assert.rejects(within(other, LIMIT), BrokenBarrierError);
     assert.equal(barrier.broken, true);
+  });
+
+  test("Barrier action that throws breaks the barrier: the last party gets its error, the others BrokenBarrierError", async () => {
+    const barrier = new Barrier(2, { action: tasks.failAction });
+    const first = barrier.wait(LIMIT);
+    await eventually(() => barrier.nWaiting === 1, LIMIT, "first arrival");
+    const last = barrier.wait(LIMIT);
+    await assert.rejects(within(last, LIMIT), (e: Error) => e instanceof RangeError && /action failed/.test(e.message));
+    await assert.rejects(within(first, LIMIT), BrokenBarrierError);
+    assert.equal(barrier.broken, true);
+  });
+
+  test("Barrier's own timeout applies to wait() and waitSync() called without one", async () => {
+    const barrier = new Barrier(2, { timeout: 40 });
+    let started = performance.now();
+    await assert.rejects(within(barrier.wait(), LIMIT), BrokenBarrierError);
+    assertTimedOut(started, 40);
+    barrier.reset();
+    started = performance.now();
+    assert.throws(() => barrier.waitSync(), BrokenBarrierError);
+    assertTimedOut(started, 40);
+    barrier.reset();
+    // A timeout given to the call wins over the barrier's own.
+    started = performance.now();
+    await assert.rejects(within(barrier.wait(5), LIMIT), BrokenBarrierError);
+    assert.ok(performance.now() - started < 40 + 1000);
   });
 });

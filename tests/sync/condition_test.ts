@@ -152,4 +152,19 @@ describe("Condition", () => {
     );
     cond.release();
   });
+
+  test("Condition.notify() rejects a negative or NaN count with RangeError", async () => {
+    const cond = new Condition();
+    using _ = await cond.hold();
+    assert.throws(() => cond.notify(-1), RangeError);
+    assert.throws(() => cond.notify(NaN), RangeError);
+    assert.doesNotThrow(() => cond.notify(0));
+  });
+
+  test("Condition.acquireSync() throws an already aborted signal's reason", () => {
+    const cond = new Condition();
+    const reason = new Error("no");
+    assert.throws(() => cond.acquireSync({ signal: AbortSignal.abort(reason) }), (e) => e === reason);
+    assert.throws(() => cond.holdSync({ signal: AbortSignal.abort(reason) }), (e) => e === reason);
+  });
 });

@@ -80,4 +80,12 @@ describe("RLock", () => {
     }
     assert.equal(lock.locked(), false);
   });
+
+  test("RLock.acquireSync() and holdSync() throw an already aborted signal's reason", () => {
+    const lock = new RLock();
+    const reason = new Error("no");
+    assert.throws(() => lock.acquireSync({ signal: AbortSignal.abort(reason) }), (e) => e === reason);
+    assert.throws(() => lock.holdSync({ signal: AbortSignal.abort(reason) }), (e) => e === reason);
+    assert.equal(lock.locked(), false);
+  });
 });

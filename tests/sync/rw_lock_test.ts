@@ -129,4 +129,15 @@ describe("RWLock", () => {
     assert.equal(rw.ownerDied, false);
     await within(p.join(), LIMIT);
   });
+
+  test("RWLock's Sync forms throw an already aborted signal's reason", () => {
+    const rw = new RWLock();
+    const reason = new Error("no");
+    const signal = AbortSignal.abort(reason);
+    assert.throws(() => rw.acquireReadSync({ signal }), (e) => e === reason);
+    assert.throws(() => rw.acquireWriteSync({ signal }), (e) => e === reason);
+    assert.throws(() => rw.readSync({ signal }), (e) => e === reason);
+    assert.throws(() => rw.writeSync({ signal }), (e) => e === reason);
+    assert.equal(rw.readers, 0);
+  });
 });

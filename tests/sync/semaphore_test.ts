@@ -120,4 +120,28 @@ describe("Semaphore", () => {
     assert.equal(sem.getValue(), 1);
     await within(p.join(), LIMIT);
   });
+
+  test("Semaphore gets every slot back when several holders are terminated", async () => {
+    const sem = new Semaphore(3);
+    const boxes = [new Box(), new Box(), new Box()];
+    const ps = boxes.map((box) => new Process({ target: tasks.holdSlotForever, args: [sem, box] }));
+    for (const p of ps) p.start();
+    for (const box of boxes) await within(box.until(0), LIMIT, "worker taking a slot");
+    assert.equal(sem.getValue(), 0);
+    for (const p of ps) p.terminate();
+    for (let i = 0; i < 3; i++) assert.equal(await within(sem.acquire({ timeout: LIMIT }), LIMIT), true, `slot ${i}`);
+    assert.equal(sem.ownerDied, true);
+    assert.equal(sem.acquireSync({ blocking: false }), false, "no slot more than the three");
+    sem.release(3);
+    assert.equal(sem.getValue(), 3);
+    await within(Promise.all(ps.map((p) => p.join())), LIMIT);
+  });
+
+  test("Semaphore.acquireSync() and holdSync() throw an already aborted signal's reason", () => {
+    const sem = new Semaphore(0);
+    const reason = new Error("no");
+    assert.throws(() => sem.acquireSync({ signal: AbortSignal.abort(reason) }), (e) => e === reason);
+    assert.throws(() => sem.holdSync({ signal: AbortSignal.abort(reason) }), (e) => e === reason);
+    assert.equal(sem.getValue(), 0);
+  });
 });

@@ -201,3 +201,8 @@ export async function barrierLastParty(barrier: Barrier, words: SharedArrayBuffe
     if (index === barrier.parties - 1) Atomics.store(w, 1 + rounds + round, currentProcess().ident);
   }
 }
+
+/** Barrier action that fails. */
+export function failAction(): void {
+  throw new RangeError("action failed on purpose");
+}
