@@ -919,7 +919,6 @@ export class BarrierProxy extends BaseProxy {
   }
 }
 
-
 /**
  * A proxy of an object of a registered type (Python's AutoProxy): each public method `m`
  * of the object is `m(...args): Promise<result>` here, and `mSync(...args)` blocks.
