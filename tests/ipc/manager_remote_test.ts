@@ -7,7 +7,6 @@ import { fileURLToPath } from "node:url";
 import { runtime } from "../../_runtime/mod.ts";
 import { AuthenticationError, InvalidStateError } from "../../errors.ts";
 import { MessageDecoder, MessageEncoder, OK } from "../../ipc/_manager_codec.ts";
-import { FrameAssembler } from "../../ipc/_manager_frames.ts";
 import { connectTcp } from "../../ipc/_manager_tcp.ts";
 import { BaseManager, type DictProxy, Manager } from "../../ipc/manager.ts";
 import { Process, taskModule } from "../../process/mod.ts";
