@@ -1,9 +1,11 @@
 // Typecode → typed array, byte size and the conversion between JavaScript values and the
 // stored numbers. Integers wrap like ctypes (the typed array does it); a value of the
-// wrong kind is refused before anything is written.
+// wrong kind is refused before anything is written. Each single read and write is atomic
+// (Atomics on the integer views; floats go through an integer view of the same bits), so a
+// reader never sees half of a write, with or without a lock.
 import type { Typecode } from "./typecode.ts";
 
-type TypedArray =
+export type TypedArray =
   | Int8Array
   | Uint8Array
   | Int16Array
@@ -17,8 +19,18 @@ type TypedArray =
 
 type ViewClass = new(buffer: SharedArrayBuffer, byteOffset?: number, length?: number) => TypedArray;
 
+/** Atomic access to the items of one typecode. */
+interface Access {
+  /** The view that `load` and `store` take: `cells` itself, or an integer view of its bits. */
+  atomicView(cells: TypedArray): AtomicView;
+  /** Atomically read item `i`. */
+  load(view: AtomicView, i: number): number | bigint;
+  /** Atomically write item `i`. */
+  store(view: AtomicView, i: number, raw: number | bigint): void;
+}
+
 /** How values of one typecode are stored. */
-export interface Spec {
+export interface Spec extends Access {
   /** The one-letter code. */
   code: string;
   /** The long name, e.g. `int16`. */
@@ -32,6 +44,49 @@ export interface Spec {
   /** The value of zeroed memory. */
   zero: unknown;
 }
+
+/** A typed array Atomics accepts. */
+export type AtomicView = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array;
+
+// Integer typed arrays are read and written with Atomics directly.
+const direct: Access = {
+  atomicView: (cells: TypedArray) => cells as AtomicView,
+  load: (view: AtomicView, i: number) => Atomics.load(view as Int32Array, i),
+  store: (view: AtomicView, i: number, raw: number | bigint) => {
+    Atomics.store(view as Int32Array, i, raw as number);
+  },
+};
+
+// Scratch space to move float bits to and from integers; one per thread.
+const scratch = new ArrayBuffer(8);
+const f32 = new Float32Array(scratch);
+const i32 = new Int32Array(scratch);
+const f64 = new Float64Array(scratch);
+const i64 = new BigInt64Array(scratch);
+
+const float32Bits: Access = {
+  atomicView: (cells: TypedArray) => new Int32Array(cells.buffer, cells.byteOffset, cells.length),
+  load(view: AtomicView, i: number): number {
+    i32[0] = Atomics.load(view as Int32Array, i);
+    return f32[0];
+  },
+  store(view: AtomicView, i: number, raw: number | bigint): void {
+    f32[0] = raw as number;
+    Atomics.store(view as Int32Array, i, i32[0]);
+  },
+};
+
+const float64Bits: Access = {
+  atomicView: (cells: TypedArray) => new BigInt64Array(cells.buffer, cells.byteOffset, cells.length),
+  load(view: AtomicView, i: number): number {
+    i64[0] = Atomics.load(view as BigInt64Array, i);
+    return f64[0];
+  },
+  store(view: AtomicView, i: number, raw: number | bigint): void {
+    f64[0] = raw as number;
+    Atomics.store(view as BigInt64Array, i, i64[0]);
+  },
+};
 
 function show(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value.length > 20 ? value.slice(0, 20) + "…" : value);
@@ -58,6 +113,7 @@ function integer(code: string, name: string, bits: number, signed: boolean, View
     },
     decode: (raw) => raw,
     zero: 0,
+    ...direct,
   };
 }
 
@@ -74,10 +130,11 @@ function bigInteger(code: string, name: string, signed: boolean): Spec {
     },
     decode: (raw) => raw,
     zero: 0n,
+    ...direct,
   };
 }
 
-function float(code: string, name: string, View: ViewClass, bytes: number): Spec {
+function float(code: string, name: string, View: ViewClass, bytes: number, bits: Access): Spec {
   return {
     code,
     name,
@@ -90,6 +147,7 @@ function float(code: string, name: string, View: ViewClass, bytes: number): Spec
     },
     decode: (raw) => raw,
     zero: 0,
+    ...bits,
   };
 }
 
@@ -105,6 +163,7 @@ const CHAR: Spec = {
   },
   decode: (raw) => String.fromCharCode(raw as number),
   zero: "\0",
+  ...direct,
 };
 
 const BOOL: Spec = {
@@ -118,6 +177,7 @@ const BOOL: Spec = {
   },
   decode: (raw) => raw !== 0,
   zero: false,
+  ...direct,
 };
 
 const SPECS: readonly Spec[] = [
@@ -129,8 +189,8 @@ const SPECS: readonly Spec[] = [
   integer("I", "uint32", 32, false, Uint32Array),
   bigInteger("q", "int64", true),
   bigInteger("Q", "uint64", false),
-  float("f", "float32", Float32Array, 4),
-  float("d", "float64", Float64Array, 8),
+  float("f", "float32", Float32Array, 4, float32Bits),
+  float("d", "float64", Float64Array, 8, float64Bits),
   CHAR,
   BOOL,
 ];

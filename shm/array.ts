@@ -2,7 +2,7 @@ import { registerShareable, type SharedState, toShared } from "../_internal/shar
 import type { Lock } from "../sync/lock.ts";
 import type { RLock } from "../sync/rlock.ts";
 import { lockFrom, lockState, noLock, reviveLock } from "./_lock_option.ts";
-import { type Spec, specOf } from "./_typecodes.ts";
+import { type AtomicView, type Spec, specOf, type TypedArray } from "./_typecodes.ts";
 import type { InputOf, Typecode, ValueOf, ViewOf } from "./typecode.ts";
 import type { ValueOptions } from "./value.ts";
 
@@ -21,9 +21,7 @@ let adopted: { buffer: SharedArrayBuffer; lock: Lock | RLock | null } | undefine
 
 let stateOf: (a: RawArray) => ArrayState;
 
-type Cells = ArrayLike<number | bigint> & { [i: number]: number | bigint };
-
-function fill(spec: Spec, typecode: string, values: Iterable<unknown> | ArrayLike<unknown>): Cells {
+function fill(spec: Spec, values: Iterable<unknown> | ArrayLike<unknown> | string): TypedArray {
   if (ArrayBuffer.isView(values) && !(values instanceof DataView) && spec.code !== "c" && spec.code !== "?") {
     // A typed array is copied in one call when no item could be refused: same number kind,
     // and no fractions into integers.
@@ -40,7 +38,14 @@ function fill(spec: Spec, typecode: string, values: Iterable<unknown> | ArrayLik
   }
   const items = Array.isArray(values) ? values : Array.from(values as Iterable<unknown>);
   // Every item is checked before the memory is filled, so a bad one leaves nothing half-made.
-  const raw = items.map((v, i) => spec.encode(v, `make array of typecode "${typecode}": item ${i}`));
+  const raw: (number | bigint)[] = [];
+  for (let i = 0; i < items.length; i++) {
+    try {
+      raw.push(spec.encode(items[i], "make shared array"));
+    } catch (error) {
+      throw new TypeError(`${(error as Error).message} (item ${i})`);
+    }
+  }
   const view = new spec.View(new SharedArrayBuffer(raw.length * spec.bytes));
   for (let i = 0; i < raw.length; i++) view[i] = raw[i];
   return view;
@@ -49,7 +54,8 @@ function fill(spec: Spec, typecode: string, values: Iterable<unknown> | ArrayLik
 /**
  * A fixed-length array of numbers, bigints, characters or booleans in shared memory,
  * without a lock: Python's `multiprocessing.RawArray`. Indexes may be negative, counting
- * from the end, as in Python. Passed in `args`, it arrives as the same memory.
+ * from the end, as in Python. Passed in `args`, it arrives as the same memory. Each `get`
+ * and `set` is atomic; `view` is the plain typed array, for bulk work.
  *
  * @typeParam C the typecode
  * @example Usage
@@ -67,7 +73,8 @@ export class RawArray<C extends Typecode = Typecode> implements Iterable<ValueOf
   /** The typecode this array was made with. */
   readonly typecode: C;
   readonly #spec: Spec;
-  readonly #cells: Cells;
+  readonly #cells: TypedArray;
+  readonly #atomic: AtomicView;
 
   /**
    * Make an array in fresh shared memory.
@@ -90,10 +97,11 @@ export class RawArray<C extends Typecode = Typecode> implements Iterable<ValueOf
       }
       this.#cells = new this.#spec.View(new SharedArrayBuffer(sizeOrValues * this.#spec.bytes));
     } else if ((sizeOrValues !== null && typeof sizeOrValues === "object") || typeof sizeOrValues === "string") {
-      this.#cells = fill(this.#spec, typecode, sizeOrValues);
+      this.#cells = fill(this.#spec, sizeOrValues);
     } else {
       throw new TypeError(`Cannot make shared array: give a length or the initial items, not ${typeof sizeOrValues}`);
     }
+    this.#atomic = this.#spec.atomicView(this.#cells);
   }
 
   /** Number of items. */
@@ -126,7 +134,8 @@ export class RawArray<C extends Typecode = Typecode> implements Iterable<ValueOf
    * @throws {TypeError} when `i` is not an integer
    */
   get(i: number): ValueOf<C> {
-    return this.#spec.decode(this.#cells[this.#index(i, "get")]) as ValueOf<C>;
+    const spec = this.#spec;
+    return spec.decode(spec.load(this.#atomic, this.#index(i, "get"))) as ValueOf<C>;
   }
 
   /**
@@ -137,7 +146,8 @@ export class RawArray<C extends Typecode = Typecode> implements Iterable<ValueOf
    */
   set(i: number, v: InputOf<C>): void {
     const at = this.#index(i, "set");
-    this.#cells[at] = this.#spec.encode(v, `set index ${i} of array of typecode "${this.typecode}"`);
+    const spec = this.#spec;
+    spec.store(this.#atomic, at, spec.encode(v, "set shared array item"));
   }
 
   /** The items from `start` up to (not including) `end`, as Python's `a[start:end]`: negatives count from the end. */
@@ -169,18 +179,20 @@ export class RawArray<C extends Typecode = Typecode> implements Iterable<ValueOf
   static {
     stateOf = (a) => ({
       typecode: a.typecode,
-      buffer: (a.#cells as Int8Array).buffer as SharedArrayBuffer,
+      buffer: a.#cells.buffer as SharedArrayBuffer,
       lock: null,
     });
   }
 }
 
 /**
- * A {@linkcode RawArray} guarded by a lock, like Python's `multiprocessing.Array` (also
- * exported as `Array`). `get`, `set`, `slice` and `toArray` each take the lock, as Python's
- * synchronized wrapper does, so `slice()` is a consistent snapshot; a read-modify-write
- * needs {@linkcode SharedArray.getLock} held around it. `view` skips the lock: it is the
- * fast path for bulk work on parts that one worker owns.
+ * A {@linkcode RawArray} with a lock, like Python's `multiprocessing.Array` (also exported
+ * as `Array`). Hold {@linkcode SharedArray.getLock} around a read-modify-write, as in
+ * Python. `slice` and `toArray` take the lock, as Python's `a[:]` does, so they copy a
+ * consistent snapshot (with a plain `Lock` as the lock, do not call them while holding it:
+ * they would wait for themselves, as in Python). A single `get` or `set` is atomic by
+ * itself and does not take the lock. `view` skips the lock: it is the fast path for bulk
+ * work on parts that one worker owns.
  *
  * @typeParam C the typecode
  * @example Usage
@@ -217,39 +229,6 @@ export class SharedArray<C extends Typecode = Typecode> extends RawArray<C> {
     const lock = adopted !== undefined ? adopted.lock : lockFrom(options?.lock, "shared array");
     super(typecode, sizeOrValues);
     this.#lock = lock;
-  }
-
-  /**
-   * The item at `i`, read under the lock; negative counts from the end.
-   *
-   * @throws {RangeError} when `i` is out of range
-   */
-  override get(i: number): ValueOf<C> {
-    const lock = this.#lock;
-    if (lock === null) return super.get(i);
-    lock.acquireSync();
-    try {
-      return super.get(i);
-    } finally {
-      lock.release();
-    }
-  }
-
-  /**
-   * Store `v` at `i` under the lock; negative counts from the end.
-   *
-   * @throws {RangeError} when `i` is out of range
-   * @throws {TypeError} when `v` is not of the typecode's type
-   */
-  override set(i: number, v: InputOf<C>): void {
-    const lock = this.#lock;
-    if (lock === null) return super.set(i, v);
-    lock.acquireSync();
-    try {
-      super.set(i, v);
-    } finally {
-      lock.release();
-    }
   }
 
   /** The items from `start` up to `end`, copied under the lock. */

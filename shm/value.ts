@@ -2,7 +2,7 @@ import { registerShareable, type SharedState, toShared } from "../_internal/shar
 import type { Lock } from "../sync/lock.ts";
 import type { RLock } from "../sync/rlock.ts";
 import { lockFrom, lockState, noLock, reviveLock } from "./_lock_option.ts";
-import { type Spec, specOf } from "./_typecodes.ts";
+import { type AtomicView, type Spec, specOf } from "./_typecodes.ts";
 import type { InputOf, Typecode, ValueOf } from "./typecode.ts";
 
 /** Options for {@linkcode Value} and {@linkcode SharedArray}. */
@@ -28,14 +28,14 @@ interface ValueState {
 // Python's arguments.
 let adopted: { buffer: SharedArrayBuffer; lock: Lock | RLock | null } | undefined;
 
-type Cell = { [i: number]: number | bigint };
-
 let stateOf: (v: RawValue) => ValueState;
 
 /**
  * One number, bigint, character or boolean in shared memory, without a lock: Python's
  * `multiprocessing.RawValue`. Passed in `args`, it arrives as the same memory. Integers
- * wrap like ctypes; 64-bit integers are bigints.
+ * wrap like ctypes; 64-bit integers are bigints. Each read and each write of `value` is
+ * atomic (a reader never sees half of a write); `value += 1` is a read then a write, so it
+ * needs a lock where threads race.
  *
  * @typeParam C the typecode
  * @example Usage
@@ -52,7 +52,7 @@ export class RawValue<C extends Typecode = Typecode> {
   /** The typecode this value was made with. */
   readonly typecode: C;
   readonly #spec: Spec;
-  readonly #cell: Cell;
+  readonly #cell: AtomicView;
 
   /**
    * Make a value in fresh shared memory.
@@ -66,9 +66,9 @@ export class RawValue<C extends Typecode = Typecode> {
     adopted = undefined;
     this.#spec = specOf(typecode, "shared value");
     this.typecode = typecode;
-    const raw = init === undefined ? undefined : this.#spec.encode(init, `make value of typecode "${typecode}"`);
-    this.#cell = new this.#spec.View(state?.buffer ?? new SharedArrayBuffer(8), 0, 1);
-    if (raw !== undefined) this.#cell[0] = raw;
+    const raw = init === undefined ? undefined : this.#spec.encode(init, "make shared value");
+    this.#cell = this.#spec.atomicView(new this.#spec.View(state?.buffer ?? new SharedArrayBuffer(8), 0, 1));
+    if (raw !== undefined) this.#spec.store(this.#cell, 0, raw);
   }
 
   /**
@@ -77,11 +77,13 @@ export class RawValue<C extends Typecode = Typecode> {
    * @throws {TypeError} on assignment of a value that is not of the typecode's type
    */
   get value(): ValueOf<C> {
-    return this.#spec.decode(this.#cell[0]) as ValueOf<C>;
+    const spec = this.#spec;
+    return spec.decode(spec.load(this.#cell, 0)) as ValueOf<C>;
   }
 
   set value(v: InputOf<C>) {
-    this.#cell[0] = this.#spec.encode(v, `set value of typecode "${this.typecode}"`);
+    const spec = this.#spec;
+    spec.store(this.#cell, 0, spec.encode(v, "set shared value"));
   }
 
   /** A short description, like Python's repr. */
@@ -95,18 +97,17 @@ export class RawValue<C extends Typecode = Typecode> {
   }
 
   static {
-    stateOf = (v) => ({ typecode: v.typecode, buffer: (v.#cell as Int8Array).buffer as SharedArrayBuffer, lock: null });
+    stateOf = (v) => ({ typecode: v.typecode, buffer: v.#cell.buffer as SharedArrayBuffer, lock: null });
   }
 }
 
 /**
- * A {@linkcode RawValue} guarded by a lock, like Python's `multiprocessing.Value`. Each read
- * and each write of `.value` takes the lock, as Python's synchronized wrapper does, so a
- * single access is atomic; a read-modify-write such as `v.value += 1` needs
- * {@linkcode Value.getLock} held around it. The default lock is an {@linkcode RLock}, which
- * the holder may take again, so accesses inside `getLock()` cost a re-entry, not a wait.
- * With a plain `Lock` as the lock, do not touch `.value` while holding it (it would wait
- * for itself, as in Python).
+ * A {@linkcode RawValue} with a lock, like Python's `multiprocessing.Value`: hold
+ * {@linkcode Value.getLock} around a read-modify-write such as `v.value += 1`, as in
+ * Python. A single read or write of `value` is atomic by itself and does not take the
+ * lock (Python's wrapper takes it for each access to get the same atomicity): so a reader
+ * does not wait while another thread holds the lock, and any lock, even a plain `Lock`, may
+ * be held while touching `value`.
  *
  * @typeParam C the typecode
  * @example Usage
@@ -137,34 +138,6 @@ export class Value<C extends Typecode = Typecode> extends RawValue<C> {
     const lock = adopted !== undefined ? adopted.lock : lockFrom(options?.lock, "shared value");
     super(typecode, init);
     this.#lock = lock;
-  }
-
-  /**
-   * The value, read and written under the lock (when there is one).
-   *
-   * @throws {TypeError} on assignment of a value that is not of the typecode's type
-   */
-  override get value(): ValueOf<C> {
-    const lock = this.#lock;
-    if (lock === null) return super.value;
-    lock.acquireSync();
-    const v = super.value;
-    lock.release();
-    return v;
-  }
-
-  override set value(v: InputOf<C>) {
-    const lock = this.#lock;
-    if (lock === null) {
-      super.value = v;
-      return;
-    }
-    lock.acquireSync();
-    try {
-      super.value = v;
-    } finally {
-      lock.release();
-    }
   }
 
   /**

@@ -59,6 +59,19 @@ describe("Value", () => {
     assert.equal(v.value, 5);
   });
 
+  test("Value.value is atomic by itself: it does not wait for a holder of the lock, even a plain Lock", {
+    timeout: 10_000,
+  }, () => {
+    const lock = new Lock();
+    const v = new Value("d", 1.5, { lock });
+    using _ = lock.holdSync();
+    v.value = v.value * 2;
+    assert.equal(v.value, 3);
+    const f = new Value("f", 0.5);
+    f.value = -2.25;
+    assert.equal(f.value, -2.25);
+  });
+
   test("Value refuses an unknown typecode with a TypeError listing the valid ones", { timeout: 10_000 }, () => {
     assert.throws(() => new Value("z" as Typecode), {
       name: "TypeError",
