@@ -26,6 +26,12 @@ export interface Sizes {
   incr_n_js: number;
   rw_n: number;
   rw_write_every: number;
+  /** float64 items of the shared array that two workers fill and sum. */
+  array_n: number;
+  /** Bytes of the SharedMemory block workers attach to. */
+  shm_bytes: number;
+  /** Attaches (each followed by a close) timed per worker. */
+  shm_attach_n: number;
   /** Time allowed to one workload group before it is reported as failed, not a hang. */
   budget_ms: number;
 }
@@ -49,6 +55,9 @@ export const FULL: Sizes = {
   incr_n_js: 4_000_000,
   rw_n: 1_000_000,
   rw_write_every: 10,
+  array_n: 10_000_000,
+  shm_bytes: 256 * 1024 * 1024,
+  shm_attach_n: 2_000,
   budget_ms: 90_000,
 };
 
@@ -68,6 +77,9 @@ export const QUICK: Sizes = {
   incr_n: 20_000,
   incr_n_js: 100_000,
   rw_n: 50_000,
+  array_n: 1_000_000,
+  shm_bytes: 16 * 1024 * 1024,
+  shm_attach_n: 200,
   budget_ms: 15_000,
 };
 
@@ -94,6 +106,9 @@ export const FIGURES: readonly FigureMeta[] = [
   { id: "value_locked_incr", unit: "ops/s", better: "higher", title: "Value locked increment, 2 workers" },
   { id: "lock_contended_incr", unit: "ops/s", better: "higher", title: "Lock-guarded counter, 2 workers" },
   { id: "rwlock_read_mix", unit: "ops/s", better: "higher", title: "RWLock 90% reads, 2 workers" },
+  { id: "array_fill_sum", unit: "items/s", better: "higher", title: "Array fill + sum of 10M float64, 2 workers" },
+  { id: "shm_attach", unit: "µs", better: "lower", title: "SharedMemory attach + close by name, from a worker" },
+  { id: "shm_attach_rss", unit: "MiB", better: "lower", title: "RSS growth: 2 workers attach 256 MiB and read it" },
 ];
 
 /** The peer pools compared on the pool figures. */

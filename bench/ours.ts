@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { runtime } from "../_runtime/mod.ts";
 import type { Sizes } from "./_config.ts";
@@ -160,7 +161,77 @@ async function rwMix(mod: Mod, s: Sizes): Promise<Record<string, number>> {
   return { rwlock_read_mix: ops };
 }
 
-/** Every workload of ours. Queue, Pipe and Value figures wait for ipc/ and shm/. */
+async function valueIncr(mod: Mod, s: Sizes): Promise<Record<string, number>> {
+  const ops = await medianOf(s.reps, async () => {
+    const v = new mod.Value("i", 0);
+    const { ms } = await twoProcesses(mod, "valueIncr", (sab) => [v, sab, s.incr_n_js]);
+    if (v.value !== 2 * s.incr_n_js) throw new Error(`Value lost updates: ${v.value} !== ${2 * s.incr_n_js}`);
+    return (2 * s.incr_n_js) / (ms / 1e3);
+  });
+  return { value_locked_incr: ops };
+}
+
+/** Start one process per argument list on `target` in CONTEND, released together on one control block. */
+async function startTogether(mod: Mod, target: string, sab: SharedArrayBuffer, argLists: unknown[][]) {
+  const ps = argLists.map((args) => new mod.Process({ target: taskRef(mod, CONTEND, target), args }));
+  for (const p of ps) p.start();
+  return async () => {
+    await Promise.all(ps.map((p: Loose) => p.join()));
+    for (const p of ps) if (p.exitCode !== 0) throw new Error(`${target} process exited with ${p.exitCode}`);
+  };
+}
+
+// Each worker fills and sums its half of one shared float64 array through `view`, the
+// documented fast path (Python's side uses numpy over Array's buffer, its fastest).
+async function arrayFillSum(mod: Mod, s: Sizes): Promise<Record<string, number>> {
+  const a = new mod.SharedArray("d", s.array_n);
+  const items = await medianOf(s.reps, async () => {
+    const { sab, ctl } = controlBlock(16);
+    const joined = await startTogether(mod, "arrayFillSum", sab, [[a, sab, 0, 2], [a, sab, 1, 2]]);
+    const ms = await timeParties(ctl, 2);
+    await joined();
+    const sums = new Float64Array(sab, 32, 2);
+    const want = (0.5 * s.array_n * (s.array_n - 1)) / 2;
+    if (Math.abs(sums[0] + sums[1] - want) > want * 1e-9) throw new Error(`Array sum ${sums[0] + sums[1]} !== ${want}`);
+    return s.array_n / (ms / 1e3);
+  });
+  return { array_fill_sum: items };
+}
+
+// A block filled (so resident) by the main thread; two started workers wait, RSS is read,
+// then they attach by name, time attach + close, and read one byte of every page.
+async function shmAttach(mod: Mod, s: Sizes): Promise<Record<string, number>> {
+  const shm = mod.SharedMemory.create({ size: s.shm_bytes });
+  const rssGrowth: number[] = [];
+  try {
+    shm.buf.fill(1);
+    const us = await medianOf(s.reps, async () => {
+      const { sab, ctl } = controlBlock(32);
+      const joined = await startTogether(mod, "shmAttach", sab, [[shm, sab, 0, s.shm_attach_n], [
+        shm,
+        sab,
+        1,
+        s.shm_attach_n,
+      ]]);
+      while (Atomics.load(ctl, 3) < 2) await new Promise((resolve) => setTimeout(resolve, 1));
+      const before = process.memoryUsage().rss;
+      await timeParties(ctl, 2);
+      rssGrowth.push((process.memoryUsage().rss - before) / 2 ** 20);
+      await joined();
+      const out = new Float64Array(sab, 32, 4);
+      const pages = Math.ceil(s.shm_bytes / 4096);
+      if (out[2] !== pages || out[3] !== pages) throw new Error(`Workers read ${out[2]}, ${out[3]} of ${pages} pages`);
+      return (out[0] + out[1]) / 2;
+    });
+    rssGrowth.sort((x, y) => x - y);
+    return { shm_attach: us, shm_attach_rss: rssGrowth[Math.floor(rssGrowth.length / 2)] };
+  } finally {
+    shm.unlink();
+    shm.close();
+  }
+}
+
+/** Every workload of ours. Queue and Pipe figures wait for ipc/. */
 export const WORKLOADS: readonly Workload[] = [
   { ids: ["process_start_join"], needs: ["Process", "task"], run: startJoin },
   {
@@ -172,12 +243,14 @@ export const WORKLOADS: readonly Workload[] = [
   { ids: ["queue_small", "queue_10mb"], needs: ["Queue"], run: notWritten },
   { ids: ["pipe_small"], needs: ["Pipe"], run: notWritten },
   { ids: ["lock_uncontended"], needs: ["Lock"], run: lockUncontended },
-  { ids: ["value_locked_incr"], needs: ["Value"], run: notWritten },
+  { ids: ["value_locked_incr"], needs: ["Value", "Process", "task"], run: valueIncr },
   { ids: ["lock_contended_incr"], needs: ["Lock", "Process", "task"], run: lockContended },
   { ids: ["rwlock_read_mix"], needs: ["RWLock", "Process", "task"], run: rwMix },
+  { ids: ["array_fill_sum"], needs: ["SharedArray", "Process", "task"], run: arrayFillSum },
+  { ids: ["shm_attach", "shm_attach_rss"], needs: ["SharedMemory", "Process", "task"], run: shmAttach },
 ];
 
-// Queue, Pipe and Value are not built yet; their workloads get written when they land,
+// Queue and Pipe are not built yet; their workloads get written when they land,
 // against the real API, rather than guessed now.
 function notWritten(): Promise<Record<string, number>> {
   return Promise.reject(new Error("the export exists but its bench workload is not written yet"));

@@ -11,6 +11,12 @@ import statistics
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import shared_memory
+
+try:
+    import numpy as np
+except ImportError:
+    np = None
 
 
 # The task code: the same functions as bench/tasks/task.mjs.
@@ -62,6 +68,78 @@ def lock_incr(lock, counter, go, done, n):
         with lock:
             counter.value += 1
     done.put(1)
+
+
+def array_part(arr, part, ready, go, done):
+    # Python's fastest documented path: numpy over the Array's buffer, else slices.
+    n = len(arr)
+    lo, hi = n * part // 2, n * (part + 1) // 2
+    ready.release()
+    go.wait()
+    if np is not None:
+        a = np.frombuffer(arr.get_obj(), dtype=np.float64)
+        a[lo:hi] = np.arange(lo, hi, dtype=np.float64) * 0.5
+        total = float(a[lo:hi].sum())
+    else:
+        arr[lo:hi] = [i * 0.5 for i in range(lo, hi)]
+        total = sum(arr[lo:hi])
+    done.put((part, total))
+
+
+def shm_attach_part(name, n, ready, go, done):
+    ready.release()
+    go.wait()
+    t = time.perf_counter()
+    for _ in range(n):
+        shared_memory.SharedMemory(name).close()
+    done.put((time.perf_counter() - t) / n * 1e6)
+
+
+def started_together(ctx, target, arg_lists):
+    """Start one process per argument list, wait until all are ready, release them together;
+    returns the seconds until each has put one result, and the results."""
+    ready, go, done = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
+    ps = [ctx.Process(target=target, args=(*args, ready, go, done)) for args in arg_lists]
+    for p in ps:
+        p.start()
+    for _ in ps:
+        ready.acquire()
+    t = time.perf_counter()
+    go.set()
+    results = [done.get() for _ in ps]
+    dt = time.perf_counter() - t
+    for p in ps:
+        p.join()
+    return dt, results
+
+
+def array_fill_sum(ctx, s):
+    n = s["array_n"]
+    arr = ctx.Array("d", n)
+
+    def once():
+        dt, results = started_together(ctx, array_part, [(arr, 0), (arr, 1)])
+        want = 0.5 * n * (n - 1) / 2
+        if abs(sum(r[1] for r in results) - want) > want * 1e-9:
+            raise RuntimeError("Array sum is wrong")
+        return n / dt
+
+    return median_of(s["reps"], once)
+
+
+def shm_attach(ctx, s):
+    block = shared_memory.SharedMemory(create=True, size=s["shm_bytes"])
+    try:
+        block.buf[:] = b"\x01" * s["shm_bytes"]
+
+        def once():
+            _, results = started_together(ctx, shm_attach_part, [(block.name, s["shm_attach_n"])] * 2)
+            return sum(results) / len(results)
+
+        return median_of(s["reps"], once)
+    finally:
+        block.close()
+        block.unlink()
 
 
 def median_of(reps, once, warm=True):
@@ -248,6 +326,8 @@ def main():
     figs["lock_uncontended"] = lock_uncontended(ctx, sizes)
     figs["value_locked_incr"] = value_locked_incr(ctx, sizes)
     figs["lock_contended_incr"] = lock_contended_incr(ctx, sizes)
+    figs["array_fill_sum"] = array_fill_sum(ctx, sizes)
+    figs["shm_attach"] = shm_attach(ctx, sizes)
     print(json.dumps({"python": sys.version.split()[0], "start_method": method, "figures": figs}))
 
 
