@@ -172,7 +172,7 @@ async function valueIncr(mod: Mod, s: Sizes): Promise<Record<string, number>> {
 }
 
 /** Start one process per argument list on `target` in CONTEND, released together on one control block. */
-async function startTogether(mod: Mod, target: string, sab: SharedArrayBuffer, argLists: unknown[][]) {
+function startTogether(mod: Mod, target: string, argLists: unknown[][]): () => Promise<void> {
   const ps = argLists.map((args) => new mod.Process({ target: taskRef(mod, CONTEND, target), args }));
   for (const p of ps) p.start();
   return async () => {
@@ -187,7 +187,7 @@ async function arrayFillSum(mod: Mod, s: Sizes): Promise<Record<string, number>>
   const a = new mod.SharedArray("d", s.array_n);
   const items = await medianOf(s.reps, async () => {
     const { sab, ctl } = controlBlock(16);
-    const joined = await startTogether(mod, "arrayFillSum", sab, [[a, sab, 0, 2], [a, sab, 1, 2]]);
+    const joined = startTogether(mod, "arrayFillSum", [[a, sab, 0, 2], [a, sab, 1, 2]]);
     const ms = await timeParties(ctl, 2);
     await joined();
     const sums = new Float64Array(sab, 32, 2);
@@ -207,7 +207,7 @@ async function shmAttach(mod: Mod, s: Sizes): Promise<Record<string, number>> {
     shm.buf.fill(1);
     const us = await medianOf(s.reps, async () => {
       const { sab, ctl } = controlBlock(32);
-      const joined = await startTogether(mod, "shmAttach", sab, [[shm, sab, 0, s.shm_attach_n], [
+      const joined = startTogether(mod, "shmAttach", [[shm, sab, 0, s.shm_attach_n], [
         shm,
         sab,
         1,
