@@ -14,7 +14,7 @@
 //
 // Table layout (Int32 words): a header, then ENTRIES entries of ENTRY words.
 import { runtime } from "../_runtime/mod.ts";
-import { SPIN, waitSlice, waitSliceAsync, wake } from "./futex.ts";
+import { waitSlice, waitSliceAsync, wake } from "./futex.ts";
 import { identity } from "./identity.ts";
 import { isAlive, NAMES_BYTES, namesAndArena } from "./shared_area.ts";
 
@@ -97,32 +97,47 @@ function hashOf(bytes: Uint8Array): number {
 }
 
 // The table lock: a word holding the owner's ident, taken with one CAS, held for a few
-// microseconds. Robust like every lock here: a holder that ended is taken over.
-function tryLock(t: Int32Array, me: number): number {
+// microseconds. So a waiter spins that long before it sleeps (a futex wake costs ~43 µs
+// here), then sleeps in bounded slices. Robust like every lock here: a holder that ended
+// is taken over.
+const SPIN_MS = 0.05;
+
+/** Take the lock now if free or held by a thread that ended; else return the holder's word. */
+function tryLock(t: Int32Array, me: number, checkOwner: boolean): number {
   const c = Atomics.compareExchange(t, LOCK, 0, me);
   if (c === 0) return 0;
-  if (!isAlive(c) && Atomics.compareExchange(t, LOCK, c, me) === c) return 0;
+  if (checkOwner && !isAlive(c) && Atomics.compareExchange(t, LOCK, c, me) === c) return 0;
   return c;
+}
+
+function spin(t: Int32Array, me: number): boolean {
+  const until = performance.now() + SPIN_MS;
+  do {
+    if (Atomics.load(t, LOCK) === 0 && Atomics.compareExchange(t, LOCK, 0, me) === 0) return true;
+  } while (performance.now() < until);
+  return false;
 }
 
 function lock(): Int32Array {
   const t = table();
   const me = identity().ident;
-  for (let n = 0;; n++) {
-    const c = tryLock(t, me);
+  if (tryLock(t, me, false) === 0 || spin(t, me)) return t;
+  for (;;) {
+    const c = tryLock(t, me, true);
     if (c === 0) return t;
-    // A thread that may not block spins: the lock is only ever held for a few microseconds.
-    if (n >= SPIN && runtime.canBlock) waitSlice(t, LOCK, c, Infinity);
+    // A thread that may not block keeps spinning: the lock is only ever held briefly.
+    if (runtime.canBlock) waitSlice(t, LOCK, c, Infinity);
   }
 }
 
 async function lockAsync(): Promise<Int32Array> {
   const t = table();
   const me = identity().ident;
-  for (let n = 0;; n++) {
-    const c = tryLock(t, me);
+  if (tryLock(t, me, false) === 0 || spin(t, me)) return t;
+  for (;;) {
+    const c = tryLock(t, me, true);
     if (c === 0) return t;
-    if (n >= SPIN) await waitSliceAsync(t, LOCK, c, Infinity);
+    await waitSliceAsync(t, LOCK, c, Infinity);
   }
 }
 

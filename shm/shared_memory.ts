@@ -55,7 +55,9 @@ function randomName(): string {
   return "psm_" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-const HELD = Symbol("mproc.shm.heldBy");
+// Each handle's buf keeps its handle alive (an ephemeron), so a caller who keeps only
+// `buf` keeps the block open.
+const holders = new WeakMap<Uint8Array, SharedMemory>();
 
 /**
  * A block of shared memory found by name, like Python's
@@ -102,8 +104,7 @@ export class SharedMemory {
     this.#name = name;
     this.#block = block;
     this.#buf = new Uint8Array(arena(), block.offset, block.size);
-    // The view keeps its handle alive, so a caller who keeps only `buf` keeps the block open.
-    Object.defineProperty(this.#buf, HELD, { value: this });
+    holders.set(this.#buf, this);
     collected.register(
       this,
       { index: block.index, generation: block.generation, ident: identity().ident },
