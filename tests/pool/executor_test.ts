@@ -68,15 +68,20 @@ describe("ProcessPoolExecutor", () => {
   });
 
   test("Future.cancel() cancels a queued task but not a running one", async () => {
-    const running = [executor.submit(tasks.sleepy, 150, "a"), executor.submit(tasks.sleepy, 150, "b")];
+    const box = new Box();
+    const running = executor.submit(tasks.startThenBlock, box, "a");
     const queued = executor.submit(tasks.square, 3);
     assert.equal(queued.cancel(), true);
     assert.equal(queued.cancelled(), true);
     assert.equal(queued.done(), true);
     await assert.rejects(queued.result(), CancelledError);
     await assert.rejects(queued.exception(), CancelledError);
-    assert.deepEqual(await within(Promise.all(running), LIMIT), ["a", "b"]);
-    assert.equal(running[0].cancel(), false);
+    await within(box.until(0), LIMIT, "task start");
+    assert.equal(running.cancel(), false, "a running task cannot be cancelled");
+    assert.equal(running.cancelled(), false);
+    box.raise(1);
+    assert.equal(await within(running.result(), LIMIT), "a");
+    assert.equal(running.cancel(), false);
   });
 
   test("Future.running() is true while a worker holds the task", async () => {
