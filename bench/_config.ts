@@ -17,13 +17,12 @@ export interface Sizes {
   big_count: number;
   pipe_n: number;
   lock_n: number;
-  /** Increments per worker for Python's contended figures. */
-  incr_n: number;
   /**
-   * Increments per worker for ours and raw: JS increments are ~20× faster, so at Python's count
-   * each thread would finish inside one scheduler slice and never meet the other on the lock.
+   * Increments per worker on the contended figures, the same for every contestant: enough that
+   * the fastest (JS, ~15M ops/s for two) holds the lock for >100 ms, far longer than the
+   * start skew after the shared go signal; Python takes ~1-2 s per run at this count.
    */
-  incr_n_js: number;
+  incr_n: number;
   rw_n: number;
   rw_write_every: number;
   /** float64 items of the shared array that two workers fill and sum. */
@@ -51,8 +50,7 @@ export const FULL: Sizes = {
   big_count: 5,
   pipe_n: 200_000,
   lock_n: 1_000_000,
-  incr_n: 500_000,
-  incr_n_js: 4_000_000,
+  incr_n: 1_000_000,
   rw_n: 1_000_000,
   rw_write_every: 10,
   array_n: 10_000_000,
@@ -74,8 +72,7 @@ export const QUICK: Sizes = {
   big_count: 1,
   pipe_n: 20_000,
   lock_n: 100_000,
-  incr_n: 20_000,
-  incr_n_js: 100_000,
+  incr_n: 50_000,
   rw_n: 50_000,
   array_n: 1_000_000,
   shm_bytes: 16 * 1024 * 1024,
@@ -95,10 +92,13 @@ export interface FigureMeta {
 export const FIGURES: readonly FigureMeta[] = [
   { id: "process_start_join", unit: "ms", better: "lower", title: "Process start + join" },
   { id: "pool_map_chunk1", unit: "tasks/s", better: "higher", title: "Pool.map, chunksize 1" },
+  { id: "pool_map_chunk1_cpu", unit: "µs CPU", better: "lower", title: "Pool.map, chunksize 1: CPU per task" },
   { id: "pool_map_default", unit: "items/s", better: "higher", title: "Pool.map, default chunksize" },
   { id: "apply_roundtrip", unit: "µs", better: "lower", title: "apply round trip" },
+  { id: "apply_roundtrip_cpu", unit: "µs CPU", better: "lower", title: "apply round trip: CPU per task" },
   { id: "cpu_speedup", unit: "x", better: "higher", title: "fib(25)×40 speedup, 2 workers" },
   { id: "executor_map", unit: "tasks/s", better: "higher", title: "ProcessPoolExecutor.map" },
+  { id: "executor_map_cpu", unit: "µs CPU", better: "lower", title: "ProcessPoolExecutor.map: CPU per task" },
   { id: "queue_small", unit: "msgs/s", better: "higher", title: "Queue, small messages" },
   { id: "queue_10mb", unit: "ms/msg", better: "lower", title: "Queue, one 10 MB message" },
   { id: "pipe_small", unit: "msgs/s", better: "higher", title: "Pipe, small messages" },

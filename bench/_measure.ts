@@ -1,4 +1,5 @@
 // Timing helpers. One rule for every figure: warm up, then take the median of `reps` runs.
+import process from "node:process";
 import { Worker } from "node:worker_threads";
 import { fib } from "./tasks/task.mjs";
 
@@ -27,6 +28,31 @@ export async function speedup(reps: number, work: number[], parallel: () => Prom
     const serial = await timeMs(() => work.map(fib));
     return serial / await timeMs(parallel);
   });
+}
+
+/** Median of each of the two numbers `once` returns, after one warm-up run; see {@linkcode medianOf}. */
+export async function mediansOf(
+  reps: number,
+  once: () => Promise<[number, number]>,
+): Promise<[number, number]> {
+  await once();
+  const xs: [number, number][] = [];
+  for (let i = 0; i < reps; i++) xs.push(await once());
+  return [median(xs.map((x) => x[0])), median(xs.map((x) => x[1]))];
+}
+
+/**
+ * Wall and CPU time of `f`, in ms. The CPU time is the whole process's (every thread: the
+ * workers of ours, a peer's or the raw pair all live in this process), so a pool that spins
+ * while it waits pays for it here.
+ */
+export async function timeWallCpu(f: () => unknown): Promise<{ wall: number; cpu: number }> {
+  const c = process.cpuUsage();
+  const t = performance.now();
+  await f();
+  const wall = performance.now() - t;
+  const d = process.cpuUsage(c);
+  return { wall, cpu: (d.user + d.system) / 1e3 };
 }
 
 /** Milliseconds taken by `f`. */

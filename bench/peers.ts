@@ -2,7 +2,7 @@
 // peer demands its own worker shape), same worker count (2), same sizes as ours.
 import { runtime } from "../_runtime/mod.ts";
 import { type PeerName, PEERS, pythonChunksize, type Sizes } from "./_config.ts";
-import { bounded, medianOf, range, speedup, taskFile, timeMs } from "./_measure.ts";
+import { bounded, medianOf, mediansOf, range, speedup, taskFile, timeMs, timeWallCpu } from "./_measure.ts";
 
 /** What the bench needs from a pool: run a named task of tasks/task.mjs, and shut down. */
 interface PeerPool {
@@ -64,11 +64,12 @@ async function measurePeer(pool: PeerPool, s: Sizes, at: { phase: string }): Pro
   at.phase = "warm-up";
   await Promise.all(range(500).map((i) => pool.run("noop", i)));
   at.phase = "pool_map_chunk1";
-  out.pool_map_chunk1 = await medianOf(s.reps, async () => {
-    const ms = await timeMs(() => Promise.all(items.map((x) => pool.run("noop", x))));
-    return items.length / (ms / 1e3);
+  [out.pool_map_chunk1, out.pool_map_chunk1_cpu] = await mediansOf(s.reps, async () => {
+    const { wall, cpu } = await timeWallCpu(() => Promise.all(items.map((x) => pool.run("noop", x))));
+    return [items.length / (wall / 1e3), (cpu * 1e3) / items.length];
   });
   out.executor_map = out.pool_map_chunk1;
+  out.executor_map_cpu = out.pool_map_chunk1_cpu;
   // Default chunking by hand, with Python's chunk size, through the shared mapChunk task.
   const size = pythonChunksize(s.map_default_n, 2);
   const all = range(s.map_default_n);
@@ -82,11 +83,11 @@ async function measurePeer(pool: PeerPool, s: Sizes, at: { phase: string }): Pro
     return all.length / (ms / 1e3);
   });
   at.phase = "apply_roundtrip";
-  out.apply_roundtrip = await medianOf(s.reps, async () => {
-    const ms = await timeMs(async () => {
+  [out.apply_roundtrip, out.apply_roundtrip_cpu] = await mediansOf(s.reps, async () => {
+    const { wall, cpu } = await timeWallCpu(async () => {
       for (let i = 0; i < s.apply_n; i++) await pool.run("noop", i);
     });
-    return (ms * 1e3) / s.apply_n;
+    return [(wall * 1e3) / s.apply_n, (cpu * 1e3) / s.apply_n];
   });
   at.phase = "cpu_speedup";
   const work = new Array<number>(s.fib_count).fill(s.fib_n);

@@ -20,11 +20,31 @@ export interface RunResult {
   runtime: string;
   versions: Record<string, string>;
   date: string;
+  /** The code measured: see {@linkcode CommitInfo}. Absent in results from before it was recorded. */
+  commit?: CommitInfo;
   quick: boolean;
   sizes: Sizes;
   figures: FigureResult[];
   /** Why a value is null or worth a remark, keyed `<figure id>` (ours) or `<source>` (a peer, `python_fork`). */
   notes: Record<string, string>;
+}
+
+/** Which code a run measured. */
+export interface CommitInfo {
+  /** The commit checked out (short hash). */
+  head: string;
+  /** The last commit that changed library code (anything outside bench/, tests/, examples/ and docs). */
+  library: string;
+  /** Whether library code had uncommitted changes: then the figures match no commit. */
+  dirty: boolean;
+}
+
+function commitLine(c: CommitInfo | undefined): string {
+  if (c === undefined) return "Commit measured: not recorded.";
+  const code = c.dirty
+    ? `with uncommitted library changes on top of \`${c.library}\` (these figures match no commit)`
+    : `whose library code is that of \`${c.library}\`, the last commit that changed it`;
+  return `Measured on commit \`${c.head}\`, ${code}.`;
 }
 
 /** Where results live. */
@@ -178,6 +198,14 @@ export function summaryMarkdown(results: RunResult[]): string {
     "  pool limit is one postMessage per task (our pool batches, so it can pass it), and the contended",
     "  limits are a classic futex mutex and a fetch-add RW lock (a lock that lets its holder keep running",
     "  can pass them). `ours/raw` above 1× means we beat the naive design.",
+    "- Equal windows: every contestant runs the same sizes (`sizes` in each results file), and on the",
+    "  figures with workers of their own (contended locks, Queue, Pipe, the raw limits) every worker,",
+    "  Python's children included, reports ready before a shared go signal starts the clock, so no",
+    "  contestant's start-up falls inside a throughput figure. The raw `queue_10mb` limit moves each",
+    "  message between two workers (copy in, hand-off, copy out), as a queue between processes must.",
+    "- `*_cpu` rows: CPU time (user + system, every thread or child process of the contestant) per",
+    "  task over the same timed run as the row above, so a pool that spins to cut latency shows what",
+    "  it pays. Python's children are read from /proc (10 ms ticks, over runs of 0.1-1 s).",
     "- `—` means not measured: the feature is not built yet, or the contestant has no such thing",
     "  (Python has no RWLock; peers have no locks or queues). Reasons are listed per runtime.",
     "",
@@ -190,6 +218,7 @@ export function summaryMarkdown(results: RunResult[]): string {
       `## ${r.runtime}`,
       "",
       `${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(", ")}; run ${r.date}.`,
+      commitLine(r.commit),
       "",
       markdownTable(r),
       "",

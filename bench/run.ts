@@ -19,7 +19,7 @@ import { measureOurs } from "./ours.ts";
 import { measurePeers } from "./peers.ts";
 import { measurePython, type PythonResults } from "./python.ts";
 import { measureRaw } from "./raw.ts";
-import { RESULTS_DIR, type RunResult, textTable, writeResult, writeSummary } from "./report.ts";
+import { type CommitInfo, RESULTS_DIR, type RunResult, textTable, writeResult, writeSummary } from "./report.ts";
 
 const RUNTIMES = ["node", "deno", "bun"] as const;
 type RuntimeName = typeof RUNTIMES[number];
@@ -77,6 +77,7 @@ async function runHere(sizes: Sizes, quick: boolean, python: PythonResults): Pro
     runtime: runtime.name,
     versions: { [runtime.name]: runtimeVersion(), python: python.version ?? "not run", ...peerVersions() },
     date: new Date().toISOString(),
+    commit: commitInfo(),
     quick,
     sizes,
     figures: FIGURES.map(({ id, unit, better }) => ({
@@ -99,6 +100,29 @@ async function runHere(sizes: Sizes, quick: boolean, python: PythonResults): Pro
   writeResult(result, dir);
   log(`done in ${((performance.now() - started) / 1e3).toFixed(0)} s`);
   return result;
+}
+
+// The library is everything but the bench, the tests, the examples and the docs.
+const NOT_LIBRARY = [":(exclude)bench", ":(exclude)tests", ":(exclude)examples", ":(exclude)*.md"];
+
+function git(args: string[]): string {
+  const root = fileURLToPath(new URL("..", import.meta.url));
+  const r = spawnSync("git", args, { cwd: root, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`git ${args.join(" ")} failed: ${r.stderr.trim()}`);
+  return r.stdout.trim();
+}
+
+/** Which code this run measures, for the summary; undefined outside a git checkout. */
+function commitInfo(): CommitInfo | undefined {
+  try {
+    return {
+      head: git(["rev-parse", "--short", "HEAD"]),
+      library: git(["log", "-1", "--format=%h", "--", ".", ...NOT_LIBRARY]),
+      dirty: git(["status", "--porcelain", "--", ".", ...NOT_LIBRARY]) !== "",
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 function runtimeVersion(): string {

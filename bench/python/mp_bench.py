@@ -7,6 +7,7 @@ Usage: python3 bench/python/mp_bench.py --method fork|spawn --sizes '{"reps": 5,
 """
 import json
 import multiprocessing as mp
+import os
 import statistics
 import sys
 import time
@@ -32,38 +33,44 @@ def empty():
     pass
 
 
-def producer(q, go, n):
-    # Wait for the parent's signal so process start is not counted as queue time.
+def ready_then_go(ready, go):
+    """Report ready, then wait for the parent's go: as bench/tasks/ctl.mjs does for the JS
+    contestants, so no contestant's process start-up falls inside a timed window."""
+    ready.release()
     go.wait()
+
+
+def producer(q, ready, go, n):
+    ready_then_go(ready, go)
     for i in range(n):
         q.put(i)
     q.put(None)
 
 
-def big_producer(q, go, size, count):
+def big_producer(q, ready, go, size, count):
     payload = bytes(size)
-    go.wait()
+    ready_then_go(ready, go)
     for _ in range(count):
         q.put(payload)
 
 
-def pipe_producer(conn, go, n):
-    go.wait()
+def pipe_producer(conn, ready, go, n):
+    ready_then_go(ready, go)
     for i in range(n):
         conn.send(i)
     conn.send(None)
 
 
-def value_incr(v, go, done, n):
-    go.wait()
+def value_incr(v, ready, go, done, n):
+    ready_then_go(ready, go)
     for _ in range(n):
         with v.get_lock():
             v.value += 1
     done.put(1)
 
 
-def lock_incr(lock, counter, go, done, n):
-    go.wait()
+def lock_incr(lock, counter, ready, go, done, n):
+    ready_then_go(ready, go)
     for _ in range(n):
         with lock:
             counter.value += 1
@@ -155,6 +162,37 @@ def timed(f):
     return time.perf_counter() - t
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids):
+    """CPU time (user + system) so far of this process and of the live children `pids`, read
+    from /proc: the JS side's process.cpuUsage() covers all its worker threads, and Python's
+    workers are processes, so their time is added here."""
+    total = time.process_time()
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / _TICK
+    return total
+
+
+def timed_cpu(f, pids):
+    """Wall and CPU seconds of `f`, the CPU counted over this process and `pids`."""
+    c = cpu_seconds(pids)
+    t = time.perf_counter()
+    f()
+    wall = time.perf_counter() - t
+    return wall, cpu_seconds(pids) - c
+
+
+def medians_of(reps, once):
+    """Like median_of for a `once` that returns two figures: the median of each."""
+    once()
+    runs = [once() for _ in range(reps)]
+    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+
+
 def start_join(ctx, s):
     n = s["start_join_n"]
 
@@ -174,8 +212,14 @@ def pool_figures(ctx, s, out):
     reps = s["reps"]
     with ctx.Pool(2) as pool:
         pool.map(noop, range(100))
+        pids = [p.pid for p in pool._pool]
         n = s["map_chunk1_n"]
-        out["pool_map_chunk1"] = median_of(reps, lambda: n / timed(lambda: pool.map(noop, range(n), chunksize=1)))
+
+        def chunk1():
+            wall, cpu = timed_cpu(lambda: pool.map(noop, range(n), chunksize=1), pids)
+            return n / wall, cpu / n * 1e6
+
+        out["pool_map_chunk1"], out["pool_map_chunk1_cpu"] = medians_of(reps, chunk1)
         n = s["map_default_n"]
         out["pool_map_default"] = median_of(reps, lambda: n / timed(lambda: pool.map(noop, range(n))))
         n = s["apply_n"]
@@ -184,7 +228,11 @@ def pool_figures(ctx, s, out):
             for i in range(n):
                 pool.apply_async(noop, (i,)).get()
 
-        out["apply_roundtrip"] = median_of(reps, lambda: timed(seq) / n * 1e6)
+        def roundtrip():
+            wall, cpu = timed_cpu(seq, pids)
+            return wall / n * 1e6, cpu / n * 1e6
+
+        out["apply_roundtrip"], out["apply_roundtrip_cpu"] = medians_of(reps, roundtrip)
         work = [s["fib_n"]] * s["fib_count"]
         # Serial and parallel back to back in each repetition, ratio per repetition: load from
         # other programs hits both sides of one ratio alike (same as bench/_measure.ts speedup).
@@ -194,18 +242,26 @@ def pool_figures(ctx, s, out):
         )
 
 
-def executor_map(ctx, s):
+def executor_map(ctx, s, out):
     n = s["executor_n"]
     with ProcessPoolExecutor(2, mp_context=ctx) as ex:
         list(ex.map(noop, range(100)))
-        return median_of(s["reps"], lambda: n / timed(lambda: list(ex.map(noop, range(n)))))
+
+        def once():
+            # Read each time: the executor may start a worker on demand.
+            wall, cpu = timed_cpu(lambda: list(ex.map(noop, range(n))), list(ex._processes))
+            return n / wall, cpu / n * 1e6
+
+        out["executor_map"], out["executor_map_cpu"] = medians_of(s["reps"], once)
 
 
 def with_producer(ctx, target, args, consume):
-    """Start a producer child, then time `consume` from the moment the child may begin."""
-    go = ctx.Event()
-    p = ctx.Process(target=target, args=(*args[:1], go, *args[1:]))
+    """Start a producer child, wait until it is ready, then time `consume` from the moment
+    the child may begin."""
+    ready, go = ctx.Semaphore(0), ctx.Event()
+    p = ctx.Process(target=target, args=(*args[:1], ready, go, *args[1:]))
     p.start()
+    ready.acquire()
     t = time.perf_counter()
     go.set()
     consume()
@@ -271,11 +327,14 @@ def lock_uncontended(ctx, s):
 
 
 def two_workers(ctx, target, make_args, n):
-    """Two children hammer one counter; time from `go` until both report done."""
-    go, done = ctx.Event(), ctx.Queue()
-    ps = [ctx.Process(target=target, args=(*make_args(), go, done, n)) for _ in range(2)]
+    """Two children hammer one counter; time from `go`, given once both are ready, until
+    both report done."""
+    ready, go, done = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
+    ps = [ctx.Process(target=target, args=(*make_args(), ready, go, done, n)) for _ in range(2)]
     for p in ps:
         p.start()
+    for _ in ps:
+        ready.acquire()
     t = time.perf_counter()
     go.set()
     done.get()
@@ -319,7 +378,7 @@ def main():
     ctx = mp.get_context(method)
     figs = {"process_start_join": start_join(ctx, sizes)}
     pool_figures(ctx, sizes, figs)
-    figs["executor_map"] = executor_map(ctx, sizes)
+    executor_map(ctx, sizes, figs)
     figs["queue_small"] = queue_small(ctx, sizes)
     figs["queue_10mb"] = queue_big(ctx, sizes)
     figs["pipe_small"] = pipe_small(ctx, sizes)

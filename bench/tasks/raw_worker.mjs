@@ -60,6 +60,38 @@ function ringConsumer({ sab, n }) {
   finish(ctl);
 }
 
+// One big message at a time through a shared slot: ctl[0] is 1 while the slot holds a
+// message. The producer copies its payload in, the consumer copies it out (a queue must
+// copy: the sender keeps its buffer), so each message costs two copies and one hand-off
+// between two threads: the floor for a big message through a SAB queue.
+function bigProducer({ sab, size, count }) {
+  const ctl = new Int32Array(sab, 0, 8);
+  const slot = new Uint8Array(sab, 32, size);
+  const payload = new Uint8Array(size).fill(7);
+  ready(ctl);
+  for (let i = 0; i < count; i++) {
+    while (Atomics.load(ctl, 0) !== 0) Atomics.wait(ctl, 0, 1);
+    slot.set(payload);
+    Atomics.store(ctl, 0, 1);
+    Atomics.notify(ctl, 0);
+  }
+  finish(ctl);
+}
+
+function bigConsumer({ sab, size, count }) {
+  const ctl = new Int32Array(sab, 0, 8);
+  const slot = new Uint8Array(sab, 32, size);
+  ready(ctl);
+  for (let i = 0; i < count; i++) {
+    while (Atomics.load(ctl, 0) !== 1) Atomics.wait(ctl, 0, 0);
+    const got = slot.slice();
+    if (got.length !== size || got[size - 1] !== 7) throw new Error("Big message lost bytes");
+    Atomics.store(ctl, 0, 0);
+    Atomics.notify(ctl, 0);
+  }
+  finish(ctl);
+}
+
 // Futex lock at ctl[6] (0 free, 1 held, 2 held with waiters), counter at ctl[7]: the
 // floor for a locked shared counter.
 function lockWord(ctl) {
@@ -134,5 +166,5 @@ function rwMix({ sab, n, writeEvery }) {
 }
 
 // Dispatch last: the roles above use module-level constants that must be initialized first.
-const roles = { echo, stream, ringProducer, ringConsumer, lockIncr, rwMix };
+const roles = { echo, stream, ringProducer, ringConsumer, bigProducer, bigConsumer, lockIncr, rwMix };
 roles[workerData.mode](workerData);
