@@ -125,7 +125,7 @@ async function queueBig(s: Sizes): Promise<number> {
 async function pipeSmall(s: Sizes): Promise<number> {
   return await medianOf(s.reps, async () => {
     const w = rawWorker("stream", { n: s.pipe_n });
-    await new Promise((resolve) => w.once("online", resolve));
+    await new Promise((resolve) => w.once("message", resolve));
     const done = new Promise<void>((resolve) => w.on("message", (m) => m === null && resolve()));
     const ms = await timeMs(() => {
       w.postMessage("go");

@@ -16,6 +16,8 @@ function stream({ n }) {
     for (let i = 0; i < n; i++) parentPort.postMessage(i);
     parentPort.postMessage(null);
   });
+  // Ready once listening: "online" comes before this module has even loaded.
+  parentPort.postMessage("ready");
 }
 
 // SPSC byte ring: [head, tail, go, ready, done] control words, then CAP bytes of 16-byte
