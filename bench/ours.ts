@@ -180,9 +180,9 @@ async function rwMix(mod: Mod, s: Sizes): Promise<Record<string, number>> {
 async function valueIncr(mod: Mod, s: Sizes): Promise<Record<string, number>> {
   const ops = await medianOf(s.reps, async () => {
     const v = new mod.Value("i", 0);
-    const { ms } = await twoProcesses(mod, "valueIncr", (sab) => [v, sab, s.incr_n_js]);
-    if (v.value !== 2 * s.incr_n_js) throw new Error(`Value lost updates: ${v.value} !== ${2 * s.incr_n_js}`);
-    return (2 * s.incr_n_js) / (ms / 1e3);
+    const { ms } = await twoProcesses(mod, "valueIncr", (sab) => [v, sab, s.incr_n]);
+    if (v.value !== 2 * s.incr_n) throw new Error(`Value lost updates: ${v.value} !== ${2 * s.incr_n}`);
+    return (2 * s.incr_n) / (ms / 1e3);
   });
   return { value_locked_incr: ops };
 }
