@@ -16,6 +16,7 @@
  *
  * @module
  */
+export * from "./context.ts";
 export * from "./errors.ts";
 export * from "./ipc/mod.ts";
 export * from "./pool/mod.ts";

@@ -12,8 +12,13 @@ export interface Identity {
   path: number[];
   /** Whether the parent marked this worker daemonic. */
   daemon: boolean;
-  /** The parent's ident and name, or `null` in the main thread. */
-  parent: { ident: number; name: string } | null;
+  /** The OS process id, set in the main thread of an OS child; others go by their ident. */
+  pid?: number;
+  /**
+   * The parent's ident, name and shown pid, or `null` in the main thread. `os` is set when
+   * the parent is another OS process, whose liveness the shared area cannot tell.
+   */
+  parent: { ident: number; name: string; pid?: number; os?: boolean } | null;
 }
 
 let self: Identity = { ident: MAIN_IDENT, name: "MainProcess", path: [], daemon: false, parent: null };

@@ -160,24 +160,41 @@ function holdsShareable(v: unknown, seen: Set<object>): boolean {
   return false;
 }
 
+/**
+ * Prepare `value` for another OS process: as {@linkcode encode}, but nothing that lives in
+ * shared memory may go, since OS processes share none: a shareable object, a
+ * SharedArrayBuffer or a view of one is refused, naming where it sits.
+ *
+ * @param value the value to send
+ * @param root the name the caller knows the value by, used in error messages
+ * @throws {TypeError} when some part of `value` cannot be sent to another process
+ */
+export function encodeForProcess(value: unknown, root: string): Encoded {
+  check(value, root, true);
+  return { value };
+}
+
+const THREAD_ONLY = `use the thread context (getContext("thread")) to share it, or send plain data`;
+
 /** Check that `value` can be sent; return whether it holds a shareable object. */
-function check(value: unknown, root: string): boolean {
+function check(value: unknown, root: string, toProcess = false): boolean {
   const seen = new Set<object>();
   const path: Path = [];
   let found = false;
+  const where = toProcess ? "another process" : "another thread";
 
   const fail = (what: string): never => {
-    throw new TypeError(`Cannot send ${root}${describe(path)} to another thread: ${what}`);
+    throw new TypeError(`Cannot send ${root}${describe(path)} to ${where}: ${what}`);
   };
 
   const walk = (v: unknown): void => {
     switch (typeof v) {
       case "function":
         return fail(
-          `it is a function, and functions cannot be copied between threads: export it from a module and pass a task reference`,
+          `it is a function, and functions cannot be copied to ${where}: export it from a module and pass a task reference`,
         );
       case "symbol":
-        return fail("it is a symbol, and symbols cannot be copied between threads");
+        return fail(`it is a symbol, and symbols cannot be copied to ${where}`);
       case "object":
         break;
       default:
@@ -185,8 +202,20 @@ function check(value: unknown, root: string): boolean {
     }
     if (v === null) return;
     if (isShareable(v)) {
+      if (toProcess) {
+        fail(
+          `a ${
+            v.constructor?.name ?? "shareable object"
+          } lives in shared memory, which OS processes do not share: ${THREAD_ONLY}`,
+        );
+      }
       found = true;
       return;
+    }
+    if (
+      toProcess && (v instanceof SharedArrayBuffer || (ArrayBuffer.isView(v) && v.buffer instanceof SharedArrayBuffer))
+    ) {
+      fail(`it lives in a SharedArrayBuffer, which OS processes do not share: ${THREAD_ONLY}`);
     }
     if (seen.has(v)) return;
     seen.add(v);
@@ -212,7 +241,7 @@ function check(value: unknown, root: string): boolean {
     }
     if (isCloneableInstance(v)) return;
     if (typeof WeakMap === "function" && (v instanceof WeakMap || v instanceof WeakSet || v instanceof Promise)) {
-      return fail(`a ${v.constructor.name} cannot be copied between threads`);
+      return fail(`a ${v.constructor.name} cannot be copied to ${where}`);
     }
     return fail(
       `it is an instance of class ${

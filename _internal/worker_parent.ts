@@ -87,7 +87,7 @@ export function spawnChild<P>(options: SpawnChildOptions<P>): Child {
       name: options.name,
       path: options.path,
       daemon: options.daemon,
-      parent: { ident: parent.ident, name: parent.name },
+      parent: { ident: parent.ident, name: parent.name, pid: parent.pid },
     },
     payload: options.payload,
   };

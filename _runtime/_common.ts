@@ -1,6 +1,7 @@
 import * as os from "node:os";
 import process from "node:process";
 import * as wt from "node:worker_threads";
+import { enterProcess, type ForkArgs, forkWith } from "./_child_process.ts";
 import { parentPort, spawnWith, workerData } from "./_worker_threads.ts";
 import type { Launch } from "./_worker_threads.ts";
 import type { Runtime, RuntimeName } from "./types.ts";
@@ -22,12 +23,14 @@ export function makeRuntime(
   launch: Launch,
   importModule: (url: string) => Promise<Record<string, unknown>> = (url) => import(url),
   pollableInbox = true,
+  forkArgs: ForkArgs = () => [],
 ): Runtime {
   return {
     name,
     versions,
     canBlock: probeCanBlock(),
     isMainThread: wt.isMainThread,
+    pid: process.pid,
     cpuCount: () => os.availableParallelism?.() ?? os.cpus().length,
     spawn: (options) => spawnWith(launch, options, pollableInbox),
     workerData: () => (workerData() as { data?: unknown } | undefined)?.data,
@@ -50,6 +53,8 @@ export function makeRuntime(
     },
     importModule,
     printError: (text) => console.error(text),
+    fork: (options) => forkWith(forkArgs, options),
+    enterProcess,
   };
 }
 

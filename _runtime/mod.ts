@@ -9,7 +9,16 @@ import { createRuntime as deno } from "./deno.ts";
 import { createRuntime as node } from "./node.ts";
 import type { Runtime } from "./types.ts";
 
-export type { ParentPort, Runtime, RuntimeName, SpawnOptions, WorkerHandle } from "./types.ts";
+export type {
+  ForkOptions,
+  ParentPort,
+  ProcessHandle,
+  ProcessParentPort,
+  Runtime,
+  RuntimeName,
+  SpawnOptions,
+  WorkerHandle,
+} from "./types.ts";
 
 function detect(): Runtime {
   if ("Deno" in globalThis) return deno();

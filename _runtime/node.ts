@@ -17,19 +17,21 @@ import(workerData.tsx)
   .catch((error) => { console.error(error); process.exit(1); });
 `;
 
-let tsxApi: string | undefined;
+const resolved = new Map<string, string>();
 
-function resolveTsx(needer: string): string {
-  if (tsxApi !== undefined) return tsxApi;
+function resolveTsx(needer: string, specifier = "tsx/esm/api"): string {
+  let url = resolved.get(specifier);
+  if (url !== undefined) return url;
   try {
-    tsxApi = import.meta.resolve("tsx/esm/api");
+    url = import.meta.resolve(specifier);
   } catch (cause) {
     throw new ProcessError(
       `Cannot load "${needer}" in a worker: Node runs TypeScript in workers only through the "tsx" package, which is not installed: run "npm i -D tsx", or point the task at compiled JavaScript`,
       { cause },
     );
   }
-  return tsxApi;
+  resolved.set(specifier, url);
+  return url;
 }
 
 function isTypeScript(url: string): boolean {
@@ -51,7 +53,20 @@ async function importModule(url: string): Promise<Record<string, unknown>> {
   return await import(url);
 }
 
+// An OS child loads a `.ts` entry through tsx's loader, named by its resolved URL so the
+// child finds it wherever it runs.
+function forkArgs(entry: string): string[] {
+  return isTypeScript(entry) ? ["--import", resolveTsx(entry, "tsx")] : [];
+}
+
 /** Build the Node adapter. */
 export function createRuntime(): Runtime {
-  return makeRuntime("node", { ...process.versions } as Record<string, string>, launch, importModule);
+  return makeRuntime(
+    "node",
+    { ...process.versions } as Record<string, string>,
+    launch,
+    importModule,
+    undefined,
+    forkArgs,
+  );
 }

@@ -64,6 +64,8 @@ export interface Runtime {
   readonly canBlock: boolean;
   /** Whether this thread is the program's main thread. */
   readonly isMainThread: boolean;
+  /** This OS process's id. */
+  readonly pid: number;
   /** Logical CPUs available to the program. */
   cpuCount(): number;
   /** Start a worker thread. */
@@ -80,4 +82,51 @@ export interface Runtime {
   importModule(url: string): Promise<Record<string, unknown>>;
   /** Write a line to standard error. */
   printError(text: string): void;
+  /**
+   * Start an OS child process running `options.entry` with this runtime, and send it
+   * `options.data` first.
+   *
+   * @throws {TypeError} when `options.data` cannot be copied to another process
+   */
+  fork(options: ForkOptions): ProcessHandle;
+  /**
+   * In an OS child started by {@linkcode Runtime.fork}: wait for the data its parent sent
+   * and return it with the channel to the parent; `null` in any other process or thread.
+   */
+  enterProcess(): Promise<{ data: unknown; port: ProcessParentPort }> | null;
+}
+
+/** Options for starting an OS child process running a module. */
+export interface ForkOptions {
+  /** Module the child runs first (a `file:` URL string). */
+  entry: string;
+  /** Structured-cloneable data: the first message the child receives. */
+  data: unknown;
+  /** When true the child does not keep this program alive. */
+  daemon: boolean;
+}
+
+/** One started OS child process, the same on every runtime. */
+export interface ProcessHandle {
+  /** The child's OS process id. */
+  readonly pid: number;
+  /** Called for each message from the child. */
+  onMessage(listener: (message: unknown) => void): void;
+  /**
+   * Called once when the child has ended, with its exit code as Python reports it: the
+   * code it exited with, or `-N` when signal N ended it.
+   */
+  onExit(listener: (code: number) => void): void;
+  /** Send the child a signal; a no-op once it has ended. */
+  kill(signal: "SIGTERM" | "SIGKILL"): void;
+}
+
+/** The channel an OS child process uses to talk to the parent that started it. */
+export interface ProcessParentPort {
+  /** Send a message to the parent; resolves once it has left this process. */
+  post(message: unknown): Promise<void>;
+  /** Called once when the parent has gone (it ended or closed the channel). */
+  onDisconnect(listener: () => void): void;
+  /** Whether the channel to the parent is still open. */
+  readonly connected: boolean;
 }

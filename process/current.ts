@@ -1,4 +1,5 @@
 import { identity, rename } from "../_internal/identity.ts";
+import { parentProcessAlive } from "../_internal/process_child.ts";
 import { isAlive } from "../_internal/shared_area.ts";
 import { endThread } from "../_internal/worker_child.ts";
 import { runtime } from "../_runtime/mod.ts";
@@ -9,7 +10,7 @@ import type { Process } from "./process.ts";
 export interface CurrentProcess {
   /** Display name: "MainProcess" in the main thread. Settable. */
   name: string;
-  /** Unique id in the program; 1 for the main thread. */
+  /** Unique id in the program; 1 for the main thread, the OS pid in an OS child process. */
   readonly ident: number;
   /** Same as `ident`. */
   readonly pid: number;
@@ -54,8 +55,8 @@ export function currentProcess(): CurrentProcess {
     set name(value: string) {
       rename(String(value));
     },
-    ident: identity().ident,
-    pid: identity().ident,
+    ident: identity().pid ?? identity().ident,
+    pid: identity().pid ?? identity().ident,
     daemon: identity().daemon,
     exitCode: null,
     isAlive: () => true,
@@ -76,7 +77,13 @@ export function currentProcess(): CurrentProcess {
 export function parentProcess(): ParentProcess | null {
   const parent = identity().parent;
   if (parent === null) return null;
-  return { name: parent.name, ident: parent.ident, pid: parent.ident, isAlive: () => isAlive(parent.ident) };
+  const shown = parent.pid ?? parent.ident;
+  return {
+    name: parent.name,
+    ident: shown,
+    pid: shown,
+    isAlive: parent.os === true ? parentProcessAlive : () => isAlive(parent.ident),
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
- * Processes: a function running in its own worker thread, like Python's
- * `multiprocessing.Process`, and functions about the current process tree.
+ * Processes: a function running in its own worker thread or, with the `"process"` start
+ * method, in an OS child process, like Python's `multiprocessing.Process`; the start
+ * method defaults; and functions about the current process tree.
  *
  * @example Usage
  * ```ts
@@ -16,3 +17,4 @@
 export * from "../task.ts";
 export * from "./current.ts";
 export * from "./process.ts";
+export * from "./start_method.ts";

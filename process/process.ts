@@ -1,12 +1,16 @@
 import { checkTimeout, raceDeadline } from "../_internal/deadline.ts";
 import { recordToError } from "../_internal/error_record.ts";
 import { nextChildPath } from "../_internal/identity.ts";
-import { encode } from "../_internal/shareable.ts";
-import { type Child, KILLED, spawnChild, TERMINATED } from "../_internal/worker_parent.ts";
+import { KILLED, TERMINATED } from "../_internal/worker_parent.ts";
 import { InvalidStateError } from "../errors.ts";
 import { type AnyFunction, isTaskRef, task, type TaskRef } from "../task.ts";
+import { checkStartMethod } from "./_check_start_method.ts";
 import { addChild, removeChild } from "./_children.ts";
-import type { ProcessMessage, ProcessPayload } from "./_protocol.ts";
+import { launchSubprocess } from "./_launch_subprocess.ts";
+import { launchThread } from "./_launch_thread.ts";
+import type { Launcher, Started } from "./_launcher.ts";
+import type { ProcessMessage } from "./_protocol.ts";
+import { getStartMethod, type StartMethod } from "./start_method.ts";
 
 /** Options for {@linkcode Process}. */
 export interface ProcessOptions<F extends AnyFunction = AnyFunction> {
@@ -22,6 +26,12 @@ export interface ProcessOptions<F extends AnyFunction = AnyFunction> {
   name?: string;
   /** A daemon child is stopped when its parent ends; a non-daemon one is waited for. @default {false} */
   daemon?: boolean;
+  /**
+   * Run in a worker thread (`"thread"`) or an OS child process (`"process"`); see
+   * {@linkcode StartMethod}. `getContext(method).Process` sets it for you.
+   * @default {getStartMethod()} when the process starts
+   */
+  startMethod?: StartMethod;
 }
 
 /** Options for {@linkcode Process.join}. */
@@ -30,11 +40,11 @@ export interface JoinOptions {
   signal?: AbortSignal;
 }
 
-const ENTRY = new URL(import.meta.url.replace(/process\.(ts|js)$/, "_entry.$1"));
+const LAUNCHERS: Record<StartMethod, Launcher> = { thread: launchThread, process: launchSubprocess };
 
 /**
- * A function running in its own worker thread with its own isolate, like Python's
- * `multiprocessing.Process`.
+ * A function running in its own worker thread with its own isolate, or in an OS child
+ * process with the `"process"` start method, like Python's `multiprocessing.Process`.
  *
  * @typeParam F the target function's type
  *
@@ -55,18 +65,21 @@ export class Process<F extends AnyFunction = AnyFunction> {
   #name: string;
   #daemon: boolean;
   #path: number[];
-  #child: Child | null = null;
+  #startMethod: StartMethod | undefined;
+  #child: Started | null = null;
   #error: Error | null = null;
   #closed = false;
 
   /**
    * Describe a process; nothing runs until {@linkcode Process.start}.
    *
-   * @param options target, args, name, daemon
+   * @param options target, args, name, daemon, startMethod
    * @throws {TypeError} when the target is not a task reference or module URL
+   * @throws {RangeError} when `startMethod` names no start method
    */
   constructor(options: ProcessOptions<F>) {
-    const { target, fn = "default", args = [] as unknown as Parameters<F>, name, daemon = false } = options;
+    const { target, fn = "default", args = [] as unknown as Parameters<F>, name, daemon = false, startMethod } =
+      options;
     if (isTaskRef(target)) this.#target = { module: target.module, name: target.name };
     else if (typeof target === "string" || target instanceof URL) this.#target = task(target, fn);
     else {
@@ -79,6 +92,7 @@ export class Process<F extends AnyFunction = AnyFunction> {
     this.#path = nextChildPath();
     this.#name = name ?? `Process-${this.#path.join(":")}`;
     this.#daemon = daemon;
+    this.#startMethod = startMethod === undefined ? undefined : checkStartMethod(startMethod, "create a process");
   }
 
   /** Display name. */
@@ -100,9 +114,17 @@ export class Process<F extends AnyFunction = AnyFunction> {
     this.#daemon = Boolean(value);
   }
 
-  /** Unique id of the running worker, `null` before `start()`. */
+  /**
+   * Unique id of the running worker (the OS pid with the `"process"` start method), `null`
+   * before `start()`.
+   */
   get ident(): number | null {
     return this.#child?.ident ?? null;
+  }
+
+  /** How this process runs: set at creation, else the default start method once started. */
+  get startMethod(): StartMethod | null {
+    return this.#startMethod ?? null;
   }
 
   /** Same as {@linkcode Process.ident}; Python's name for it. */
@@ -112,7 +134,8 @@ export class Process<F extends AnyFunction = AnyFunction> {
 
   /**
    * `null` while running or before start; then 0 after a normal return, 1 after an
-   * uncaught error, N after `exit(N)`, -15 after `terminate()`, -9 after `kill()`.
+   * uncaught error, N after `exit(N)`, -15 after `terminate()`, -9 after `kill()`, and for
+   * an OS child (the `"process"` start method) -N when signal N ended it.
    */
   get exitCode(): number | null {
     return this.#child?.exitCode ?? null;
@@ -124,19 +147,28 @@ export class Process<F extends AnyFunction = AnyFunction> {
   }
 
   /**
-   * Start the target in a new worker.
+   * Start the target in a new worker thread, or an OS child process with the `"process"`
+   * start method.
    *
    * @throws {InvalidStateError} when started twice or after `close()`
-   * @throws {TypeError} when an argument cannot be sent; the message names it (`args[1].cb`)
+   * @throws {TypeError} when an argument cannot be sent; the message names it (`args[1].cb`).
+   * With the `"process"` start method that includes anything in shared memory (locks,
+   * SharedArrayBuffers), which OS processes do not share.
    */
   start(): void {
     this.#checkOpen("start");
     if (this.#child !== null) {
       throw new InvalidStateError(`Cannot start process "${this.#name}": it was already started`);
     }
-    const args = encode(this.#args, "args");
-    const payload: ProcessPayload = { target: this.#target, args };
-    const child = spawnChild({ entry: ENTRY, payload, name: this.#name, path: this.#path, daemon: this.#daemon });
+    const method = this.#startMethod ?? getStartMethod();
+    const child = LAUNCHERS[method]({
+      target: this.#target,
+      args: this.#args,
+      name: this.#name,
+      path: this.#path,
+      daemon: this.#daemon,
+    });
+    this.#startMethod = method;
     this.#child = child;
     child.handle.onMessage((message) => {
       const m = message as ProcessMessage;

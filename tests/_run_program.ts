@@ -3,17 +3,21 @@ import { spawn } from "node:child_process";
 import process from "node:process";
 import { runtime } from "../_runtime/mod.ts";
 
-/** Run `file` under the current runtime; resolve with its exit code and output, or kill it after `ms`. */
+/**
+ * Run `file` under the current runtime with `argv`; resolve with its exit code and output,
+ * or kill it after `ms`.
+ */
 export function runProgram(
   file: URL,
   ms: number,
+  argv: string[] = [],
 ): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
   const path = file.pathname;
   const args = runtime.name === "node"
-    ? ["--import", "tsx", path]
+    ? ["--import", "tsx", path, ...argv]
     : runtime.name === "deno"
-    ? ["run", "-A", path]
-    : [path];
+    ? ["run", "-A", path, ...argv]
+    : [path, ...argv];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";

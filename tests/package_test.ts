@@ -36,7 +36,7 @@ describe("compiled package", onNode, () => {
     writeFileSync(
       join(dir, "main.mjs"),
       `import { Process, task } from "./dist/mod.js";
-const p = new Process({ target: task(new URL(process.argv[2], import.meta.url), "double"), args: [21] });
+const p = new Process({ target: task(new URL(process.argv[2], import.meta.url), "double"), args: [21], startMethod: process.argv[3] });
 p.start();
 await p.join();
 console.log(JSON.stringify({ exitCode: p.exitCode, error: p.error?.message ?? null }));
@@ -46,14 +46,27 @@ console.log(JSON.stringify({ exitCode: p.exitCode, error: p.error?.message ?? nu
 
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  function run(target: string): { out: string[]; result: { exitCode: number; error: string | null } } {
-    const r = spawnSync(process.execPath, ["main.mjs", target], { cwd: dir, encoding: "utf8", timeout: 30_000 });
+  function run(
+    target: string,
+    startMethod = "thread",
+  ): { out: string[]; result: { exitCode: number; error: string | null } } {
+    const r = spawnSync(process.execPath, ["main.mjs", target, startMethod], {
+      cwd: dir,
+      encoding: "utf8",
+      timeout: 30_000,
+    });
     const out = r.stdout.trim().split("\n");
     return { out, result: JSON.parse(out[out.length - 1]) };
   }
 
   test("the compiled package runs a JavaScript task under plain Node", () => {
     const { out, result } = run("./task.mjs");
+    assert.deepEqual(result, { exitCode: 0, error: null });
+    assert.equal(out[0], "double 42");
+  });
+
+  test("the compiled package runs a JavaScript task in an OS child under plain Node", { timeout: 30_000 }, () => {
+    const { out, result } = run("./task.mjs", "process");
     assert.deepEqual(result, { exitCode: 0, error: null });
     assert.equal(out[0], "double 42");
   });

@@ -1,0 +1,163 @@
+/**
+ * Start methods behind a context, like Python's `multiprocessing.get_context()`: one
+ * object per start method holding the constructors that work with it.
+ *
+ * - `"thread"` (the default): processes are worker threads of this OS process. Everything
+ *   works: pools, and locks that cross to children as live objects over shared memory.
+ * - `"process"`: processes are OS child processes running the same runtime, so a crash,
+ *   `process.abort()` or a runaway allocation in one takes nothing else down. They share
+ *   no memory: locks and other shared-memory objects cannot be passed to them (a
+ *   `TypeError` names the argument). Today this context offers `Process` and the
+ *   functions about the process tree; pools, queues, pipes and managers across OS
+ *   processes are not built yet, so it does not offer them.
+ *
+ * `setStartMethod()` and `getStartMethod()` choose and read the start method of a
+ * `Process` created without one.
+ *
+ * @example Usage
+ * ```ts
+ * import { getContext, taskModule } from "@mproc/multiprocessing";
+ * import assert from "node:assert/strict";
+ * const tasks = taskModule<typeof import("./tests/testdata/tasks.ts")>(new URL("./tests/testdata/tasks.ts", import.meta.url));
+ * const ctx = getContext("process");
+ * const p = new ctx.Process({ target: tasks.exitWith, args: [3] });
+ * p.start();
+ * await p.join();
+ * assert.equal(p.exitCode, 3);
+ * ```
+ *
+ * @module
+ */
+import { Pool, ProcessPoolExecutor } from "./pool/mod.ts";
+import {
+  activeChildren,
+  cpuCount,
+  currentProcess,
+  getStartMethod,
+  parentProcess,
+  Process,
+  type ProcessOptions,
+  type StartMethod,
+} from "./process/mod.ts";
+import { Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, RWLock, Semaphore } from "./sync/mod.ts";
+import type { AnyFunction } from "./task.ts";
+
+/** What every context offers, whatever its start method. */
+export interface BaseContext {
+  /** The start method of this context. */
+  readonly startMethod: StartMethod;
+  /** {@linkcode Process}, started with this context's start method. */
+  readonly Process: typeof Process;
+  /** {@linkcode currentProcess}. */
+  readonly currentProcess: typeof currentProcess;
+  /** {@linkcode parentProcess}. */
+  readonly parentProcess: typeof parentProcess;
+  /** {@linkcode activeChildren}. */
+  readonly activeChildren: typeof activeChildren;
+  /** {@linkcode cpuCount}. */
+  readonly cpuCount: typeof cpuCount;
+}
+
+/** The `"thread"` context: worker threads, pools and every lock. */
+export interface ThreadContext extends BaseContext {
+  /** Always `"thread"`. */
+  readonly startMethod: "thread";
+  /** {@linkcode Pool}. */
+  readonly Pool: typeof Pool;
+  /** {@linkcode ProcessPoolExecutor}. */
+  readonly ProcessPoolExecutor: typeof ProcessPoolExecutor;
+  /** {@linkcode Lock}. */
+  readonly Lock: typeof Lock;
+  /** {@linkcode RLock}. */
+  readonly RLock: typeof RLock;
+  /** {@linkcode Semaphore}. */
+  readonly Semaphore: typeof Semaphore;
+  /** {@linkcode BoundedSemaphore}. */
+  readonly BoundedSemaphore: typeof BoundedSemaphore;
+  /** {@linkcode Condition}. */
+  readonly Condition: typeof Condition;
+  /** {@linkcode Event}. */
+  readonly Event: typeof Event;
+  /** {@linkcode Barrier}. */
+  readonly Barrier: typeof Barrier;
+  /** {@linkcode RWLock}. */
+  readonly RWLock: typeof RWLock;
+}
+
+/**
+ * The `"process"` context: OS child processes. Only what works across OS processes is
+ * here; shared-memory locks stay in the thread context.
+ */
+export interface ProcessContext extends BaseContext {
+  /** Always `"process"`. */
+  readonly startMethod: "process";
+}
+
+/** A context of either start method. */
+export type Context = ThreadContext | ProcessContext;
+
+function boundProcess(method: StartMethod): typeof Process {
+  // Python's ctx.Process is a subclass fixed to its context's start method.
+  return class<F extends AnyFunction = AnyFunction> extends Process<F> {
+    constructor(options: ProcessOptions<F>) {
+      super({ ...options, startMethod: method });
+    }
+  };
+}
+
+const tree = { currentProcess, parentProcess, activeChildren, cpuCount };
+
+const THREAD: ThreadContext = Object.freeze({
+  startMethod: "thread",
+  Process: boundProcess("thread"),
+  ...tree,
+  Pool,
+  ProcessPoolExecutor,
+  Lock,
+  RLock,
+  Semaphore,
+  BoundedSemaphore,
+  Condition,
+  Event,
+  Barrier,
+  RWLock,
+});
+
+const PROCESS: ProcessContext = Object.freeze({
+  startMethod: "process",
+  Process: boundProcess("process"),
+  ...tree,
+});
+
+/**
+ * The context of a start method, like Python's `multiprocessing.get_context()`; with no
+ * argument, the context of the default start method (which fixes the default, as
+ * {@linkcode getStartMethod} does).
+ *
+ * @param method `"thread"` or `"process"`
+ * @returns the same object on every call for the same method
+ * @throws {RangeError} when `method` names no start method
+ *
+ * @example Usage
+ * ```ts
+ * import { getContext } from "@mproc/multiprocessing";
+ * import assert from "node:assert/strict";
+ * assert.equal(getContext("thread").startMethod, "thread");
+ * assert.ok(!("Lock" in getContext("process")), "no shared-memory locks across OS processes");
+ * ```
+ */
+export function getContext(method: "thread"): ThreadContext;
+/** The context of OS child processes. */
+export function getContext(method: "process"): ProcessContext;
+/** The context of `method`, or of the default start method. */
+export function getContext(method?: StartMethod): Context;
+export function getContext(method?: StartMethod): Context {
+  const chosen = method ?? getStartMethod();
+  if (chosen === "thread") return THREAD;
+  if (chosen === "process") return PROCESS;
+  throw new RangeError(
+    `Cannot get a context: no start method is called ${
+      typeof method === "string" ? `"${method}"` : String(method)
+    }: use "thread" or "process"`,
+  );
+}

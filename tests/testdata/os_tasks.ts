@@ -1,0 +1,46 @@
+// Targets for the "process" start method tests. An OS child shares no memory with the
+// test, so it reports through a file the test names.
+import { writeFileSync } from "node:fs";
+import process from "node:process";
+import { currentProcess, parentProcess } from "../../process/mod.ts";
+
+/** Write what this child knows about itself to `file`. */
+export function report(file: string, extra: unknown = null): void {
+  const me = currentProcess();
+  const parent = parentProcess();
+  writeFileSync(
+    file,
+    JSON.stringify({
+      pid: me.pid,
+      ident: me.ident,
+      name: me.name,
+      daemon: me.daemon,
+      osPid: process.pid,
+      parent: parent && { name: parent.name, pid: parent.pid, alive: parent.isAlive() },
+      extra,
+    }, (_, v) => typeof v === "bigint" ? `${v}n` : v instanceof Map ? { map: [...v] } : v),
+  );
+}
+
+/** Write `file` to say it runs, then stay alive until stopped. */
+export function runForever(file: string): void {
+  writeFileSync(file, String(process.pid));
+  setInterval(() => {}, 1_000);
+}
+
+/** Write `file`, then end this whole OS process by `process.abort()`, as a native crash would. */
+export function abort(file: string): void {
+  writeFileSync(file, String(process.pid));
+  process.abort();
+}
+
+/** Throw an error the parent rebuilds with this stack. */
+export function throwFrom(message: string): void {
+  throw new TypeError(message);
+}
+
+/** Print `text` after `ms` milliseconds. */
+export async function printLater(ms: number, text: string): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  console.log(text);
+}
