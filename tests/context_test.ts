@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import process from "node:process";
-import { afterEach, describe, test } from "node:test";
+import { afterEach, describe } from "node:test";
 import { getContext } from "../context.ts";
 import { InvalidStateError } from "../errors.ts";
 import { Pool } from "../pool/mod.ts";
 import { getAllStartMethods, getStartMethod, Process, setStartMethod, taskModule } from "../process/mod.ts";
 import { Lock } from "../sync/mod.ts";
-import { within } from "./_helpers.ts";
+import { test, within } from "./_helpers.ts";
 
 const tasks = taskModule<typeof import("./testdata/tasks.ts")>(new URL("./testdata/tasks.ts", import.meta.url));
 const LIMIT = 30_000;

@@ -4,11 +4,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { after, describe, test } from "node:test";
+import { describe } from "node:test";
 import { InvalidStateError } from "../../errors.ts";
 import { activeChildren, Process, taskModule } from "../../process/mod.ts";
 import { Lock } from "../../sync/mod.ts";
-import { eventually, within } from "../_helpers.ts";
+import { after, eventually, test, within } from "../_helpers.ts";
 import { runProgram } from "../_run_program.ts";
 
 const tasks = taskModule<typeof import("../testdata/os_tasks.ts")>(new URL("../testdata/os_tasks.ts", import.meta.url));
