@@ -208,3 +208,19 @@ export class FileNotFoundError extends ProcessError {
     this.filename = filename;
   }
 }
+
+/**
+ * The job engine gave up on a distributed job without a result from the task: its
+ * workers died holding it more often than the queue allows, or it was removed from the
+ * queue by someone else. The task's own errors arrive as themselves, not as this.
+ */
+export class JobFailedError extends ProcessError {
+  /** The job's id in the queue. */
+  readonly jobId: string;
+  /** Make an error. @param message what failed @param jobId the job */
+  constructor(message: string, jobId: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "JobFailedError";
+    this.jobId = jobId;
+  }
+}

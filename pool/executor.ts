@@ -1,8 +1,7 @@
-import { deadlineOf, timeLeft } from "../_internal/deadline.ts";
 import type { Encoded } from "../_internal/shareable.ts";
 import { runtime } from "../_runtime/mod.ts";
-import { TimeoutError } from "../errors.ts";
 import type { TaskRef, TaskResult } from "../task.ts";
+import { valuesInOrder } from "./_in_order.ts";
 import type { Job } from "./_job.ts";
 import { encodeArgs } from "./_payload.ts";
 import { CALL, type Mode } from "./_protocol.ts";
@@ -220,7 +219,6 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     const what = mapWhat(method, fn);
     this.#check(fn);
     checkMapOptions(options, what);
-    const deadline = deadlineOf(timeout);
     const submitAll = (items: unknown[]): Future<unknown>[] => {
       this.#check(fn);
       const mode = mapMode(chunksize, spread);
@@ -229,26 +227,6 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     const items = readInput(iterable, what);
     const submitted = Array.isArray(items) ? Promise.resolve(submitAll(items)) : items.then(submitAll);
     submitted.catch(() => {});
-    return (async function*() {
-      const futures = await submitted;
-      let i = 0;
-      try {
-        for (; i < futures.length; i++) {
-          let value: unknown;
-          try {
-            value = await futures[i].result(timeout === undefined ? undefined : timeLeft(deadline));
-          } catch (error) {
-            if (error instanceof TimeoutError) {
-              throw new TimeoutError(`Cannot ${what}: result ${i} was not ready within ${timeout} ms`);
-            }
-            throw error;
-          }
-          if (chunksize === 1) yield value;
-          else yield* value as unknown[];
-        }
-      } finally {
-        for (let j = i + 1; j < futures.length; j++) futures[j].cancel();
-      }
-    })();
+    return valuesInOrder(submitted, chunksize, timeout, what);
   }
 }

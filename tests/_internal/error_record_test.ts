@@ -88,6 +88,7 @@ describe("error record codec", () => {
       BufferTooShortError: new BufferTooShortError("s", data),
       FileExistsError: new errors.FileExistsError("x", "psm_1"),
       FileNotFoundError: new errors.FileNotFoundError("n", "psm_2"),
+      JobFailedError: new errors.JobFailedError("j", "job-1"),
     };
     const classes = Object.entries(errors).filter(([, v]) => typeof v === "function");
     assert.deepEqual(classes.map(([k]) => k).sort(), Object.keys(samples).sort(), "a sample for every class");
