@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { describe } from "node:test";
-import { BrokenProcessPoolError, CancelledError, InvalidStateError, RemoteError, TimeoutError } from "../../errors.ts";
+import {
+  BrokenProcessPoolError,
+  CancelledError,
+  InvalidStateError,
+  RemoteError,
+  TimeoutError,
+  WorkerDiedError,
+} from "../../errors.ts";
 import {
   ALL_COMPLETED,
   asCompleted,
@@ -287,4 +294,27 @@ describe("ProcessPoolExecutor, documented behaviour", () => {
     assert.throws(() => executor.map(tasks.square, 5 as never), /must be an iterable or async iterable/);
     assert.throws(() => executor.starmap(tasks.add, [[1, 2], 3] as never), /iterable\[1\] must be an array/);
   });
+});
+
+describe("ProcessPoolExecutor when broken", () => {
+  test(
+    "each pending future of a broken executor gets its own error, caused by the death",
+    { timeout: 20_000 },
+    async () => {
+      const executor = new ProcessPoolExecutor({ maxWorkers: 1 });
+      const futures = [
+        executor.submit(tasks.exitWith, 3),
+        executor.submit(tasks.sleepy, 5_000, "never"),
+        executor.submit(tasks.square, 2),
+      ];
+      const errors = await Promise.all(futures.map((f) => within(f.exception(), LIMIT)));
+      assert.equal(new Set(errors).size, futures.length, "one error object per future");
+      for (const error of errors) {
+        assert.ok(error instanceof BrokenProcessPoolError);
+        assert.ok(error.cause instanceof WorkerDiedError, `cause: ${String(error.cause)}`);
+        assert.equal(error.cause.exitCode, 3);
+      }
+      await within(executor.shutdown(), LIMIT);
+    },
+  );
 });

@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { describe } from "node:test";
-import { asCompleted, ProcessPoolExecutor, taskModule, wait } from "../../pool/mod.ts";
+import {
+  ALL_COMPLETED,
+  asCompleted,
+  FIRST_COMPLETED,
+  FIRST_EXCEPTION,
+  Future,
+  ProcessPoolExecutor,
+  taskModule,
+  wait,
+} from "../../pool/mod.ts";
 import { after, test, within } from "../_helpers.ts";
 
 const tasks = taskModule<typeof import("../testdata/pool_tasks.ts")>(
@@ -31,5 +40,77 @@ describe("asCompleted and wait", () => {
     const { done, notDone } = await within(wait([a, a]), LIMIT);
     assert.deepEqual([...done], [a]);
     assert.equal(notDone.size, 0);
+  });
+});
+
+const N = 10_000;
+
+/** A future that counts how often anyone asks whether it is done. */
+class CountingFuture extends Future<number> {
+  static asked = 0;
+  override done(): boolean {
+    CountingFuture.asked++;
+    return super.done();
+  }
+}
+
+function futures(n: number): CountingFuture[] {
+  return Array.from({ length: n }, () => new CountingFuture());
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe("waiting on many futures", () => {
+  test("wait() on 10,000 futures does linear work", { timeout: 20_000 }, async () => {
+    for (const returnWhen of [ALL_COMPLETED, FIRST_EXCEPTION] as const) {
+      const all = futures(N);
+      CountingFuture.asked = 0;
+      const waiting = wait(all, { returnWhen });
+      all.forEach((future, i) => future.setResult(i));
+      const { done, notDone } = await waiting;
+      assert.equal(done.size, N);
+      assert.equal(notDone.size, 0);
+      assert.ok(CountingFuture.asked <= 3 * N, `${returnWhen}: done() asked ${CountingFuture.asked} times for ${N}`);
+    }
+  });
+
+  test("wait() leaves nothing behind on the futures it did not wait for", { timeout: 20_000 }, async () => {
+    const all = futures(N);
+    all[0].setResult(0);
+    const { done, notDone } = await wait(all, { returnWhen: FIRST_COMPLETED });
+    assert.equal(done.size, 1);
+    assert.equal(notDone.size, N - 1);
+    const second = await wait(all.slice(1), { timeout: 1 });
+    assert.equal(second.notDone.size, N - 1);
+    CountingFuture.asked = 0;
+    all.forEach((future, i) => i > 0 && future.setResult(i));
+    await tick();
+    assert.equal(CountingFuture.asked, 0, "a finished wait still watched the futures");
+  });
+
+  test("asCompleted() yields 10,000 futures once each, in completion order", { timeout: 20_000 }, async () => {
+    const all = futures(N);
+    CountingFuture.asked = 0;
+    const order: Future<number>[] = [];
+    const iterating = (async () => {
+      for await (const future of asCompleted(all)) order.push(future as Future<number>);
+    })();
+    for (let i = N - 1; i >= 0; i--) all[i].setResult(i);
+    await iterating;
+    assert.equal(order.length, N);
+    assert.equal(order[0], all[N - 1]);
+    assert.equal(order[N - 1], all[0]);
+    assert.ok(CountingFuture.asked <= 2 * N, `done() asked ${CountingFuture.asked} times for ${N}`);
+  });
+
+  test("asCompleted() left early yields nothing more", { timeout: 20_000 }, async () => {
+    const all = futures(3);
+    all[1].setResult(1);
+    const iterator = asCompleted(all);
+    assert.equal((await iterator.next()).value, all[1]);
+    await iterator.return!();
+    all[0].setResult(0);
+    all[2].setResult(2);
+    assert.deepEqual(await iterator.next(), { done: true, value: undefined });
   });
 });

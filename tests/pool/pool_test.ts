@@ -11,7 +11,7 @@ import {
 import { AsyncResult, Pool, taskModule } from "../../pool/mod.ts";
 import { cpuCount } from "../../process/mod.ts";
 import { Lock } from "../../sync/lock.ts";
-import { after, test, within } from "../_helpers.ts";
+import { after, eventually, test, within } from "../_helpers.ts";
 import { runProgram } from "../_run_program.ts";
 import { Box } from "../testdata/box.ts";
 
@@ -556,3 +556,116 @@ describe("Pool, documented behaviour", () => {
 });
 
 type MapCallbacks = { callback: (values: number[]) => void; errorCallback: (error: unknown) => void };
+
+/** Words of a countThenWait buffer: calls so far, the gate, calls let through without waiting. */
+function counterGate(free: number): { buffer: SharedArrayBuffer; count(): number; open(): void } {
+  const buffer = new SharedArrayBuffer(12);
+  const words = new Int32Array(buffer);
+  words[2] = free;
+  return {
+    buffer,
+    count: () => Atomics.load(words, 0),
+    open() {
+      Atomics.store(words, 1, 1);
+      Atomics.notify(words, 1);
+    },
+  };
+}
+
+/** A signal that counts the abort listeners added to it and removed from it. */
+function countingSignal(): { signal: AbortSignal; live(): number } {
+  const signal = new AbortController().signal;
+  let live = 0;
+  const add = signal.addEventListener.bind(signal);
+  const remove = signal.removeEventListener.bind(signal);
+  signal.addEventListener = ((...args: Parameters<typeof add>) => {
+    live++;
+    add(...args);
+  }) as typeof signal.addEventListener;
+  signal.removeEventListener = ((...args: Parameters<typeof remove>) => {
+    live--;
+    remove(...args);
+  }) as typeof signal.removeEventListener;
+  return { signal, live: () => live };
+}
+
+/** Count the timers of `delay` ms started and not cleared while `run` runs. */
+async function timersLeft(delay: number, run: () => unknown): Promise<number> {
+  const live = new Set<unknown>();
+  const set = globalThis.setTimeout;
+  const clear = globalThis.clearTimeout;
+  globalThis.setTimeout = ((fn: () => void, ms?: number, ...rest: unknown[]) => {
+    const id = set(fn, ms, ...rest);
+    if (ms === delay) live.add(id);
+    return id;
+  }) as typeof setTimeout;
+  globalThis.clearTimeout = ((id: ReturnType<typeof setTimeout>) => {
+    live.delete(id);
+    clear(id);
+  }) as typeof clearTimeout;
+  try {
+    await run();
+  } finally {
+    globalThis.setTimeout = set;
+    globalThis.clearTimeout = clear;
+  }
+  for (const id of live) clear(id as ReturnType<typeof setTimeout>);
+  return live.size;
+}
+
+describe("Pool cleanup and exclusive jobs", () => {
+  test("Pool.map() of an empty input leaves no timer or signal listener behind", { timeout: 20_000 }, async () => {
+    await using pool = new Pool({ processes: 1 });
+    const { signal, live } = countingSignal();
+    const left = await timersLeft(987_654, async () => {
+      assert.deepEqual(await pool.map(tasks.square, [], { timeout: 987_654, signal }), []);
+    });
+    assert.equal(left, 0, "timers left");
+    assert.equal(live(), 0, "signal listeners left");
+  });
+
+  test("Pool.imap() whose set-up throws leaves no timer or signal listener behind", { timeout: 20_000 }, async () => {
+    await using pool = new Pool({ processes: 1 });
+    const { signal, live } = countingSignal();
+    const left = await timersLeft(987_653, () => {
+      assert.throws(() => pool.imap(tasks.square, 42 as never, { timeout: 987_653, signal }), TypeError);
+    });
+    assert.equal(left, 0, "timers left");
+    assert.equal(live(), 0, "signal listeners left");
+  });
+
+  test("breaking out of Pool.imap() withdraws the jobs that have not started", { timeout: 20_000 }, async () => {
+    await using pool = new Pool({ processes: 1 });
+    for (const method of ["imap", "imapUnordered"] as const) {
+      const gate = counterGate(1);
+      // With a signal each job runs alone, so at most one job runs past the first.
+      const input = Array.from({ length: 20 }, () => gate.buffer);
+      for await (const n of pool[method](tasks.countThenWait, input, { signal: new AbortController().signal })) {
+        assert.equal(n, 0);
+        break;
+      }
+      gate.open();
+      assert.equal(await within(pool.apply(tasks.square, [2]), LIMIT), 4);
+      assert.ok(gate.count() <= 2, `${method}: ${gate.count()} of 20 jobs ran after the break`);
+    }
+  });
+
+  test("aborting a call never runs another call twice", { timeout: 20_000 }, async () => {
+    await using pool = new Pool({ processes: 1 });
+    for (let round = 0; round < 3; round++) {
+      // A worker that has just sent a result holds the next ones back for a moment, so the
+      // call with a signal may be done and unreported when the plain call behind it starts.
+      assert.equal(await within(pool.apply(tasks.square, [round]), LIMIT), round * round);
+      const gate = counterGate(0);
+      const controller = new AbortController();
+      const guarded = pool.apply(tasks.square, [2], { signal: controller.signal });
+      guarded.catch(() => {});
+      const plain = pool.apply(tasks.countThenWait, [gate.buffer]);
+      await eventually(() => gate.count() >= 1, LIMIT, "the plain call starting");
+      controller.abort(new Error("stop"));
+      gate.open();
+      assert.equal(await within(plain, LIMIT), 0);
+      assert.equal(gate.count(), 1, `round ${round}: the plain call ran ${gate.count()} times`);
+    }
+  });
+});

@@ -157,3 +157,15 @@ export function afterGate({ gate, x }: { gate: SharedArrayBuffer; x: number }): 
   if (x === 0) Atomics.wait(new Int32Array(gate), 0, 0, 30_000);
   return x;
 }
+
+/**
+ * Count this call in word 0 of `buffer` (waking waiters on it), then, unless the call is
+ * among the first word-2 calls, block until word 1 is non-zero. Returns the call's number.
+ */
+export function countThenWait(buffer: SharedArrayBuffer): number {
+  const words = new Int32Array(buffer);
+  const n = Atomics.add(words, 0, 1);
+  Atomics.notify(words, 0);
+  if (n >= Atomics.load(words, 2)) Atomics.wait(words, 1, 0, 30_000);
+  return n;
+}

@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { encode } from "../../_internal/shareable.ts";
+import { Imap } from "../../pool/_imap.ts";
+import { Scheduler } from "../../pool/_scheduler.ts";
+import { openInput } from "../../pool/_submit.ts";
+import type { TaskRef } from "../../task.ts";
+import { within } from "../_helpers.ts";
+import { fakeSpawner, settleMicrotasks } from "./_fake_workers.ts";
+
+const ref = { module: "file:///fake.ts", name: "echo" } as TaskRef;
+
+function setUp(items: unknown[], options: { chunksize?: number; ordered?: boolean; ahead?: number } = {}) {
+  const { workers, spawn } = fakeSpawner();
+  const scheduler = new Scheduler({
+    processes: 1,
+    initializer: null,
+    initargs: encode([], "initargs"),
+    maxTasksPerChild: undefined,
+    workerName: "FakeWorker",
+    owner: "pool",
+    breakOnDeath: false,
+    spawn,
+  });
+  const imap = new Imap<unknown>({
+    scheduler,
+    ref,
+    spread: false,
+    input: openInput(items, "run imap"),
+    chunksize: options.chunksize ?? 1,
+    ordered: options.ordered ?? true,
+    ahead: options.ahead ?? 100,
+    call: undefined,
+    what: "run imap",
+  });
+  return { scheduler, workers, imap };
+}
+
+describe("Imap (with stand-in workers)", () => {
+  test("Imap yields in input order when results arrive out of order", { timeout: 5_000 }, async () => {
+    const { scheduler, workers, imap } = setUp([1, 2], { ahead: 2 });
+    await settleMicrotasks();
+    const [a, b] = workers[0].jobs();
+    workers[0].send({ t: "done", results: [a.id, 0, "one"], ms: 0 });
+    const first = imap.next();
+    workers[0].send({ t: "done", results: [b.id, 0, "two"], ms: 0 });
+    assert.deepEqual(await first, { done: false, value: "one" });
+    assert.deepEqual(await imap.next(), { done: false, value: "two" });
+    assert.deepEqual(await imap.next(), { done: true, value: undefined });
+    await scheduler.terminate((name) => new Error(name));
+  });
+
+  test("Imap keeps at most `ahead` jobs submitted and unconsumed", { timeout: 5_000 }, async () => {
+    const { scheduler, imap } = setUp([1, 2, 3, 4, 5, 6], { ahead: 2 });
+    await settleMicrotasks();
+    assert.equal(scheduler.pending, 2);
+    await imap.return();
+    await scheduler.terminate((name) => new Error(name));
+  });
+
+  test("leaving an Imap early withdraws the jobs no worker has taken", { timeout: 5_000 }, async () => {
+    const { scheduler, workers, imap } = setUp(Array.from({ length: 50 }, (_, i) => i), { ordered: false });
+    await settleMicrotasks();
+    const w = workers[0];
+    const posted = w.jobs();
+    assert.ok(posted.length < 50, "the worker holds a window, not the whole input");
+    w.answer([posted[0]]);
+    for await (const value of imap) {
+      assert.deepEqual(value, [0]);
+      break;
+    }
+    const sent = w.jobs();
+    assert.equal(scheduler.pending, sent.length - 1, "only the jobs the worker holds are left");
+    w.answer(sent.slice(1));
+    await settleMicrotasks();
+    assert.equal(w.jobs().length, sent.length, "nothing more was sent after the break");
+    assert.equal(scheduler.pending, 0);
+    await within(scheduler.terminate((name) => new Error(name)), 2_000);
+  });
+});
