@@ -31,6 +31,8 @@ export interface Sizes {
   shm_bytes: number;
   /** Attaches (each followed by a close) timed per worker. */
   shm_attach_n: number;
+  /** Set + get round trips through a Manager dict proxy, per caller. */
+  manager_ops_n: number;
   /** Time allowed to one workload group before it is reported as failed, not a hang. */
   budget_ms: number;
 }
@@ -56,6 +58,7 @@ export const FULL: Sizes = {
   array_n: 10_000_000,
   shm_bytes: 256 * 1024 * 1024,
   shm_attach_n: 2_000,
+  manager_ops_n: 10_000,
   budget_ms: 90_000,
 };
 
@@ -77,6 +80,7 @@ export const QUICK: Sizes = {
   array_n: 1_000_000,
   shm_bytes: 16 * 1024 * 1024,
   shm_attach_n: 200,
+  manager_ops_n: 1_000,
   budget_ms: 15_000,
 };
 
@@ -109,6 +113,8 @@ export const FIGURES: readonly FigureMeta[] = [
   { id: "array_fill_sum", unit: "items/s", better: "higher", title: "Array fill + sum of 10M float64, 2 workers" },
   { id: "shm_attach", unit: "µs", better: "lower", title: "SharedMemory attach + close by name, from a worker" },
   { id: "shm_attach_rss", unit: "MiB", better: "lower", title: "RSS growth: 2 workers attach 256 MiB and read it" },
+  { id: "manager_dict_ops", unit: "ops/s", better: "higher", title: "Manager dict set/get, one caller" },
+  { id: "manager_dict_ops_2w", unit: "ops/s", better: "higher", title: "Manager dict set/get, 2 workers" },
 ];
 
 /** The peer pools compared on the pool figures. */

@@ -37,6 +37,7 @@ interface Workload {
 
 const TASKS = taskFile("task.mjs");
 const CONTEND = taskFile("contend.mjs");
+const MANAGER = taskFile("manager.mjs");
 
 function taskRef(mod: Mod, file: URL, name: string): Loose {
   return mod.task(file, name);
@@ -247,6 +248,39 @@ async function shmAttach(mod: Mod, s: Sizes): Promise<Record<string, number>> {
   }
 }
 
+// One caller is the main thread with the async forms, as a program's main thread calls them;
+// the two workers use the blocking forms a worker may use, started together on one signal.
+async function managerDict(mod: Mod, s: Sizes): Promise<Record<string, number>> {
+  const manager = await mod.Manager.start();
+  try {
+    const d = await manager.dict();
+    const n = s.manager_ops_n;
+    const one = await medianOf(s.reps, async () => {
+      const ms = await timeMs(async () => {
+        for (let i = 0; i < n; i++) {
+          await d.set("k", i);
+          await d.get("k");
+        }
+      });
+      return (2 * n) / (ms / 1e3);
+    });
+    const two = await medianOf(s.reps, async () => {
+      const { sab, ctl } = controlBlock();
+      const ps = [0, 1].map((j) =>
+        new mod.Process({ target: taskRef(mod, MANAGER, "dictOps"), args: [d, `k${j}`, sab, n] })
+      );
+      for (const p of ps) p.start();
+      const ms = await timeParties(ctl, 2);
+      await Promise.all(ps.map((p: Loose) => p.join()));
+      for (const p of ps) if (p.exitCode !== 0) throw new Error(`dictOps process exited with ${p.exitCode}`);
+      return (2 * 2 * n) / (ms / 1e3);
+    });
+    return { manager_dict_ops: one, manager_dict_ops_2w: two };
+  } finally {
+    await manager.shutdown();
+  }
+}
+
 /** Every workload of ours. Queue and Pipe figures wait for ipc/. */
 export const WORKLOADS: readonly Workload[] = [
   { ids: ["process_start_join"], needs: ["Process", "task"], run: startJoin },
@@ -271,6 +305,7 @@ export const WORKLOADS: readonly Workload[] = [
   { ids: ["rwlock_read_mix"], needs: ["RWLock", "Process", "task"], run: rwMix },
   { ids: ["array_fill_sum"], needs: ["SharedArray", "Process", "task"], run: arrayFillSum },
   { ids: ["shm_attach", "shm_attach_rss"], needs: ["SharedMemory", "Process", "task"], run: shmAttach },
+  { ids: ["manager_dict_ops", "manager_dict_ops_2w"], needs: ["Manager", "Process", "task"], run: managerDict },
 ];
 
 // Queue and Pipe are not built yet; their workloads get written when they land,

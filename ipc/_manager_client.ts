@@ -29,6 +29,7 @@ import {
 } from "./_manager_channel.ts";
 import { ERROR, MessageDecoder, MessageEncoder, type ProxyToken } from "./_manager_codec.ts";
 import { FrameAssembler } from "./_manager_frames.ts";
+import { SpinBudget } from "./_manager_spin.ts";
 import { connectTcp, type SocketFrames, type TcpAddress } from "./_manager_tcp.ts";
 
 /** How a proxy finds its manager from any thread. */
@@ -67,7 +68,7 @@ interface Pending {
   sync?: { done: boolean; ok: boolean; value: unknown };
 }
 
-/** Spin this long (ms) for a reply before sleeping: a futex wake costs ~45 µs here. */
+/** Longest spin (ms) for a reply before sleeping: a futex wake costs ~45 µs here. */
 const SPIN_MS = 0.05;
 
 /** One thread's connection to one manager. */
@@ -204,6 +205,7 @@ class ThreadConnection extends Connection {
   #out: Uint8Array[] = [];
   #outPos = 0;
   #pumping = false;
+  readonly #spin = new SpinBudget(SPIN_MS);
 
   constructor(address: ManagerAddress) {
     super(address);
@@ -267,6 +269,8 @@ class ThreadConnection extends Connection {
 
   protected spin(p: Pending): boolean {
     if (this.#out.length > 0) return false;
+    const budget = this.#spin.now();
+    if (budget === 0) return false;
     const words = this.#channel.words;
     const start = performance.now();
     let seen = Atomics.load(words, RES_TAIL);
@@ -275,9 +279,15 @@ class ThreadConnection extends Connection {
       if (tail !== seen) {
         seen = tail;
         this.#read();
-        if (p.done) return true;
+        if (p.done) {
+          this.#spin.hit();
+          return true;
+        }
       }
-      if ((n & 63) === 0 && performance.now() - start > SPIN_MS) return false;
+      if ((n & 63) === 0 && performance.now() - start > budget) {
+        this.#spin.miss();
+        return false;
+      }
     }
   }
 

@@ -2,9 +2,12 @@
 // shared buffer, and TCP clients when the manager has an address, until the owner marks
 // the buffer closed. The loop drains all channels, spins briefly for the next request
 // (a futex wake costs ~45 µs, a spinning hand-off well under one), then sleeps on the
-// doorbell; it yields to the event loop regularly so timers (wait timeouts) and sockets run.
+// doorbell. While no TCP client is connected it sleeps in a blocking Atomics.wait, which
+// wakes several times faster than Atomics.waitAsync (that goes through the event loop),
+// in slices of WAIT_MS, and gives timers (wait timeouts) and new connections a turn
+// between slices; with TCP clients it sleeps in waitAsync so their sockets are served at once.
 import { errorToRecord } from "../_internal/error_record.ts";
-import { SLICE_MS, waitSliceAsync } from "../_internal/futex.ts";
+import { SLICE_MS, waitSlice, waitSliceAsync } from "../_internal/futex.ts";
 import { endThread, enterChild } from "../_internal/worker_child.ts";
 import type { Call, Peer } from "./_manager_call.ts";
 import {
@@ -22,6 +25,7 @@ import {
 } from "./_manager_channel.ts";
 import { FrameAssembler } from "./_manager_frames.ts";
 import { ManagerServer, type TypeSpec } from "./_manager_server.ts";
+import { SpinBudget } from "./_manager_spin.ts";
 import { serveTcp, type TcpAddress } from "./_manager_tcp.ts";
 
 /** What the server thread receives. */
@@ -43,6 +47,8 @@ const SPIN_MS = 0.1;
 const BUSY_MS = 4;
 /** How often channels of ended threads are reclaimed. */
 const SWEEP_MS = 100;
+/** Longest blocking sleep: timers and new TCP connections wait at most this long. */
+const WAIT_MS = 1;
 
 /** The server's side of one thread's channel. */
 class ChannelPeer implements Peer {
@@ -93,10 +99,13 @@ const server = new ManagerServer(payload.uid, new Map(payload.types));
 const control = controlOf(payload.area);
 const peers: (ChannelPeer | undefined)[] = [];
 
+let channelPeers = 0;
+
 function drop(i: number): void {
   const p = peers[i];
   if (p === undefined) return;
   peers[i] = undefined;
+  channelPeers--;
   server.dropPeer(p);
 }
 
@@ -113,6 +122,7 @@ function serveChannels(): number {
     if (owner === 0) continue;
     if (p === undefined) {
       p = peers[i] = new ChannelPeer(owner, channelAt(payload.area, i));
+      channelPeers++;
       server.addPeer(p);
     }
     if (p.stalled) p.flush();
@@ -134,7 +144,23 @@ function sweep(): void {
   }
 }
 
-const yieldToLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+const spin = new SpinBudget(SPIN_MS);
+
+/** Spin for the next request, within the budget; whether one came. */
+function caughtBySpin(seen: number): boolean {
+  const budget = spin.now();
+  if (budget === 0) return false;
+  const start = performance.now();
+  for (let n = 1;; n++) {
+    if (Atomics.load(control, DOORBELL) !== seen) return true;
+    if ((n & 63) === 0 && performance.now() - start >= budget) {
+      spin.miss();
+      return false;
+    }
+  }
+}
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 async function serve(): Promise<void> {
   let busySince = performance.now();
@@ -154,12 +180,12 @@ async function serve(): Promise<void> {
       }
       continue;
     }
-    const start = performance.now();
-    for (let n = 1; Atomics.load(control, DOORBELL) === seen; n++) {
-      if ((n & 63) === 0 && performance.now() - start > SPIN_MS) {
-        await waitSliceAsync(control, DOORBELL, seen, performance.now() + SLICE_MS);
-        break;
-      }
+    if (caughtBySpin(seen)) spin.hit();
+    else if (server.peerCount > channelPeers) {
+      await waitSliceAsync(control, DOORBELL, seen, performance.now() + SLICE_MS);
+    } else {
+      waitSlice(control, DOORBELL, seen, performance.now() + WAIT_MS);
+      if (Atomics.load(control, DOORBELL) === seen) await yieldToLoop();
     }
     busySince = performance.now();
   }

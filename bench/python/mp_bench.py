@@ -149,6 +149,14 @@ def shm_attach(ctx, s):
         block.unlink()
 
 
+def manager_ops(d, key, go, done, n):
+    go.wait()
+    for i in range(n):
+        d[key] = i
+        d[key]
+    done.put(1)
+
+
 def median_of(reps, once, warm=True):
     """Warm up once, then the median of `reps` timed runs of `once` (which returns the figure)."""
     if warm:
@@ -371,6 +379,38 @@ def lock_contended_incr(ctx, s):
     return median_of(s["reps"], once)
 
 
+def manager_dict_ops(ctx, s, out):
+    """Set + get through a Manager dict proxy: one caller, then two worker processes."""
+    n = s["manager_ops_n"]
+    with ctx.Manager() as manager:
+        d = manager.dict()
+
+        def one():
+            t = time.perf_counter()
+            for i in range(n):
+                d["k"] = i
+                d["k"]
+            return 2 * n / (time.perf_counter() - t)
+
+        out["manager_dict_ops"] = median_of(s["reps"], one)
+
+        def two():
+            go, done = ctx.Event(), ctx.Queue()
+            ps = [ctx.Process(target=manager_ops, args=(d, f"k{j}", go, done, n)) for j in range(2)]
+            for p in ps:
+                p.start()
+            t = time.perf_counter()
+            go.set()
+            done.get()
+            done.get()
+            dt = time.perf_counter() - t
+            for p in ps:
+                p.join()
+            return 2 * 2 * n / dt
+
+        out["manager_dict_ops_2w"] = median_of(s["reps"], two)
+
+
 def main():
     args = sys.argv[1:]
     method = args[args.index("--method") + 1] if "--method" in args else "fork"
@@ -387,6 +427,8 @@ def main():
     figs["lock_contended_incr"] = lock_contended_incr(ctx, sizes)
     figs["array_fill_sum"] = array_fill_sum(ctx, sizes)
     figs["shm_attach"] = shm_attach(ctx, sizes)
+    if "manager_ops_n" in sizes:
+        manager_dict_ops(ctx, sizes, figs)
     print(json.dumps({"python": sys.version.split()[0], "start_method": method, "figures": figs}))
 
 

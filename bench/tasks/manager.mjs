@@ -1,0 +1,14 @@
+// Process targets for the Manager figures: each gets a dict proxy (a live library object
+// revived from args), so this module imports nothing from the library.
+import { finish, ready } from "./ctl.mjs";
+
+/** `n` set + get round trips on its own key, with the blocking forms a worker may use. */
+export function dictOps(d, key, sab, n) {
+  const ctl = new Int32Array(sab, 0, 8);
+  ready(ctl);
+  for (let i = 0; i < n; i++) {
+    d.setSync(key, i);
+    d.getSync(key);
+  }
+  finish(ctl);
+}
