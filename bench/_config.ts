@@ -33,6 +33,10 @@ export interface Sizes {
   shm_attach_n: number;
   /** Set + get round trips through a Manager dict proxy, per caller. */
   manager_ops_n: number;
+  /** Tasks per DistributedExecutor.map run (one BullMQ job each at chunksize 1). */
+  distributed_n: number;
+  /** Sequential submit round trips per DistributedExecutor run. */
+  distributed_rt_n: number;
   /** Time allowed to one workload group before it is reported as failed, not a hang. */
   budget_ms: number;
 }
@@ -59,6 +63,8 @@ export const FULL: Sizes = {
   shm_bytes: 256 * 1024 * 1024,
   shm_attach_n: 2_000,
   manager_ops_n: 10_000,
+  distributed_n: 5_000,
+  distributed_rt_n: 300,
   budget_ms: 90_000,
 };
 
@@ -81,6 +87,8 @@ export const QUICK: Sizes = {
   shm_bytes: 16 * 1024 * 1024,
   shm_attach_n: 200,
   manager_ops_n: 1_000,
+  distributed_n: 500,
+  distributed_rt_n: 50,
   budget_ms: 15_000,
 };
 
@@ -115,6 +123,25 @@ export const FIGURES: readonly FigureMeta[] = [
   { id: "shm_attach_rss", unit: "MiB", better: "lower", title: "RSS growth: 2 workers attach 256 MiB and read it" },
   { id: "manager_dict_ops", unit: "ops/s", better: "higher", title: "Manager dict set/get, one caller" },
   { id: "manager_dict_ops_2w", unit: "ops/s", better: "higher", title: "Manager dict set/get, 2 workers" },
+  {
+    id: "distributed_map",
+    unit: "tasks/s",
+    better: "higher",
+    title:
+      "DistributedExecutor.map, chunksize 1 (BullMQ + Redis on loopback, 1 host × 2 threads; Python: local executor)",
+  },
+  {
+    id: "distributed_map_chunked",
+    unit: "items/s",
+    better: "higher",
+    title: "DistributedExecutor.map, chunksize 100 (Python: local executor)",
+  },
+  {
+    id: "distributed_roundtrip",
+    unit: "µs",
+    better: "lower",
+    title: "DistributedExecutor submit round trip (Python: local executor)",
+  },
 ];
 
 /** The peer pools compared on the pool figures. */

@@ -21,6 +21,7 @@ import {
   timeParties,
   timeWallCpu,
 } from "./_measure.ts";
+import { distributedFigures } from "./distributed.ts";
 
 // The library is read through this loose view rather than typed imports, so the bench
 // type-checks while pool/, sync/, ipc/ and shm/ are still being written.
@@ -306,6 +307,11 @@ export const WORKLOADS: readonly Workload[] = [
   { ids: ["array_fill_sum"], needs: ["SharedArray", "Process", "task"], run: arrayFillSum },
   { ids: ["shm_attach", "shm_attach_rss"], needs: ["SharedMemory", "Process", "task"], run: shmAttach },
   { ids: ["manager_dict_ops", "manager_dict_ops_2w"], needs: ["Manager", "Process", "task"], run: managerDict },
+  {
+    ids: ["distributed_map", "distributed_map_chunked", "distributed_roundtrip"],
+    needs: ["task"],
+    run: distributedFigures,
+  },
 ];
 
 // Queue and Pipe are not built yet; their workloads get written when they land,

@@ -263,6 +263,20 @@ def executor_map(ctx, s, out):
         out["executor_map"], out["executor_map_cpu"] = medians_of(s["reps"], once)
 
 
+def distributed_counterparts(ctx, s, out):
+    """The local executor on the distributed figures: what the distributed engine is read against."""
+    n, rt = s["distributed_n"], s["distributed_rt_n"]
+    with ProcessPoolExecutor(2, mp_context=ctx) as ex:
+        list(ex.map(noop, range(100)))
+        out["distributed_map"] = median_of(s["reps"], lambda: n / timed(lambda: list(ex.map(noop, range(n)))))
+        out["distributed_map_chunked"] = median_of(
+            s["reps"], lambda: n / timed(lambda: list(ex.map(noop, range(n), chunksize=100)))
+        )
+        out["distributed_roundtrip"] = median_of(
+            s["reps"], lambda: timed(lambda: [ex.submit(noop, i).result() for i in range(rt)]) / rt * 1e6
+        )
+
+
 def with_producer(ctx, target, args, consume):
     """Start a producer child, wait until it is ready, then time `consume` from the moment
     the child may begin."""
@@ -429,6 +443,7 @@ def main():
     figs["shm_attach"] = shm_attach(ctx, sizes)
     if "manager_ops_n" in sizes:
         manager_dict_ops(ctx, sizes, figs)
+    distributed_counterparts(ctx, sizes, figs)
     print(json.dumps({"python": sys.version.split()[0], "start_method": method, "figures": figs}))
 
 
