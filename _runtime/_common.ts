@@ -1,5 +1,6 @@
 import * as os from "node:os";
 import process from "node:process";
+import * as v8 from "node:v8";
 import * as wt from "node:worker_threads";
 import { enterProcess, type ForkArgs, forkWith } from "./_child_process.ts";
 import { parentPort, spawnWith, workerData } from "./_worker_threads.ts";
@@ -14,6 +15,25 @@ function probeCanBlock(): boolean {
     // Browser-like main threads refuse Atomics.wait with a TypeError.
     return false;
   }
+}
+
+// Node and Deno refuse to serialize a SharedArrayBuffer, as structured clone to bytes
+// must; Bun accepts one and the copy is not shared, so it is refused here instead.
+function serializeRefusingShared(value: unknown): Uint8Array {
+  const seen = new Set<object>();
+  const visit = (v: unknown): void => {
+    if (typeof v !== "object" || v === null || seen.has(v)) return;
+    seen.add(v);
+    if (v instanceof SharedArrayBuffer || (ArrayBuffer.isView(v) && v.buffer instanceof SharedArrayBuffer)) {
+      throw new TypeError("#<SharedArrayBuffer> could not be cloned.");
+    }
+    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return;
+    if (v instanceof Map) { for (const [k, x] of v) (visit(k), visit(x)); }
+    else if (v instanceof Set) { for (const x of v) visit(x); }
+    else for (const k of Object.keys(v)) visit((v as Record<string, unknown>)[k]);
+  };
+  visit(value);
+  return v8.serialize(value);
 }
 
 /** Build a runtime adapter from the parts that differ between runtimes. */
@@ -55,6 +75,8 @@ export function makeRuntime(
     printError: (text) => console.error(text),
     fork: (options) => forkWith(forkArgs, options),
     enterProcess,
+    serialize: name === "bun" ? serializeRefusingShared : (value) => v8.serialize(value),
+    deserialize: (bytes) => v8.deserialize(bytes),
   };
 }
 

@@ -94,6 +94,10 @@ export interface Runtime {
    * and return it with the channel to the parent; `null` in any other process or thread.
    */
   enterProcess(): Promise<{ data: unknown; port: ProcessParentPort }> | null;
+  /** Structured-clone `value` into bytes (`node:v8` serialize); throws for what cannot be cloned. */
+  serialize(value: unknown): Uint8Array;
+  /** Rebuild a value from {@linkcode Runtime.serialize}'s bytes; `bytes` may view shared memory. */
+  deserialize(bytes: Uint8Array): unknown;
 }
 
 /** Options for starting an OS child process running a module. */

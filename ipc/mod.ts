@@ -1,12 +1,19 @@
 /**
- * The `ipc` module: a {@linkcode Manager} whose dicts, lists, queues and locks every
- * thread, process or machine reaches through proxies, like Python's
- * `multiprocessing.managers`.
+ * Queues, pipes and managers between threads, like Python's `multiprocessing.Queue`,
+ * `SimpleQueue`, `JoinableQueue`, `Pipe` and `multiprocessing.managers`. Queue and pipe
+ * items travel through rings of bytes in shared memory, not through messages: any number
+ * of producers and consumers on any threads, each call with an async form for any thread
+ * and a `Sync` twin for threads that may block. Pass a queue or a connection in `Process`
+ * args and the child uses the same one. A {@linkcode Manager} serves dicts, lists, queues
+ * and locks that every thread, process or machine reaches through proxies.
  *
  * @example Usage
  * ```ts
- * import { Manager } from "@mproc/multiprocessing/ipc";
+ * import { Manager, Queue } from "@mproc/multiprocessing/ipc";
  * import assert from "node:assert/strict";
+ * const q = new Queue<string>();
+ * await q.put("hello");
+ * assert.equal(await q.get(), "hello");
  * await using manager = await Manager.start();
  * const d = await manager.dict<string, number>();
  * await d.set("x", 1);
@@ -15,4 +22,7 @@
  *
  * @module
  */
+export * from "./joinable_queue.ts";
 export * from "./manager.ts";
+export * from "./queue.ts";
+export * from "./simple_queue.ts";
