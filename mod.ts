@@ -24,3 +24,6 @@ export * from "./process/mod.ts";
 export * from "./shareable.ts";
 export * from "./shm/mod.ts";
 export * from "./sync/mod.ts";
+// Python has both `concurrent.futures.wait` and `multiprocessing.connection.wait`; the
+// root keeps the futures' one, the ipc entry and `connectionWait` give the other.
+export { wait, type WaitOptions } from "./pool/mod.ts";

@@ -1,8 +1,8 @@
 // What queues and connections share on top of the ring: option checks, the fast first
 // step before any promise machinery, and turning ring results into errors.
-import { checkTimeout } from "../_internal/deadline.ts";
-import { deadlineOf, requireBlocking } from "../_internal/futex.ts";
-import { toMsg } from "./_codec.ts";
+import { checkTimeout, deadlineOf } from "../_internal/deadline.ts";
+import { requireBlocking } from "../_internal/futex.ts";
+import { bytesToMsg, toMsg } from "./_codec.ts";
 import { DONE, type GetOp, getOp, putOp, type Ring, TIMEOUT, WAIT } from "./_ring.ts";
 
 /** Options of a put or a get, as Python's `block` and `timeout`, plus a signal. */
@@ -46,12 +46,13 @@ export function putAsync(
   options: BlockingOptions | undefined,
   what: string,
   fail: Failure,
+  raw = false,
 ): Promise<void> {
   try {
     const signal = options?.signal;
     const { deadline, nowait } = parse(options, what);
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const op = putOp(toMsg(item, "the item"), nowait);
+    const op = putOp(raw ? bytesToMsg(item as Uint8Array) : toMsg(item, "the item"), nowait);
     const r = ring.putStep(op);
     if (r === DONE) return RESOLVED;
     if (r !== WAIT) return Promise.reject(fail(r));
@@ -72,10 +73,11 @@ export function putSync(
   syncForm: string,
   asyncForm: string,
   fail: Failure,
+  raw = false,
 ): void {
   const { deadline, nowait } = parse(options, what);
   if (options?.signal?.aborted) throw options.signal.reason;
-  const op = putOp(toMsg(item, "the item"), nowait);
+  const op = putOp(raw ? bytesToMsg(item as Uint8Array) : toMsg(item, "the item"), nowait);
   let r = ring.putStep(op);
   if (r === WAIT) {
     requireBlocking(syncForm, asyncForm);

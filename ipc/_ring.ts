@@ -94,8 +94,11 @@ export interface RingState {
 
 /** How a ring decides that nobody will read it, or nobody will write to it any more. */
 export interface RingEnds {
-  /** No reader will come: puts fail. */
-  deaf(): boolean;
+  /**
+   * No reader will come: puts fail. `waiting` says the put is about to sleep, so a
+   * slower, thorough check (liveness of every reader) is worth it.
+   */
+  deaf(waiting: boolean): boolean;
   /** No writer will come: a get on an empty ring ends. */
   ended(): boolean;
 }
@@ -312,7 +315,7 @@ export class Ring {
     if (!op.started) {
       // WRITING is set before this check, so a reader that sees the queue closed and
       // empty also sees this writer and waits for its record.
-      if (this.ends.deaf()) {
+      if (this.ends.deaf(false)) {
         this.#releaseW(op);
         return DEAF;
       }
@@ -328,6 +331,7 @@ export class Ring {
     const head = Atomics.load(this.ctl, HEAD);
     this.#releaseW(op);
     if (op.nowait) return FULL;
+    if (this.ends.deaf(true)) return DEAF;
     return op.wait(HEAD, head, P_WAITERS);
   }
 
@@ -462,7 +466,7 @@ export class Ring {
   #waitMidMessage(op: PutOp, head: number): number {
     if (!op.started) return this.#waitForRoom(op);
     // Keep the write lock: the rest of this message must follow its first pieces.
-    if (this.ends.deaf()) {
+    if (this.ends.deaf(true)) {
       this.abandonPut(op);
       return DEAF;
     }

@@ -1,5 +1,5 @@
-import { checkTimeout, throwIfAborted } from "../_internal/deadline.ts";
-import { deadlineOf, requireBlocking } from "../_internal/futex.ts";
+import { checkTimeout, deadlineOf, throwIfAborted } from "../_internal/deadline.ts";
+import { requireBlocking } from "../_internal/futex.ts";
 import { registerShareable, type SharedState, toShared } from "../_internal/shareable.ts";
 import { InvalidStateError, TimeoutError } from "../errors.ts";
 import { rings } from "./_ops.ts";

@@ -1,11 +1,12 @@
 /**
  * Queues, pipes and managers between threads, like Python's `multiprocessing.Queue`,
- * `SimpleQueue`, `JoinableQueue`, `Pipe` and `multiprocessing.managers`. Queue and pipe
- * items travel through rings of bytes in shared memory, not through messages: any number
- * of producers and consumers on any threads, each call with an async form for any thread
- * and a `Sync` twin for threads that may block. Pass a queue or a connection in `Process`
- * args and the child uses the same one. A {@linkcode Manager} serves dicts, lists, queues
- * and locks that every thread, process or machine reaches through proxies.
+ * `SimpleQueue`, `JoinableQueue`, `Pipe`, `connection.wait` and `multiprocessing.managers`.
+ * Queue and pipe items travel through rings of bytes in shared memory, not through
+ * messages: any number of producers and consumers on any threads, each call with an async
+ * form for any thread and a `Sync` twin for threads that may block. Pass a queue or a
+ * connection in `Process` args and the child uses the same one; `wait()` watches several
+ * at once. A {@linkcode Manager} serves dicts, lists, queues and locks that every thread,
+ * process or machine reaches through proxies.
  *
  * @example Usage
  * ```ts
@@ -22,7 +23,10 @@
  *
  * @module
  */
+export * from "./connection.ts";
 export * from "./joinable_queue.ts";
 export * from "./manager.ts";
+export * from "./pipe.ts";
 export * from "./queue.ts";
 export * from "./simple_queue.ts";
+export * from "./wait.ts";

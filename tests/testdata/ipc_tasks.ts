@@ -1,4 +1,5 @@
 // Worker targets for the ipc tests.
+import type { Connection } from "../../ipc/connection.ts";
 import type { JoinableQueue } from "../../ipc/joinable_queue.ts";
 import type { Queue } from "../../ipc/queue.ts";
 import type { Box } from "./box.ts";
@@ -81,4 +82,31 @@ export function worker(q: JoinableQueue<number | null>, box: Box): void {
 /** Take one item and return; used to see a queue passed in args arrive live. */
 export function echo(q: Queue<unknown>, out: Queue<unknown>): void {
   out.putSync(q.getSync());
+}
+
+/** Reply to each message with the message doubled, until `null`. */
+export function pipeEcho(conn: Connection<number | null>): void {
+  for (;;) {
+    const v = conn.recvSync();
+    if (v === null) return;
+    conn.sendSync(v * 2);
+  }
+}
+
+/** Send `0..n-1` and end without closing: the reader sees EOF because this thread ended. */
+export function sendThenExit(conn: Connection<number>, n: number): void {
+  for (let i = 0; i < n; i++) conn.sendSync(i);
+}
+
+/** Send `bytes` bytes of a known pattern as one message. */
+export async function sendPattern(conn: Connection<unknown>, bytes: number): Promise<void> {
+  await conn.sendBytes(pattern(bytes));
+  conn.close();
+}
+
+/** `bytes` bytes where byte i is `(i * 31) & 255`. */
+export function pattern(bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  for (let i = 0; i < bytes; i++) out[i] = (i * 31) & 255;
+  return out;
 }
