@@ -64,7 +64,8 @@ const CLONEABLE_CLASSES: readonly (abstract new(...args: never[]) => unknown)[] 
   ...(typeof Blob === "function" ? [Blob] : []),
 ];
 
-function describe(path: Path): string {
+/** A path inside a value as code would write it: `[1].cb`, `["a b"]`. */
+export function describePath(path: readonly (string | number)[]): string {
   let out = "";
   for (const key of path) {
     out += typeof key === "number"
@@ -76,7 +77,8 @@ function describe(path: Path): string {
   return out;
 }
 
-function isPlain(value: object): boolean {
+/** Whether `value` is a plain object (its prototype is Object.prototype or null). */
+export function isPlain(value: object): boolean {
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }
@@ -137,7 +139,7 @@ export function encode(value: unknown, root: string): Encoded {
     if ((v instanceof Map || v instanceof Set) && entriesOf(v).some((item) => holdsShareable(item, new Set()))) {
       throw new TypeError(
         `Cannot send ${root}${
-          describe(path)
+          describePath(path)
         } to another thread: shareable objects cannot sit inside a Map or Set: use an array or a plain object`,
       );
     }
@@ -184,7 +186,7 @@ function check(value: unknown, root: string, toProcess = false): boolean {
   const where = toProcess ? "another process" : "another thread";
 
   const fail = (what: string): never => {
-    throw new TypeError(`Cannot send ${root}${describe(path)} to ${where}: ${what}`);
+    throw new TypeError(`Cannot send ${root}${describePath(path)} to ${where}: ${what}`);
   };
 
   const walk = (v: unknown): void => {

@@ -6,7 +6,7 @@
 // be mistaken for data. Objects reached twice (and cycles) arrive as one object, as with
 // structured clone.
 import { type ErrorRecord, errorToRecord, recordToError } from "../_internal/error_record.ts";
-import { isShareable } from "../_internal/shareable.ts";
+import { describePath, isPlain, isShareable } from "../_internal/shareable.ts";
 
 /** A value in its JSON-safe form. */
 export type Wire = null | boolean | number | string | Wire[];
@@ -41,25 +41,6 @@ function fromBase64(text: string): ArrayBuffer {
   return bytes.buffer;
 }
 
-function describe(path: (string | number)[]): string {
-  let out = "";
-  for (const key of path) {
-    out += typeof key === "number"
-      ? `[${key}]`
-      : key.startsWith("<")
-      ? key
-      : /^[A-Za-z_$][\w$]*$/.test(key)
-      ? `.${key}`
-      : `[${JSON.stringify(key)}]`;
-  }
-  return out;
-}
-
-function isPlain(value: object): boolean {
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
 /**
  * Turn `value` into its JSON-safe form.
  *
@@ -74,7 +55,7 @@ export function toWire(value: unknown, root: string, offset = 0): Wire {
   const ids = new Map<object, number>();
   const path: (string | number)[] = [];
   const fail = (what: string): never => {
-    throw new TypeError(`Cannot send ${root}${describe(path)} to another machine: ${what}`);
+    throw new TypeError(`Cannot send ${root}${describePath(path)} to another machine: ${what}`);
   };
   const walk = (v: unknown): Wire => {
     switch (typeof v) {
@@ -110,20 +91,19 @@ export function toWire(value: unknown, root: string, offset = 0): Wire {
     }
     const id = ids.size;
     ids.set(o, id);
-    const children = (out: Wire[], items: Iterable<unknown>, key: (i: number) => string | number): Wire[] => {
-      let i = 0;
-      for (const item of items) {
-        path.push(key(i++));
-        out.push(walk(item));
+    if (Array.isArray(o)) {
+      const out: Wire[] = ["a"];
+      const base = path.length === 0 ? offset : 0;
+      for (let i = 0; i < o.length; i++) {
+        path.push(base + i);
+        out.push(walk(o[i]));
         path.pop();
       }
       return out;
-    };
-    if (Array.isArray(o)) return children(["a"], o, (i) => path.length === 0 ? offset + i : i);
-    if (o instanceof Map) {
-      return children(["m"], [...o].flat(), (i) => `<Map ${i % 2 === 0 ? "key" : "value"} ${i >> 1}>`);
     }
-    if (o instanceof Set) return children(["s"], o, (i) => `<Set item ${i}>`);
+    // A Map's or a Set's entries have no path that code could write; errors name the container.
+    if (o instanceof Map) return ["m", ...[...o].flat().map(walk)];
+    if (o instanceof Set) return ["s", ...[...o].map(walk)];
     if (o instanceof Date) return ["d", o.getTime()];
     if (o instanceof RegExp) return ["x", o.source, o.flags];
     if (o instanceof ArrayBuffer) return ["B", toBase64(new Uint8Array(o))];

@@ -1,7 +1,8 @@
 import { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
+import { checkTimeout } from "../_internal/deadline.ts";
 import { cwd } from "../_runtime/host.ts";
-import { InvalidStateError, JobFailedError } from "../errors.ts";
+import { BrokenProcessPoolError, InvalidStateError, JobFailedError } from "../errors.ts";
 import { callSignal } from "../pool/_call_signal.ts";
 import { valuesInOrder } from "../pool/_in_order.ts";
 import { checkStarItem } from "../pool/_payload.ts";
@@ -25,6 +26,13 @@ export interface DistributedExecutorOptions {
    * @default {the working directory}
    */
   root?: string | URL;
+  /**
+   * Milliseconds to reach Redis at the start; then the executor is broken: its futures
+   * fail with `BrokenProcessPoolError` and new submissions are refused. Once connected, a
+   * lost connection is retried for as long as it takes.
+   * @default {10000}
+   */
+  connectTimeout?: number;
 }
 
 /** Options for {@linkcode DistributedExecutor.submitWith}. */
@@ -106,17 +114,20 @@ export class DistributedExecutor implements AsyncDisposable {
   #flushing: Promise<void> = Promise.resolve();
   readonly #removals = new Set<Promise<unknown>>();
   #shutdown = false;
+  #broken: Error | null = null;
   #closed: Promise<void> | null = null;
 
   /**
    * Connect to Redis and open the queue.
    *
    * @throws {TypeError} when the connection, the queue name or the root is invalid
+   * @throws {RangeError} when `connectTimeout` is negative
    */
   constructor(options: DistributedExecutorOptions) {
-    const { connection, queue, root = cwd() } = options ?? {};
+    const { connection, queue, root = cwd(), connectTimeout = 10_000 } = options ?? {};
     const what = "create a distributed executor";
     checkConnection(connection, what);
+    checkTimeout(connectTimeout, what);
     if (typeof queue !== "string" || queue === "" || queue.includes(":")) {
       throw new TypeError(`Cannot ${what}: the queue must be a non-empty name without ":", got ${String(queue)}`);
     }
@@ -130,8 +141,8 @@ export class DistributedExecutor implements AsyncDisposable {
       defaultJobOptions: { removeOnComplete: true, removeOnFail: { age: 24 * 3600 } },
     });
     this.#queue.on("error", () => {});
-    this.#ready = this.#open();
-    this.#ready.catch(() => {});
+    this.#ready = this.#open(connection, connectTimeout);
+    this.#ready.catch((error) => this.#break(error));
   }
 
   /** The queue's name. */
@@ -148,6 +159,7 @@ export class DistributedExecutor implements AsyncDisposable {
    * Queue `fn(...args)` and return its future.
    *
    * @throws {InvalidStateError} after `shutdown()`
+   * @throws {BrokenProcessPoolError} when Redis could not be reached
    * @throws {TypeError} when `fn` is not a task reference under the root, or an argument
    *   cannot be sent to another machine
    */
@@ -237,8 +249,21 @@ export class DistributedExecutor implements AsyncDisposable {
     return this.shutdown({ wait: true });
   }
 
-  async #open(): Promise<void> {
-    await this.#queue.waitUntilReady();
+  async #open(connection: RedisConnection, connectTimeout: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const where = "path" in connection
+          ? connection.path
+          : `${connection.host ?? "127.0.0.1"}:${connection.port ?? 6379}`;
+        reject(new BrokenProcessPoolError(`Cannot reach Redis at ${where}: no connection within ${connectTimeout} ms`));
+      }, connectTimeout);
+    });
+    try {
+      await Promise.race([this.#queue.waitUntilReady(), late]);
+    } finally {
+      clearTimeout(timer);
+    }
     // Results arrive on the queue's events stream. Reading from its current end, found
     // before the first job is added, means no event of ours can slip past.
     const last = await this.#queueClient.xrevrange(this.#queue.keys.events, "+", "-", "COUNT", 1);
@@ -275,11 +300,21 @@ export class DistributedExecutor implements AsyncDisposable {
     await events.waitUntilReady();
   }
 
+  /** Fail every pending future and refuse new work: Redis could not be reached. */
+  #break(error: unknown): void {
+    this.#broken = error as Error;
+    for (const id of [...this.#jobs.keys()]) this.#fail(id, error);
+  }
+
   #check(fn: unknown): string {
     if (!isTaskRef(fn)) {
       throw new TypeError(`Cannot submit a task: expected a task reference (see taskModule), got ${String(fn)}`);
     }
     if (this.#shutdown) throw new InvalidStateError(`Cannot submit task "${fn.name}": the executor was shut down`);
+    const broken = this.#broken;
+    if (broken !== null) {
+      throw new BrokenProcessPoolError(`Cannot submit task "${fn.name}": ${broken.message}`, { cause: broken });
+    }
     return jobModule(fn.module, this.#root, fn.name);
   }
 
@@ -420,7 +455,10 @@ export class DistributedExecutor implements AsyncDisposable {
     try {
       await this.#ready;
     } catch {
-      // Never opened: there is nothing to close but the connections.
+      // Never connected: BullMQ's close would wait for the connection; drop it instead.
+      this.#queueClient.disconnect();
+      this.#eventsClient.disconnect();
+      return;
     }
     await this.#events?.close();
     await this.#queue.close();

@@ -4,8 +4,9 @@
 import { Queue, QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
 import assert from "node:assert/strict";
+import { createServer } from "node:net";
 import { asCompleted, DistributedExecutor, FIRST_COMPLETED, runWorker, wait } from "../../distributed/mod.ts";
-import { CancelledError, JobFailedError, RemoteError, TimeoutError } from "../../errors.ts";
+import { BrokenProcessPoolError, CancelledError, JobFailedError, RemoteError, TimeoutError } from "../../errors.ts";
 import { Lock } from "../../sync/lock.ts";
 import { taskModule } from "../../task.ts";
 import { after, before, test } from "../_helpers.ts";
@@ -253,4 +254,25 @@ test("DistributedExecutor: a worker host killed mid-run loses no future and sett
     await events.close();
     await eventsClient.quit();
   }
+});
+
+test("DistributedExecutor without a reachable Redis breaks after connectTimeout instead of hanging", async () => {
+  // A port that was free a moment ago: nothing listens there.
+  const port = await new Promise<number>((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+  await using ex = new DistributedExecutor({
+    connection: { host: "127.0.0.1", port },
+    queue: "nowhere",
+    root: ROOT,
+    connectTimeout: 200,
+  });
+  const future = ex.submit(tasks.square, 2);
+  const error = await future.then(() => null, (e: unknown) => e);
+  assert.ok(error instanceof BrokenProcessPoolError);
+  assert.match(error.message, new RegExp(`Cannot reach Redis at 127\\.0\\.0\\.1:${port}: no connection within 200 ms`));
+  assert.throws(() => ex.submit(tasks.square, 3), BrokenProcessPoolError);
 });
