@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { describe } from "node:test";
 import { FileNotFoundError } from "../../errors.ts";
+import { Pool } from "../../pool/mod.ts";
 import { taskModule } from "../../process/mod.ts";
 import { ShareableList } from "../../shm/shareable_list.ts";
 import { SharedMemory } from "../../shm/shared_memory.ts";
+import { Value } from "../../shm/value.ts";
 import { test } from "../_helpers.ts";
 import { runAll } from "../sync/_sync_helpers.ts";
 
@@ -78,4 +80,16 @@ describe("ShareableList", () => {
       list.shm.unlink();
     },
   );
+
+  test("ShareableList and Value in a Pool's initargs arrive live in every worker", { timeout: 30_000 }, async () => {
+    const counter = new Value("i", 0);
+    using list = ShareableList.create([0, 0, 0, 0]);
+    {
+      await using pool = new Pool({ processes: 2, initializer: tasks.keepShared, initargs: [counter, list] });
+      await pool.starmap(tasks.addFromInit, [[1, 0], [2, 1], [3, 2], [4, 3], [5, 0]]);
+    }
+    assert.equal(counter.value, 15);
+    assert.deepEqual(list.toArray(), [6, 2, 3, 4]);
+    list.shm.unlink();
+  });
 });

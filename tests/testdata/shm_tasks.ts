@@ -137,3 +137,18 @@ export function editList(list: ShareableList, name: string): void {
   other.set(2, null);
   other.shm.close();
 }
+
+let fromInit: { counter: Value<"i">; list: ShareableList } | undefined;
+
+/** Pool initializer: keep the shared objects from initargs. */
+export function keepShared(counter: Value<"i">, list: ShareableList): void {
+  fromInit = { counter, list };
+}
+
+/** Under the counter's lock, add `n` to the initargs counter and to item `i` of the initargs list. */
+export function addFromInit(n: number, i: number): void {
+  const { counter, list } = fromInit!;
+  using _ = counter.getLock().holdSync();
+  counter.value += n;
+  list.set(i, (list.get(i) as number) + n);
+}
