@@ -14,11 +14,6 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import shared_memory
 
-try:
-    import numpy as np
-except ImportError:
-    np = None
-
 
 # The task code: the same functions as bench/tasks/task.mjs.
 def noop(x):
@@ -78,7 +73,12 @@ def lock_incr(lock, counter, ready, go, done, n):
 
 
 def array_part(arr, part, ready, go, done):
-    # Python's fastest documented path: numpy over the Array's buffer, else slices.
+    # Python's fastest documented path: numpy over the Array's buffer, else slices. numpy is
+    # imported here, before the start signal, so spawn children of other figures never pay for it.
+    try:
+        import numpy as np
+    except ImportError:
+        np = None
     n = len(arr)
     lo, hi = n * part // 2, n * (part + 1) // 2
     ready.release()
