@@ -264,7 +264,9 @@ function fail(failure: Failure, what: string, name: string): never {
     case "not found":
       throw new FileNotFoundError(`Cannot ${what}: not found (never created, or unlinked)`, name);
     case "full":
-      throw new RangeError(`Cannot ${what}: it does not fit in the shared arena (4 GiB for all blocks)`);
+      throw new RangeError(
+        `Cannot ${what}: it does not fit in the shared arena (${arena().maxByteLength} bytes for all blocks together)`,
+      );
     case "no slot":
       throw new RangeError(`Cannot ${what}: too many blocks exist at once; unlink some first`);
   }
