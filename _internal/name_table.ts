@@ -366,6 +366,13 @@ export function unlinkBlock(index: number, generation: number): "not found" | nu
   }
 }
 
+/** Whether the block's memory has gone back to the arena (for tests and diagnostics). */
+export function isFreed(index: number, generation: number): boolean {
+  const t = table();
+  const e = entry(index);
+  return Atomics.load(t, e + GENERATION) !== generation || Atomics.load(t, e + STATE) === FREE;
+}
+
 /** Totals for tests and diagnostics: blocks in the table and the arena's committed size. */
 export function usage(): { blocks: number; bytesInUse: number; arenaBytes: number; maxBytes: number } {
   const t = lock();

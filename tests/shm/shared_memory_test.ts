@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { describe } from "node:test";
-import { usage } from "../../_internal/name_table.ts";
+import { isFreed, usage } from "../../_internal/name_table.ts";
+import { toShared } from "../../_internal/shareable.ts";
 import { FileExistsError, FileNotFoundError, InvalidStateError } from "../../errors.ts";
 import { Process, taskModule } from "../../process/mod.ts";
 import { SharedMemory } from "../../shm/shared_memory.ts";
-import { eventually, test, within } from "../_helpers.ts";
+import { test, within } from "../_helpers.ts";
 import { runAll } from "../sync/_sync_helpers.ts";
 import { Box } from "../testdata/box.ts";
 
@@ -99,7 +100,8 @@ describe("SharedMemory", () => {
     assert.equal(a.closed, true);
     assert.throws(() => a.buf, InvalidStateError);
     b.buf[0] = 3;
-    assert.equal(SharedMemory.attachSync(a.name).buf[0], 3);
+    using c = SharedMemory.attachSync(a.name);
+    assert.equal(c.buf[0], 3);
     a.unlink();
     b.close();
   });
@@ -190,12 +192,13 @@ describe("SharedMemory", () => {
       () => new Process({ target: tasks.writeThroughHandle, args: [shm, 0, 0] }).start(),
       InvalidStateError,
     );
-    SharedMemory.attachSync(shm.name).unlink();
+    using again = SharedMemory.attachSync(shm.name);
+    again.unlink();
   });
 
   test("SharedMemory held by a worker that is terminated is freed once unlinked", { timeout: 20_000 }, async () => {
-    const before = usage().blocks;
     const shm = SharedMemory.create({ size: 1024 });
+    const { index, generation } = shm[toShared]().state as { index: number; generation: number };
     const box = new Box();
     const p = new Process({ target: tasks.holdHandle, args: [shm.name, box] });
     p.start();
@@ -203,7 +206,8 @@ describe("SharedMemory", () => {
     p.terminate();
     await within(p.join(), 15_000, "terminated worker");
     shm.unlink();
+    assert.equal(isFreed(index, generation), false, "a live handle keeps the block");
     shm.close();
-    await eventually(() => usage().blocks === before, 5_000, "the block being freed");
+    assert.equal(isFreed(index, generation), true, "the dead worker's handle does not keep the block");
   });
 });
