@@ -18,6 +18,7 @@ import {
   taskModule,
   wait,
 } from "../../pool/mod.ts";
+import { cpuCount } from "../../process/mod.ts";
 import { after, test, within } from "../_helpers.ts";
 import { Box } from "../testdata/box.ts";
 
@@ -259,6 +260,14 @@ describe("ProcessPoolExecutor, documented behaviour", () => {
     box.raise(1);
     assert.equal(await within(running.result(), LIMIT), "finished");
     await within(executor.shutdown(), LIMIT, "shutdown");
+  });
+
+  test("ProcessPoolExecutor starts cpuCount() workers by default; shutdown() twice is fine", async () => {
+    const executor = new ProcessPoolExecutor();
+    assert.equal(executor.maxWorkers, cpuCount());
+    assert.equal(await within(executor.submit(tasks.square, 5).result(), LIMIT), 25);
+    await within(executor.shutdown(), LIMIT, "shutdown");
+    await within(executor.shutdown(), LIMIT, "second shutdown");
   });
 
   test("ProcessPoolExecutor.map() and starmap() throw InvalidStateError after shutdown()", async () => {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe } from "node:test";
+import { CancelledError, InvalidStateError } from "../../errors.ts";
 import {
   ALL_COMPLETED,
   asCompleted,
@@ -112,5 +113,88 @@ describe("waiting on many futures", () => {
     all[0].setResult(0);
     all[2].setResult(2);
     assert.deepEqual(await iterator.next(), { done: true, value: undefined });
+  });
+});
+
+describe("Future", () => {
+  test("Future.setResult() and setException() throw InvalidStateError once the future is done", async () => {
+    const future = new Future<number>();
+    assert.equal(future.done(), false);
+    future.setResult(1);
+    assert.throws(() => future.setResult(2), InvalidStateError);
+    assert.throws(() => future.setException(new Error("late")), InvalidStateError);
+    assert.equal(await future.result(0), 1);
+    const failed = new Future<number>();
+    const error = new RangeError("bad");
+    failed.setException(error);
+    assert.throws(() => failed.setResult(3), InvalidStateError);
+    assert.equal(await failed.exception(0), error);
+    await assert.rejects(failed.result(0), (e) => e === error);
+  });
+
+  test("Future.cancel() is true for a pending or cancelled future, false once it ran or while it runs", async () => {
+    const pending = new Future<number>();
+    assert.equal(pending.cancel(), true);
+    assert.equal(pending.cancel(), true, "true again: it already was cancelled");
+    await assert.rejects(pending.result(0), CancelledError);
+    assert.throws(() => pending.setResult(1), InvalidStateError);
+    const finished = new Future<number>();
+    finished.setResult(1);
+    assert.equal(finished.cancel(), false);
+    assert.equal(finished.cancelled(), false);
+    const running = new Future<number>({ running: () => true });
+    assert.equal(running.running(), true);
+    assert.equal(running.cancel(), false);
+    const refused = new Future<number>({ cancel: () => false });
+    assert.equal(refused.cancel(), false);
+    assert.equal(refused.done(), false);
+  });
+
+  test("Future.addDoneCallback() refuses a non-function and calls each callback once, in order", async () => {
+    const future = new Future<string>();
+    assert.throws(() => future.addDoneCallback("nope" as never), TypeError);
+    const calls: string[] = [];
+    const both = new Promise<void>((resolve) => {
+      future.addDoneCallback(() => calls.push("first"));
+      future.addDoneCallback(() => {
+        calls.push("second");
+        resolve();
+      });
+    });
+    future.setResult("x");
+    await within(both, LIMIT);
+    assert.deepEqual(calls, ["first", "second"]);
+  });
+
+  test("Future.toString() names its state, like Python's repr", () => {
+    assert.equal(String(new Future()), "<Future state=pending>");
+    assert.equal(String(new Future({ running: () => true })), "<Future state=running>");
+    const done = new Future<number>();
+    done.setResult(1);
+    assert.equal(String(done), "<Future state=finished>");
+    const cancelled = new Future();
+    cancelled.cancel();
+    assert.equal(String(cancelled), "<Future state=cancelled>");
+  });
+
+  test("asCompleted() yields the futures already done first, then the others as they finish", async () => {
+    const later = new Future<string>();
+    const already = new Future<string>();
+    already.setResult("already");
+    const it = asCompleted([later, already], { timeout: LIMIT });
+    const first = await within(it.next(), LIMIT);
+    assert.equal(first.value, already);
+    const second = it.next();
+    later.setResult("later");
+    assert.equal((await within(second, LIMIT)).value, later);
+    assert.equal((await within(it.next(), LIMIT)).done, true);
+  });
+
+  test("wait() with a timeout of 0 returns at once, and rejects a bad timeout", async () => {
+    const pending = new Future<number>();
+    const { done, notDone } = await within(wait([pending], { timeout: 0 }), LIMIT);
+    assert.equal(done.size, 0);
+    assert.deepEqual([...notDone], [pending]);
+    await assert.rejects(wait([pending], { timeout: -1 }), RangeError);
   });
 });

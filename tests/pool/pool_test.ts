@@ -430,6 +430,17 @@ describe("Pool, documented behaviour", () => {
     assert.equal(await within(defaulted.apply(tasks.square, [3]), LIMIT), 9);
   });
 
+  test("Pool.toString() shows its state; close() is idempotent and join() after terminate() resolves", async () => {
+    const small = new Pool({ processes: 1 });
+    assert.equal(String(small), "<Pool state=RUN pool_size=1>");
+    small.close();
+    small.close();
+    assert.equal(String(small), "<Pool state=CLOSE pool_size=1>");
+    await within(small.terminate(), LIMIT, "terminate");
+    await within(small.join(), LIMIT, "join");
+    await within(small.terminate(), LIMIT, "second terminate");
+  });
+
   test("Pool.mapAsync() and starmapAsync() call errorCallback with the first error, not callback", async () => {
     for (
       const result of [

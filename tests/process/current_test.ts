@@ -30,4 +30,15 @@ describe("current process", () => {
   test("cpuCount() is a positive integer", () => {
     assert.ok(Number.isInteger(cpuCount()) && cpuCount() >= 1);
   });
+
+  test("currentProcess().name is settable, and a later currentProcess() sees the new name", () => {
+    const me = currentProcess();
+    try {
+      me.name = "Renamed";
+      assert.equal(currentProcess().name, "Renamed");
+    } finally {
+      me.name = "MainProcess";
+    }
+    assert.equal(currentProcess().name, "MainProcess");
+  });
 });

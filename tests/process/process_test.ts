@@ -382,6 +382,27 @@ describe("Process, documented behaviour", () => {
     assert.equal(p.isAlive(), false);
   });
 
+  test("Process.toString() names the process and its state, like Python's repr", async () => {
+    const box = new Box();
+    const p = new Process({ target: tasks.block, args: [box], name: "shown", daemon: true });
+    assert.equal(String(p), "<Process name='shown' initial daemon>");
+    p.start();
+    assert.equal(String(p), "<Process name='shown' started daemon>");
+    await within(box.until(0), LIMIT, "child start");
+    box.raise(1);
+    await within(p.join(), LIMIT);
+    assert.equal(String(p), "<Process name='shown' stopped exitcode=0 daemon>");
+  });
+
+  test("Process.name is settable, and the child starts under the new name", async () => {
+    const box = new Box();
+    const p = new Process({ target: tasks.whoAmI, args: [box], name: "before" });
+    p.name = "after";
+    await run(p);
+    assert.equal(p.name, "after");
+    assert.equal((box.read() as { name: string }).name, "after");
+  });
+
   test("exit() without a code ends the child with exit code 0", async () => {
     const p = await run(new Process({ target: tasks.exitDefault }));
     assert.equal(p.exitCode, 0);
