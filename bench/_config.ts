@@ -113,6 +113,7 @@ export const FIGURES: readonly FigureMeta[] = [
   { id: "executor_map_cpu", unit: "µs CPU", better: "lower", title: "ProcessPoolExecutor.map: CPU per task" },
   { id: "queue_small", unit: "msgs/s", better: "higher", title: "Queue, small messages" },
   { id: "queue_10mb", unit: "ms/msg", better: "lower", title: "Queue, one 10 MB message" },
+  { id: "queue_empty_bytes", unit: "bytes", better: "lower", title: "Shared memory of an empty Queue" },
   { id: "pipe_small", unit: "msgs/s", better: "higher", title: "Pipe, small messages" },
   { id: "lock_uncontended", unit: "ns", better: "lower", title: "Lock acquire + release, uncontended" },
   { id: "value_locked_incr", unit: "ops/s", better: "higher", title: "Value locked increment, 2 workers" },

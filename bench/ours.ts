@@ -39,6 +39,7 @@ interface Workload {
 const TASKS = taskFile("task.mjs");
 const CONTEND = taskFile("contend.mjs");
 const MANAGER = taskFile("manager.mjs");
+const IPC = taskFile("ipc.mjs");
 
 function taskRef(mod: Mod, file: URL, name: string): Loose {
   return mod.task(file, name);
@@ -298,8 +299,8 @@ export const WORKLOADS: readonly Workload[] = [
     run: poolFigures,
   },
   { ids: ["executor_map", "executor_map_cpu"], needs: ["ProcessPoolExecutor", "task"], run: executorMap },
-  { ids: ["queue_small", "queue_10mb"], needs: ["Queue"], run: notWritten },
-  { ids: ["pipe_small"], needs: ["Pipe"], run: notWritten },
+  { ids: ["queue_small", "queue_10mb", "queue_empty_bytes"], needs: ["Queue", "Process", "task"], run: queueFigures },
+  { ids: ["pipe_small"], needs: ["Pipe", "Process", "task"], run: pipeSmall },
   { ids: ["lock_uncontended"], needs: ["Lock"], run: lockUncontended },
   { ids: ["value_locked_incr"], needs: ["Value", "Process", "task"], run: valueIncr },
   { ids: ["lock_contended_incr"], needs: ["Lock", "Process", "task"], run: lockContended },
@@ -314,10 +315,67 @@ export const WORKLOADS: readonly Workload[] = [
   },
 ];
 
-// Queue and Pipe are not built yet; their workloads get written when they land,
-// against the real API, rather than guessed now.
-function notWritten(): Promise<Record<string, number>> {
-  return Promise.reject(new Error("the export exists but its bench workload is not written yet"));
+/**
+ * Start one producer process on `target` in IPC, wait until it is ready, then time
+ * `consume` on this thread from the moment the producer may begin (Python's with_producer).
+ */
+async function withProducer(
+  mod: Mod,
+  target: string,
+  args: (sab: SharedArrayBuffer) => unknown[],
+  consume: () => Promise<void>,
+) {
+  const { sab, ctl } = controlBlock();
+  const p = new mod.Process({ target: taskRef(mod, IPC, target), args: args(sab) });
+  p.start();
+  while (Atomics.load(ctl, 3) < 1) await new Promise((resolve) => setTimeout(resolve, 1));
+  const t = performance.now();
+  Atomics.store(ctl, 2, 1);
+  Atomics.notify(ctl, 2);
+  await consume();
+  const ms = performance.now() - t;
+  await p.join();
+  if (p.exitCode !== 0) throw new Error(`${target} process exited with ${p.exitCode}`);
+  return ms;
+}
+
+// The consumer is the main thread with the async get a JS main thread would use.
+async function queueFigures(mod: Mod, s: Sizes): Promise<Record<string, number>> {
+  const small = await medianOf(s.reps, async () => {
+    const q = new mod.Queue();
+    let got = 0;
+    const ms = await withProducer(mod, "queueProduce", (sab) => [q, sab, s.queue_n], async () => {
+      while ((await q.get()) !== null) got++;
+    });
+    if (got !== s.queue_n) throw new Error(`Queue delivered ${got} of ${s.queue_n} items`);
+    return s.queue_n / (ms / 1e3);
+  });
+  const big = await medianOf(s.reps, async () => {
+    const q = new mod.Queue();
+    const ms = await withProducer(mod, "queueProduceBig", (sab) => [q, sab, s.big_bytes, s.big_count], async () => {
+      for (let i = 0; i < s.big_count; i++) {
+        const item = await q.get();
+        if (item.byteLength !== s.big_bytes) throw new Error(`Queue delivered ${item.byteLength} bytes`);
+      }
+    });
+    return ms / s.big_count;
+  });
+  return { queue_small: small, queue_10mb: big, queue_empty_bytes: mod.EMPTY_QUEUE_BYTES };
+}
+
+async function pipeSmall(mod: Mod, s: Sizes): Promise<Record<string, number>> {
+  const tput = await medianOf(s.reps, async () => {
+    const [reader, writer] = mod.Pipe({ duplex: false });
+    let got = 0;
+    const ms = await withProducer(mod, "pipeProduce", (sab) => [writer, sab, s.pipe_n], async () => {
+      writer.close();
+      while ((await reader.recv()) !== null) got++;
+    });
+    reader.close();
+    if (got !== s.pipe_n) throw new Error(`Pipe delivered ${got} of ${s.pipe_n} messages`);
+    return s.pipe_n / (ms / 1e3);
+  });
+  return { pipe_small: tput };
 }
 
 /** The library under test, and where it came from. */

@@ -5,26 +5,25 @@
 //
 //   HEAD, TAIL   byte positions, wrapping at 2^32; a record sits at pos & (CAP - 1)
 //   CAP          data bytes in use, a power of two; changes only under both locks
-//   ITEMS        whole messages committed and not yet read (qsize)
+//   PUTS, GETS   whole messages committed and taken; PUTS - GETS is qsize
 //   WLOCK/RLOCK  one writer and one reader at a time: ident of the holder | WAITERS bit;
 //                a holder that ends is taken over (robust, like sync's locks)
-//   WRITING      ident of the writer holding WLOCK, 0 when none
-//   SEQ          bumped each time a writer takes WLOCK: a reader in the middle of a
+//   SEQ          bumped when a message in pieces starts or is given up: a reader in the middle of a
 //                message in pieces knows the message is torn once it changes
 //
 // A record is an 8-byte header (payload length, then flags | tag << 8 | sub << 16) and
 // its payload, padded to 8 bytes; records never wrap: a PAD record fills the end. A
 // message that fits the ring is one record (FIRST | LAST). A larger one is a START record
-// (FIRST: total length and SEQ) then pieces, the final one flagged LAST, all written
+// (FIRST: total length, SEQ and the writer's ident) then pieces, the final one flagged LAST, all written
 // under one hold of WLOCK.
 //
 // Torn records cannot happen: a writer publishes a record by storing TAIL after its
 // bytes, so a writer that dies mid-record leaves nothing visible. A writer that dies (or
 // gives up on a timeout) between pieces leaves a message without LAST; readers drop such
-// a message as soon as SEQ or WRITING says its writer is gone, and skip pieces whose
+// a message as soon as SEQ or WLOCK says its writer is gone, and skip pieces whose
 // START they never saw.
 //
-// Sleeping: readers sleep on TAIL (counted in C_WAITERS), writers on HEAD (P_WAITERS),
+// Sleeping: readers sleep on TAIL (raising C_WANT first), writers on HEAD (P_WANT),
 // waiters for a lock on the lock word (its WAITERS bit). Every sleep is a bounded slice of
 // the futex core, so a dead peer or a missed wake costs one slice.
 import { SPIN, waitSlice, waitSliceAsync, wake } from "../_internal/futex.ts";
@@ -32,23 +31,25 @@ import { identity } from "../_internal/identity.ts";
 import { isAlive } from "../_internal/shared_area.ts";
 import { fromBytes, type Msg, readPayload, writePayload } from "./_codec.ts";
 
-const HEAD = 0;
-const TAIL = 1;
-const CAP = 2;
-const ITEMS = 3;
+// Words are grouped by who writes them, one cache line (16 words) per group, so a
+// producer and a consumer on two cores do not fight over one line.
+const CAP = 0; // set at creation and under both locks; read by all
+const MAXSIZE = 1;
+const CEILING = 2;
+const JOINABLE = 3;
 const CLOSED = 4;
-const WRITING = 5;
-const C_WAITERS = 6;
-const P_WAITERS = 7;
-const WLOCK = 8;
-const RLOCK = 9;
-const MAXSIZE = 10;
-const CEILING = 11;
-const SEQ = 12;
-const UNFINISHED = 13;
-const JOINABLE = 14;
-const J_WAITERS = 15;
-const WORDS = 16;
+const TAIL = 16; // the writers' line
+const WLOCK = 17;
+const PUTS = 18; // messages committed, ever (wrapping)
+const SEQ = 19;
+const HEAD = 32; // the readers' line
+const RLOCK = 33;
+const GETS = 34; // messages taken, ever (wrapping)
+const C_WANT = 48; // a reader sleeps on TAIL
+const P_WANT = 64; // a writer sleeps on HEAD
+const UNFINISHED = 80; // JoinableQueue
+const J_WANT = 81;
+const WORDS = 96;
 
 /** Bytes of control words per ring. */
 export const CONTROL_BYTES: number = WORDS * 4;
@@ -60,7 +61,7 @@ const FIRST = 1;
 const LAST = 2;
 const PAD = 4;
 const HEADER = 8;
-const START_BYTES = HEADER + 8;
+const START_BYTES = HEADER + 16;
 
 /** Smallest ring, in bytes. */
 export const MIN_BYTES = 256;
@@ -124,7 +125,7 @@ class Op {
   holdR = false;
   waitIdx = 0;
   waitVal = 0;
-  /** Counter to raise while asleep, or -1 for a lock word. */
+  /** The WANT word to raise before sleeping, or -1 for a lock word. */
   waitCounter = -1;
   /** Spin on the word before sleeping (data hand-offs, where latency matters). */
   spin = false;
@@ -154,6 +155,7 @@ export class GetOp extends Op {
   buf: Uint8Array | undefined = undefined;
   off = 0;
   seq = 0;
+  writer = 0;
   tag = 0;
   sub = 0;
   value: unknown = undefined;
@@ -188,6 +190,18 @@ function lockStep(c: Int32Array, i: number, me: number): number {
   }
 }
 
+/**
+ * Wake the sleepers on `word` if one asked to be woken. Sleepers raise the WANT word
+ * before each sleep and the first waker lowers it, so a stream of commits costs one
+ * wake per sleep, not one per record. The sleeper's wait re-checks `word` itself, so a
+ * commit between raising WANT and sleeping is never missed.
+ */
+function wakeIfWanted(c: Int32Array, want: number, word: number): void {
+  if (Atomics.load(c, want) !== 0 && Atomics.exchange(c, want, 0) !== 0) wake(c, word);
+}
+
+const SPUN: Promise<boolean> = Promise.resolve(true);
+
 function unlock(c: Int32Array, i: number): void {
   if ((Atomics.exchange(c, i, 0) & LOCKED_WAITERS) !== 0) wake(c, i, 1);
 }
@@ -197,6 +211,10 @@ export class Ring {
   readonly ctl: Int32Array;
   readonly data: SharedArrayBuffer;
   ends: RingEnds;
+  // The head a writer and the tail a reader in this thread saw last: lower bounds of
+  // the real ones, read again only when they say there is no room, or nothing to read.
+  #head = 0;
+  #tail = 0;
   #u8: Uint8Array;
   #u16: Uint16Array;
   #i32: Int32Array;
@@ -236,7 +254,7 @@ export class Ring {
 
   /** Messages committed and not yet taken; approximate while others put and get. */
   items(): number {
-    const n = Atomics.load(this.ctl, ITEMS);
+    const n = (Atomics.load(this.ctl, PUTS) - Atomics.load(this.ctl, GETS)) | 0;
     return n > 0 ? n : 0;
   }
 
@@ -297,14 +315,11 @@ export class Ring {
       if (v !== 0) return op.wait(WLOCK, v, -1);
     }
     op.holdW = true;
-    Atomics.store(c, WRITING, op.me);
-    Atomics.add(c, SEQ, 1);
     return DONE;
   }
 
   #releaseW(op: PutOp): void {
     op.holdW = false;
-    Atomics.store(this.ctl, WRITING, 0);
     unlock(this.ctl, WLOCK);
   }
 
@@ -313,14 +328,14 @@ export class Ring {
     const c = this.ctl;
     if (!op.holdW && this.#takeW(op) === WAIT) return WAIT;
     if (!op.started) {
-      // WRITING is set before this check, so a reader that sees the queue closed and
-      // empty also sees this writer and waits for its record.
+      // WLOCK names this writer before this check, so a reader that sees the queue
+      // closed and empty also sees this writer and waits for its record.
       if (this.ends.deaf(false)) {
         this.#releaseW(op);
         return DEAF;
       }
       const maxsize = c[MAXSIZE];
-      if (maxsize > 0 && Atomics.load(c, ITEMS) >= maxsize) return this.#waitForRoom(op);
+      if (maxsize > 0 && ((c[PUTS] - Atomics.load(c, GETS)) | 0) >= maxsize) return this.#waitForRoom(op);
       const need = HEADER + r8(op.msg.len);
       if (need <= c[CEILING]) return this.#putSingle(op, need);
     }
@@ -332,20 +347,26 @@ export class Ring {
     this.#releaseW(op);
     if (op.nowait) return FULL;
     if (this.ends.deaf(true)) return DEAF;
-    return op.wait(HEAD, head, P_WAITERS);
+    return op.wait(HEAD, head, P_WANT);
   }
 
   #putSingle(op: PutOp, need: number): number {
     const c = this.ctl;
-    for (;;) {
+    let head = this.#head;
+    for (let fresh = false;;) {
       const cap = c[CAP];
-      const head = Atomics.load(c, HEAD);
       let tail = c[TAIL];
       const used = (tail - head) >>> 0;
       let at = tail & (cap - 1);
       const room = cap - at;
       const total = need <= room ? need : room + need;
-      if (cap - used < total) {
+      if (used > cap || cap - used < total) {
+        // The head this thread saw last may be stale: look again before waiting or growing.
+        if (!fresh) {
+          head = this.#head = Atomics.load(c, HEAD);
+          fresh = true;
+          continue;
+        }
         if (cap < c[CEILING]) {
           const r = this.#grow(op, used + total);
           if (r !== DONE) return r;
@@ -367,9 +388,9 @@ export class Ring {
       writePayload(m, this.#u8, this.#u16, this.#f64, at + HEADER);
       if (c[JOINABLE] !== 0) Atomics.add(c, UNFINISHED, 1);
       Atomics.store(c, TAIL, (tail + need) | 0);
-      Atomics.add(c, ITEMS, 1);
+      Atomics.add(c, PUTS, 1);
       this.#releaseW(op);
-      if (Atomics.load(c, C_WAITERS) > 0) wake(c, TAIL, 1);
+      wakeIfWanted(c, C_WANT, TAIL);
       return DONE;
     }
   }
@@ -437,9 +458,10 @@ export class Ring {
           return FULL;
         }
         if (free < START_BYTES) return this.#waitForRoom(op);
-        this.#header(at, 8, FIRST | (m.tag << 8) | (m.sub << 16));
+        this.#header(at, 16, FIRST | (m.tag << 8) | (m.sub << 16));
         this.#i32[(at >> 2) + 2] = m.len;
-        this.#i32[(at >> 2) + 3] = c[SEQ];
+        this.#i32[(at >> 2) + 3] = Atomics.add(c, SEQ, 1) + 1;
+        this.#i32[(at >> 2) + 4] = op.me;
         if (c[JOINABLE] !== 0) Atomics.add(c, UNFINISHED, 1);
         op.started = true;
         this.#commit((tail + START_BYTES) | 0, false);
@@ -470,14 +492,14 @@ export class Ring {
       this.abandonPut(op);
       return DEAF;
     }
-    return op.wait(HEAD, head, P_WAITERS);
+    return op.wait(HEAD, head, P_WANT);
   }
 
   #commit(tail: number, last: boolean): void {
     const c = this.ctl;
     Atomics.store(c, TAIL, tail);
-    if (last) Atomics.add(c, ITEMS, 1);
-    if (Atomics.load(c, C_WAITERS) > 0) wake(c, TAIL);
+    if (last) Atomics.add(c, PUTS, 1);
+    wakeIfWanted(c, C_WANT, TAIL);
   }
 
   /** Give up a put (timeout, abort): release what it holds; readers drop a partial message. */
@@ -488,10 +510,13 @@ export class Ring {
       unlock(c, RLOCK);
     }
     if (!op.holdW) return;
-    if (op.started && c[JOINABLE] !== 0) Atomics.sub(c, UNFINISHED, 1);
+    if (op.started) {
+      if (c[JOINABLE] !== 0) Atomics.sub(c, UNFINISHED, 1);
+      Atomics.add(c, SEQ, 1); // readers in the middle of this message drop it
+    }
     op.started = false;
     this.#releaseW(op);
-    if (Atomics.load(c, C_WAITERS) > 0) wake(c, TAIL);
+    wakeIfWanted(c, C_WANT, TAIL);
   }
 
   // ---- reading ----
@@ -511,7 +536,11 @@ export class Ring {
     }
     for (;;) {
       const head = c[HEAD];
-      const tail = Atomics.load(c, TAIL);
+      let tail = this.#tail;
+      const ahead = (tail - head) >>> 0;
+      // The tail this thread saw last is good while it is ahead of the head (other
+      // readers may have moved the head past it).
+      if (ahead === 0 || ahead > c[CAP]) tail = this.#tail = Atomics.load(c, TAIL);
       if (head === tail) {
         if (op.buf === undefined) {
           op.holdR = false;
@@ -519,13 +548,13 @@ export class Ring {
           return this.#empty(op, tail);
         }
         const seq = Atomics.load(c, SEQ);
-        const writer = Atomics.load(c, WRITING);
+        const writer = Atomics.load(c, WLOCK) & IDENT_MASK;
         if (Atomics.load(c, TAIL) !== head) continue;
-        if (seq !== op.seq || writer === 0 || !isAlive(writer)) {
+        if (seq !== op.seq || writer !== op.writer || !isAlive(writer)) {
           op.buf = undefined; // torn: its writer gave up or died
           continue;
         }
-        return op.wait(TAIL, head, C_WAITERS, true);
+        return op.wait(TAIL, head, C_WANT, true);
       }
       const cap = c[CAP];
       this.#views(cap);
@@ -556,6 +585,7 @@ export class Ring {
         op.buf = new Uint8Array(total);
         op.off = 0;
         op.seq = this.#i32[(at >> 2) + 3];
+        op.writer = this.#i32[(at >> 2) + 4];
         op.tag = tag;
         op.sub = sub;
         this.#advance(next, false);
@@ -583,11 +613,11 @@ export class Ring {
     const c = this.ctl;
     if (this.ends.ended()) {
       // A writer that took the lock before the end was marked may still commit.
-      const writer = Atomics.load(c, WRITING);
+      const writer = Atomics.load(c, WLOCK) & IDENT_MASK;
       if (Atomics.load(c, TAIL) === tail && (writer === 0 || !isAlive(writer))) return ENDED;
     }
     if (op.nowait) return EMPTY;
-    return op.wait(TAIL, tail, C_WAITERS, true);
+    return op.wait(TAIL, tail, C_WANT, true);
   }
 
   #finish(op: GetOp, next: number): number {
@@ -599,9 +629,9 @@ export class Ring {
 
   #advance(next: number, last: boolean): void {
     const c = this.ctl;
-    if (last) Atomics.sub(c, ITEMS, 1);
+    if (last) Atomics.add(c, GETS, 1);
     Atomics.store(c, HEAD, next);
-    if (Atomics.load(c, P_WAITERS) > 0) wake(c, HEAD);
+    wakeIfWanted(c, P_WANT, HEAD);
   }
 
   /** Give up a get that has consumed nothing (timeout, abort); a message half read is kept going. */
@@ -683,26 +713,16 @@ export class Ring {
   sleepSync(op: Op, deadline: number): boolean {
     const c = this.ctl;
     if (op.spin && this.#spin(op)) return true;
-    const counter = op.waitCounter;
-    if (counter >= 0) Atomics.add(c, counter, 1);
-    try {
-      return waitSlice(c, op.waitIdx, op.waitVal, deadline);
-    } finally {
-      if (counter >= 0) Atomics.sub(c, counter, 1);
-    }
+    if (op.waitCounter >= 0) Atomics.store(c, op.waitCounter, 1);
+    return waitSlice(c, op.waitIdx, op.waitVal, deadline);
   }
 
   /** The same without blocking the thread; rejects with the signal's reason. */
-  async sleepAsync(op: Op, deadline: number, signal: AbortSignal | undefined): Promise<boolean> {
+  sleepAsync(op: Op, deadline: number, signal: AbortSignal | undefined): Promise<boolean> {
     const c = this.ctl;
-    if (op.spin && this.#spin(op)) return true;
-    const counter = op.waitCounter;
-    if (counter >= 0) Atomics.add(c, counter, 1);
-    try {
-      return await waitSliceAsync(c, op.waitIdx, op.waitVal, deadline, signal);
-    } finally {
-      if (counter >= 0) Atomics.sub(c, counter, 1);
-    }
+    if (op.spin && this.#spin(op)) return SPUN;
+    if (op.waitCounter >= 0) Atomics.store(c, op.waitCounter, 1);
+    return waitSliceAsync(c, op.waitIdx, op.waitVal, deadline, signal);
   }
 
   #spin(op: Op): boolean {
@@ -720,7 +740,7 @@ export class Ring {
       const n = Atomics.load(c, UNFINISHED);
       if (n <= 0) return false;
       if (Atomics.compareExchange(c, UNFINISHED, n, n - 1) !== n) continue;
-      if (n === 1 && Atomics.load(c, J_WAITERS) > 0) wake(c, UNFINISHED);
+      if (n === 1) wakeIfWanted(c, J_WANT, UNFINISHED);
       return true;
     }
   }
@@ -733,7 +753,7 @@ export class Ring {
   /** An op that waits for UNFINISHED to reach 0. */
   joinStep(op: Op): number {
     const n = Atomics.load(this.ctl, UNFINISHED);
-    return n === 0 ? DONE : op.wait(UNFINISHED, n, J_WAITERS);
+    return n === 0 ? DONE : op.wait(UNFINISHED, n, J_WANT);
   }
 
   /** A plain op for {@linkcode Ring.joinStep}. */

@@ -1,0 +1,32 @@
+// Process targets for our queue and pipe figures: producers in a worker, the consumer on
+// the main thread, as in bench/python/mp_bench.py. They receive live library objects (a
+// Queue, a Connection) as arguments, so this module imports nothing from the library.
+import { finish, ready } from "./ctl.mjs";
+
+/** Put 0..n-1 then null, from the moment the parent says go. */
+export function queueProduce(q, sab, n) {
+  const ctl = new Int32Array(sab, 0, 8);
+  ready(ctl);
+  for (let i = 0; i < n; i++) q.putSync(i);
+  q.putSync(null);
+  finish(ctl);
+}
+
+/** Put `count` zeroed byte arrays of `bytes` bytes, like Python's `bytes(size)`. */
+export function queueProduceBig(q, sab, bytes, count) {
+  const ctl = new Int32Array(sab, 0, 8);
+  const payload = new Uint8Array(bytes);
+  ready(ctl);
+  for (let i = 0; i < count; i++) q.putSync(payload);
+  finish(ctl);
+}
+
+/** Send 0..n-1 then null on a pipe end. */
+export function pipeProduce(conn, sab, n) {
+  const ctl = new Int32Array(sab, 0, 8);
+  ready(ctl);
+  for (let i = 0; i < n; i++) conn.sendSync(i);
+  conn.sendSync(null);
+  conn.close();
+  finish(ctl);
+}
