@@ -40,7 +40,7 @@ const KIND = "ipc.Queue";
  * Limits: `maxsize` counts items; the ring's bytes are bounded by `bytes` when given
  * (a larger item travels in pieces), else the ring grows up to 1 GiB, past which a put
  * fails with `FullError` rather than drop anything. An empty queue takes
- * 4160 bytes of shared memory ({@linkcode EMPTY_QUEUE_BYTES}).
+ * 4480 bytes of shared memory ({@linkcode EMPTY_QUEUE_BYTES}).
  *
  * @typeParam T the items' type
  * @example Usage
