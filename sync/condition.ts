@@ -169,7 +169,8 @@ export class Condition {
    * @param timeout milliseconds for the whole wait; `undefined` waits as long as it takes
    * @param options `signal` stops the wait, rejecting with its reason
    * @returns the last value of `predicate()`
-   * @throws {InvalidStateError} when this thread does not hold the lock
+   * @throws {InvalidStateError} when it has to wait and this thread does not hold the lock
+   * (a predicate already true returns at once, as in Python)
    */
   async waitFor<T>(predicate: () => T, timeout?: number, options: SyncWaitOptions = {}): Promise<T> {
     const deadline = deadlineForTimeout(timeout, "wait on condition");

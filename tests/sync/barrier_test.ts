@@ -148,4 +148,13 @@ describe("Barrier", () => {
     await assert.rejects(within(barrier.wait(5), LIMIT), BrokenBarrierError);
     assert.ok(performance.now() - started < 40 + 1000);
   });
+
+  test("Barrier.ready() resolves at once without an action, and rejects for an action its module lacks", async () => {
+    await within(new Barrier(2).ready(), LIMIT);
+    const missing = new Barrier(2, { action: { module: tasks.countAction.module, name: "noSuchAction" } as never });
+    await assert.rejects(
+      within(missing.ready(), LIMIT),
+      (e: Error) => e instanceof TypeError && /noSuchAction/.test(e.message),
+    );
+  });
 });

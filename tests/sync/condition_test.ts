@@ -167,4 +167,12 @@ describe("Condition", () => {
     assert.throws(() => cond.acquireSync({ signal: AbortSignal.abort(reason) }), (e) => e === reason);
     assert.throws(() => cond.holdSync({ signal: AbortSignal.abort(reason) }), (e) => e === reason);
   });
+
+  test("Condition.waitFor() rejects with InvalidStateError when it must wait without the lock", async () => {
+    const cond = new Condition();
+    await assert.rejects(cond.waitFor(() => false, 10), InvalidStateError);
+    assert.throws(() => cond.waitForSync(() => false, 10), InvalidStateError);
+    // As in Python, a predicate already true needs no wait, so no lock either.
+    assert.equal(await cond.waitFor(() => "now"), "now");
+  });
 });

@@ -140,4 +140,13 @@ describe("RWLock", () => {
     assert.throws(() => rw.writeSync({ signal }), (e) => e === reason);
     assert.equal(rw.readers, 0);
   });
+
+  test("RWLock.read() and readSync() throw TimeoutError while the write side is held", async () => {
+    const rw = new RWLock();
+    await rw.acquireWrite();
+    await assert.rejects(rw.read({ timeout: 10 }), TimeoutError);
+    assert.throws(() => rw.readSync({ timeout: 10 }), TimeoutError);
+    assert.equal(rw.readers, 0);
+    rw.releaseWrite();
+  });
 });

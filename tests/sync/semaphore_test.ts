@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe } from "node:test";
-import { InvalidStateError } from "../../errors.ts";
+import { InvalidStateError, TimeoutError } from "../../errors.ts";
 import { Process, taskModule } from "../../process/mod.ts";
 import { BoundedSemaphore, Semaphore } from "../../sync/semaphore.ts";
 import { test, within } from "../_helpers.ts";
@@ -142,6 +142,13 @@ describe("Semaphore", () => {
     const reason = new Error("no");
     assert.throws(() => sem.acquireSync({ signal: AbortSignal.abort(reason) }), (e) => e === reason);
     assert.throws(() => sem.holdSync({ signal: AbortSignal.abort(reason) }), (e) => e === reason);
+    assert.equal(sem.getValue(), 0);
+  });
+
+  test("Semaphore.hold() and holdSync() throw TimeoutError when no slot frees in time", async () => {
+    const sem = new Semaphore(0);
+    await assert.rejects(sem.hold({ timeout: 10 }), TimeoutError);
+    assert.throws(() => sem.holdSync({ timeout: 10 }), TimeoutError);
     assert.equal(sem.getValue(), 0);
   });
 });
