@@ -9,7 +9,7 @@ import { asCompleted, DistributedExecutor, FIRST_COMPLETED, runWorker, wait } fr
 import { BrokenProcessPoolError, CancelledError, JobFailedError, RemoteError, TimeoutError } from "../../errors.ts";
 import { Lock } from "../../sync/lock.ts";
 import { taskModule } from "../../task.ts";
-import { after, before, test } from "../_helpers.ts";
+import { after, before, eventually, test } from "../_helpers.ts";
 import { redisMissing, type RedisServer, startRedis, startWorkerHost, type WorkerHost } from "./_redis.ts";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -190,6 +190,29 @@ test("DistributedExecutor: a job removed by another client fails with JobFailedE
   const error = await future.then(() => null, (e: unknown) => e);
   assert.ok(error instanceof JobFailedError);
   assert.match(error.message, /Cannot run task "square": its job was removed from the queue by another client/);
+});
+
+test("DistributedExecutor: a running job's future says so and cannot be cancelled", { skip }, async () => {
+  await using ex = executor(SHARED);
+  const future = ex.submit(tasks.slow, 1, 400);
+  await eventually(() => future.running(), 10_000, "the job starting");
+  assert.equal(future.cancel(), false);
+  assert.equal(await future.result(), 1);
+  assert.equal(future.running(), false);
+});
+
+test("DistributedExecutor.map() with a signal fails the rest and removes their jobs", { skip }, async () => {
+  const queue = freshQueue(); // no worker serves it
+  await using ex = executor(queue);
+  const controller = new AbortController();
+  const results = ex.map(tasks.square, [1, 2, 3, 4], { signal: controller.signal });
+  for (let i = 0; i < 400 && (await jobCounts(queue)).waiting < 4; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  controller.abort(new Error("enough"));
+  await assert.rejects(results.next(), /enough/);
+  await ex.shutdown();
+  assert.equal((await jobCounts(queue)).waiting, 0);
 });
 
 test("runWorker() in this process serves a DistributedExecutor", { skip }, async () => {
