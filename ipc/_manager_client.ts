@@ -217,7 +217,10 @@ class ThreadConnection extends Connection {
   }
 
   protected check(what: string): void {
-    if (Atomics.load(this.#control, STATE) === CLOSED) throw shutDownError(what);
+    if (Atomics.load(this.#control, STATE) === CLOSED) {
+      forget(this);
+      throw shutDownError(what);
+    }
     if (this.broken !== null) throw this.broken;
   }
 
@@ -379,7 +382,7 @@ class TcpConnection extends Connection {
   /** A remote manager is reached by address: a failed connection is forgotten so a later one may retry. */
   protected override fail(error: Error): void {
     super.fail(error);
-    if (connections.get(keyOf(this.address)) === this) connections.delete(keyOf(this.address));
+    forget(this);
   }
 
   protected check(_what: string): void {
@@ -418,6 +421,12 @@ class TcpConnection extends Connection {
 }
 
 const connections = new Map<string, Connection>();
+
+/** Drop `c` from this thread's table, so its buffers can be collected. */
+function forget(c: Connection): void {
+  const key = keyOf(c.address);
+  if (connections.get(key) === c) connections.delete(key);
+}
 
 function keyOf(address: ManagerAddress): string {
   return address.remote !== undefined ? `tcp:${address.remote.host}:${address.remote.port}` : address.uid;

@@ -24,6 +24,7 @@ import {
   STATE,
 } from "./_manager_channel.ts";
 import { FrameAssembler } from "./_manager_frames.ts";
+import { waitingOnLoop } from "./_manager_objects.ts";
 import { ManagerServer, type TypeSpec } from "./_manager_server.ts";
 import { SpinBudget } from "./_manager_spin.ts";
 import { serveTcp, type TcpAddress } from "./_manager_tcp.ts";
@@ -47,8 +48,10 @@ const SPIN_MS = 0.1;
 const BUSY_MS = 4;
 /** How often channels of ended threads are reclaimed. */
 const SWEEP_MS = 100;
-/** Longest blocking sleep: timers and new TCP connections wait at most this long. */
+/** Longest blocking sleep while a wait timer or an async method is pending. */
 const WAIT_MS = 1;
+/** Longest blocking sleep otherwise: a new TCP connection waits at most this long. */
+const IDLE_WAIT_MS = 20;
 
 /** The server's side of one thread's channel. */
 class ChannelPeer implements Peer {
@@ -184,7 +187,7 @@ async function serve(): Promise<void> {
     else if (server.peerCount > channelPeers) {
       await waitSliceAsync(control, DOORBELL, seen, performance.now() + SLICE_MS);
     } else {
-      waitSlice(control, DOORBELL, seen, performance.now() + WAIT_MS);
+      waitSlice(control, DOORBELL, seen, performance.now() + (waitingOnLoop() > 0 ? WAIT_MS : IDLE_WAIT_MS));
       if (Atomics.load(control, DOORBELL) === seen) await yieldToLoop();
     }
     busySince = performance.now();

@@ -12,6 +12,40 @@ import type { Call, Peer, PENDING } from "./_manager_call.ts";
 // deno-lint-ignore no-explicit-any
 type Answer = any;
 
+// Work that finishes on the event loop rather than on a request: wait timers and the
+// promises of async methods. While there is any, the server sleeps in short slices so it
+// fires on time; otherwise it may sleep longer.
+let pendingOnLoop = 0;
+
+/** How many timers and async results the served objects wait for. */
+export function waitingOnLoop(): number {
+  return pendingOnLoop;
+}
+
+type Timer = ReturnType<typeof setTimeout> | undefined;
+
+function startTimer(fn: () => void, ms: number): Timer {
+  pendingOnLoop++;
+  return setTimeout(() => {
+    pendingOnLoop--;
+    fn();
+  }, ms);
+}
+
+function stopTimer(t: Timer): void {
+  if (t === undefined) return;
+  clearTimeout(t);
+  pendingOnLoop--;
+}
+
+/** Count `promise` as pending on the event loop until it settles. */
+export function onLoop<T>(promise: Promise<T>): Promise<T> {
+  pendingOnLoop++;
+  const done = () => void pendingOnLoop--;
+  promise.then(done, done);
+  return promise;
+}
+
 /** A reference, held in the server, to another object of the same manager. */
 export class Ref {
   constructor(readonly typeid: string, readonly id: number, readonly methods: string[] | null) {}
@@ -54,7 +88,7 @@ function timeoutOf(options: WaitOptions | number | undefined | null, what: strin
 
 /** A call parked in a wait list, with its timer. */
 class Waiter<T> {
-  timer: ReturnType<typeof setTimeout> | undefined;
+  timer: Timer;
   constructor(readonly call: Call, readonly data: T) {}
 }
 
@@ -80,7 +114,8 @@ class WaitList<T = undefined> {
     const w = new Waiter(call, data);
     this.#items.add(w);
     if (timeout !== undefined && timeout !== Infinity) {
-      w.timer = setTimeout(() => {
+      w.timer = startTimer(() => {
+        w.timer = undefined;
         this.#items.delete(w);
         onTimeout(w);
       }, timeout);
@@ -102,7 +137,8 @@ class WaitList<T = undefined> {
 
   remove(w: Waiter<T>): void {
     this.#items.delete(w);
-    clearTimeout(w.timer);
+    stopTimer(w.timer);
+    w.timer = undefined;
   }
 
   /** Take every waiter out. */
@@ -696,19 +732,24 @@ export class LockObject extends Served {
     const timeout = timeoutOf(options, "acquire a lock");
     if (this.core.tryTake(call.peer)) return true;
     if (timeout === 0) return false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: Timer;
+    const stop = () => {
+      stopTimer(timer);
+      timer = undefined;
+    };
     const g = this.core.enqueue(call.peer, 1, () => {
-      clearTimeout(timer);
+      stop();
       call.reply(true);
     });
     if (timeout !== undefined && timeout !== Infinity) {
-      timer = setTimeout(() => {
+      timer = startTimer(() => {
+        timer = undefined;
         this.core.leave(g);
         call.reply(false);
       }, timeout);
     }
     return call.keep(() => {
-      clearTimeout(timer);
+      stop();
       this.core.leave(g);
     });
   }
@@ -954,7 +995,7 @@ export class AutoObject extends Served {
     }
     const result = (this.instance as Record<string, (...a: unknown[]) => unknown>)[method](...args);
     if (typeof (result as PromiseLike<unknown>)?.then !== "function") return result;
-    (result as Promise<unknown>).then((v) => call.reply(v), (e) => call.fail(e));
+    onLoop(Promise.resolve(result)).then((v) => call.reply(v), (e) => call.fail(e));
     return call.keep(() => {});
   }
 }

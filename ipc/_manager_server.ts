@@ -17,6 +17,7 @@ import {
   ListObject,
   LockObject,
   NamespaceObject,
+  onLoop,
   QueueObject,
   Ref,
   SemaphoreObject,
@@ -199,7 +200,7 @@ export class ManagerServer implements Replier {
     if (spec === undefined) {
       throw new TypeError(`Cannot make a "${typeid}": the manager has no such type; register it on the serving side`);
     }
-    loadTask(spec).then(async (fn) => {
+    onLoop(loadTask(spec)).then(async (fn) => {
       const made = await (/^class[\s{]/.test(Function.prototype.toString.call(fn))
         ? new (fn as unknown as new(...a: unknown[]) => unknown)(...params)
         : fn(...params));

@@ -283,6 +283,7 @@ export class BaseManager {
       const control = controlOf(area);
       Atomics.store(control, STATE, CLOSED);
       ring(control);
+      closeConnection(this.#address!);
       if (this.#host !== null) {
         closeConnection({ uid: "", remote: { host: this.#host, port: this.#port, authkey: this.#authkey } });
       }
