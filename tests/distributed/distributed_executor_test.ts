@@ -254,20 +254,22 @@ test("DistributedExecutor: a worker host killed mid-run loses no future and sett
   try {
     await using ex = executor(queue);
     const n = 200;
-    const futures = Array.from({ length: n }, (_, i) => ex.submit(tasks.slow, i, 10));
+    const futures = Array.from({ length: n }, (_, i) => ex.submit(tasks.slowOnHost, i, 10));
     const settled = new Array<number>(n).fill(0);
     futures.forEach((f, i) => f.addDoneCallback(() => settled[i]++));
-    let done = 0;
+    // Killed once it has shown that it serves the queue, so it dies holding jobs.
+    let doomedDone = 0;
     let killed = false;
     const values: number[] = [];
     for await (const f of asCompleted(futures, { timeout: 50_000 })) {
-      values.push(await f.result());
-      if (++done === 40 && !killed) {
+      const { x, pid } = await f.result();
+      values.push(x);
+      if (pid === doomed.pid && ++doomedDone === 10 && !killed) {
         killed = true;
         doomed.child.kill("SIGKILL");
       }
     }
-    assert.ok(killed);
+    assert.ok(killed, "the doomed host never ran 10 jobs");
     assert.ok(stalled > 0, "the killed host held no job");
     assert.deepEqual(values.sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i));
     await new Promise((resolve) => setTimeout(resolve, 0));

@@ -1,4 +1,5 @@
 // Tasks the distributed tests queue; worker hosts import this file under their own root.
+import process from "node:process";
 
 export function square(x: number): number {
   return x * x;
@@ -12,6 +13,12 @@ export function add(a: number, b: number): number {
 export async function slow(x: number, ms: number): Promise<number> {
   await new Promise((resolve) => setTimeout(resolve, ms));
   return x;
+}
+
+/** Like `slow`, and say which worker host ran it. */
+export async function slowOnHost(x: number, ms: number): Promise<{ x: number; pid: number }> {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return { x, pid: process.pid };
 }
 
 export function echo<T>(value: T): T {
