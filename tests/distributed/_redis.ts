@@ -94,14 +94,26 @@ export interface WorkerHost {
   stop(): Promise<void>;
 }
 
-/** Start a worker host on the runtime the tests run on; resolves once it takes jobs. */
-export async function startWorkerHost(args: string[]): Promise<WorkerHost> {
-  const runtimeArgs = runtime.name === "node"
-    ? ["--import", "tsx", CLI]
-    : runtime.name === "deno"
-    ? ["run", "-A", CLI]
-    : [CLI];
-  const child = spawn(process.execPath, [...runtimeArgs, "worker", ...args], {
+/** The command that runs a TypeScript file on `name`. */
+function runtimeCommand(name: "node" | "deno" | "bun"): [string, string[]] {
+  const bin = name === runtime.name
+    ? process.execPath
+    : name === "node"
+    ? "node"
+    : new URL(`../../node_modules/.bin/${name}`, import.meta.url).pathname;
+  return [bin, name === "node" ? ["--import", "tsx"] : name === "deno" ? ["run", "-A"] : []];
+}
+
+/**
+ * Start a worker host, on the runtime the tests run on unless `on` names another;
+ * resolves once it takes jobs.
+ */
+export async function startWorkerHost(
+  args: string[],
+  on: "node" | "deno" | "bun" = runtime.name,
+): Promise<WorkerHost> {
+  const [bin, runtimeArgs] = runtimeCommand(on);
+  const child = spawn(bin, [...runtimeArgs, CLI, "worker", ...args], {
     stdio: ["ignore", "pipe", "inherit"],
     cwd: new URL("../../", import.meta.url).pathname,
   });

@@ -5,6 +5,7 @@ import { Queue, QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
+import { runtime } from "../../_runtime/mod.ts";
 import { asCompleted, DistributedExecutor, FIRST_COMPLETED, runWorker, wait } from "../../distributed/mod.ts";
 import { BrokenProcessPoolError, CancelledError, JobFailedError, RemoteError, TimeoutError } from "../../errors.ts";
 import { Lock } from "../../sync/lock.ts";
@@ -213,6 +214,25 @@ test("DistributedExecutor.map() with a signal fails the rest and removes their j
   await assert.rejects(results.next(), /enough/);
   await ex.shutdown();
   assert.equal((await jobCounts(queue)).waiting, 0);
+});
+
+test("DistributedExecutor: a worker host on another runtime serves this one's jobs", { skip }, async () => {
+  const queue = freshQueue();
+  const other = runtime.name === "node" ? "bun" : runtime.name === "deno" ? "node" : "deno";
+  const host = await startWorkerHost(
+    ["--redis", `127.0.0.1:${redis.port}`, "--queue", queue, "--concurrency", "1", "--root", "."],
+    other,
+  );
+  try {
+    await using ex = executor(queue);
+    const value = { big: 3n, when: new Date(7), map: new Map([["k", new Uint8Array([1, 2])]]), none: undefined };
+    assert.deepEqual(await ex.submit(tasks.echo, value), value);
+    const error = await ex.submit(tasks.fail, "far").then(() => null, (e: unknown) => e);
+    assert.ok(error instanceof RemoteError);
+    assert.equal(error.remoteName, "TaskFailure");
+  } finally {
+    await host.stop();
+  }
 });
 
 test("runWorker() in this process serves a DistributedExecutor", { skip }, async () => {

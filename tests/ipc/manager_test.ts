@@ -64,20 +64,28 @@ describe("Manager", () => {
     assert.deepEqual(items, [0, 1, 2, 3]);
   });
 
-  test("Manager values larger than a channel ring cross whole, both ways, async and Sync", { timeout: 20_000 }, async () => {
-    await using m = await Manager.start();
-    const d = await m.dict<string, unknown>();
-    const big = "x".repeat(300_000) + "é";
-    const numbers = Array.from({ length: 50_000 }, (_, i) => i * 1.5);
-    await Promise.all([d.set("big", big), d.set("numbers", numbers), d.set("bytes", new Uint8Array(100_000).fill(7))]);
-    assert.equal(await d.get("big"), big);
-    assert.deepEqual(d.getSync("numbers"), numbers);
-    const bytes = await d.get("bytes") as Uint8Array;
-    assert.equal(bytes.length, 100_000);
-    assert.equal(bytes[99_999], 7);
-    d.setSync("big2", big + big);
-    assert.equal(((await d.get("big2")) as string).length, 2 * big.length);
-  });
+  test(
+    "Manager values larger than a channel ring cross whole, both ways, async and Sync",
+    { timeout: 20_000 },
+    async () => {
+      await using m = await Manager.start();
+      const d = await m.dict<string, unknown>();
+      const big = "x".repeat(300_000) + "é";
+      const numbers = Array.from({ length: 50_000 }, (_, i) => i * 1.5);
+      await Promise.all([
+        d.set("big", big),
+        d.set("numbers", numbers),
+        d.set("bytes", new Uint8Array(100_000).fill(7)),
+      ]);
+      assert.equal(await d.get("big"), big);
+      assert.deepEqual(d.getSync("numbers"), numbers);
+      const bytes = await d.get("bytes") as Uint8Array;
+      assert.equal(bytes.length, 100_000);
+      assert.equal(bytes[99_999], 7);
+      d.setSync("big2", big + big);
+      assert.equal(((await d.get("big2")) as string).length, 2 * big.length);
+    },
+  );
 
   test("Manager Namespace, Value and Array proxies hold their values", { timeout: 20_000 }, async () => {
     await using m = await Manager.start();
