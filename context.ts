@@ -7,9 +7,9 @@
  * - `"process"`: processes are OS child processes running the same runtime, so a crash,
  *   `process.abort()` or a runaway allocation in one takes nothing else down. They share
  *   no memory: locks and other shared-memory objects cannot be passed to them (a
- *   `TypeError` names the argument). Today this context offers `Process` and the
- *   functions about the process tree; pools, queues, pipes and managers across OS
- *   processes are not built yet, so it does not offer them.
+ *   `TypeError` names the argument). This context offers `Process`, `Pool`,
+ *   `ProcessPoolExecutor` and the functions about the process tree; queues, pipes and
+ *   managers across OS processes are not built yet, so it does not offer them.
  *
  * `setStartMethod()` and `getStartMethod()` choose and read the start method of a
  * `Process` created without one.
@@ -28,7 +28,7 @@
  *
  * @module
  */
-import { Pool, ProcessPoolExecutor } from "./pool/mod.ts";
+import { Pool, type PoolOptions, ProcessPoolExecutor, type ProcessPoolExecutorOptions } from "./pool/mod.ts";
 import {
   activeChildren,
   cpuCount,
@@ -56,16 +56,16 @@ export interface BaseContext {
   readonly activeChildren: typeof activeChildren;
   /** {@linkcode cpuCount}. */
   readonly cpuCount: typeof cpuCount;
+  /** {@linkcode Pool}, its workers started with this context's start method. */
+  readonly Pool: typeof Pool;
+  /** {@linkcode ProcessPoolExecutor}, its workers started with this context's start method. */
+  readonly ProcessPoolExecutor: typeof ProcessPoolExecutor;
 }
 
 /** The `"thread"` context: worker threads, pools and every lock. */
 export interface ThreadContext extends BaseContext {
   /** Always `"thread"`. */
   readonly startMethod: "thread";
-  /** {@linkcode Pool}. */
-  readonly Pool: typeof Pool;
-  /** {@linkcode ProcessPoolExecutor}. */
-  readonly ProcessPoolExecutor: typeof ProcessPoolExecutor;
   /** {@linkcode Lock}. */
   readonly Lock: typeof Lock;
   /** {@linkcode RLock}. */
@@ -105,14 +105,30 @@ function boundProcess(method: StartMethod): typeof Process {
   };
 }
 
+function boundPool(startMethod: StartMethod): typeof Pool {
+  return class extends Pool {
+    constructor(options: PoolOptions = {}) {
+      super({ ...options, context: { startMethod } });
+    }
+  };
+}
+
+function boundExecutor(startMethod: StartMethod): typeof ProcessPoolExecutor {
+  return class extends ProcessPoolExecutor {
+    constructor(options: ProcessPoolExecutorOptions = {}) {
+      super({ ...options, context: { startMethod } });
+    }
+  };
+}
+
 const tree = { currentProcess, parentProcess, activeChildren, cpuCount };
 
 const THREAD: ThreadContext = Object.freeze({
   startMethod: "thread",
   Process: boundProcess("thread"),
   ...tree,
-  Pool,
-  ProcessPoolExecutor,
+  Pool: boundPool("thread"),
+  ProcessPoolExecutor: boundExecutor("thread"),
   Lock,
   RLock,
   Semaphore,
@@ -127,6 +143,8 @@ const PROCESS: ProcessContext = Object.freeze({
   startMethod: "process",
   Process: boundProcess("process"),
   ...tree,
+  Pool: boundPool("process"),
+  ProcessPoolExecutor: boundExecutor("process"),
 });
 
 /**

@@ -18,10 +18,13 @@ const ORPHANED = 143;
 
 /**
  * In an OS child started by this package: wait for what the parent sent, set this
- * process up, and return the entry's payload; `null` anywhere else.
+ * process up, and return the entry's payload; `null` anywhere else. `keepAlive` lets the
+ * channel keep the child running (a pool worker waiting for work).
  */
-export async function enterProcess<P>(): Promise<{ payload: P; port: ProcessParentPort } | null> {
-  const entered = runtime.enterProcess();
+export async function enterProcess<P>(
+  keepAlive = false,
+): Promise<{ payload: P; port: ProcessParentPort } | null> {
+  const entered = runtime.enterProcess(keepAlive);
   if (entered === null) return null;
   const { data, port } = await entered;
   parentPort = port;

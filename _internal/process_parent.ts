@@ -79,9 +79,7 @@ export function spawnProcess<P>(options: SpawnProcessOptions<P>): ProcessChild {
     handle = runtime.fork({ entry: options.entry.href, data: init, daemon: options.daemon });
   } catch (cause) {
     if (cause instanceof TypeError) {
-      throw new TypeError(`Cannot start "${options.name}": ${cause.message.replace(/^Cannot start a process: /, "")}`, {
-        cause,
-      });
+      throw new TypeError(`Cannot start "${options.name}": its data ${cause.message}`, { cause });
     }
     throw cause;
   }

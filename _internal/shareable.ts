@@ -176,6 +176,16 @@ export function encodeForProcess(value: unknown, root: string): Encoded {
   return { value };
 }
 
+/**
+ * Throw unless `value` can go to another OS process: nothing in shared memory, nothing
+ * structured clone refuses. The message names where the culprit sits.
+ *
+ * @throws {TypeError} when some part of `value` cannot be sent to another process
+ */
+export function checkForProcess(value: unknown, root: string): void {
+  check(value, root, true);
+}
+
 const THREAD_ONLY = `use the thread context (getContext("thread")) to share it, or send plain data`;
 
 /** Check that `value` can be sent; return whether it holds a shareable object. */

@@ -6,7 +6,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import * as os from "node:os";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { serialize } from "node:v8";
+import { deserialize, serialize } from "node:v8";
 import type { ForkOptions, ProcessHandle, ProcessParentPort } from "./types.ts";
 
 /** How a runtime turns an entry URL into the flags its child process needs. */
@@ -28,22 +28,30 @@ function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number 
   return code ?? 1;
 }
 
+// Every message crosses as bytes from node:v8's serializer (structured-clone semantics),
+// so a value the channel cannot carry fails at once, in the sender, on every runtime: sent
+// as is, Node throws, Deno fails later in a callback and Bun copies a SharedArrayBuffer.
+function pack(message: unknown): Uint8Array {
+  try {
+    return serialize(message);
+  } catch (cause) {
+    throw new TypeError(`it cannot be copied to another process: ${(cause as Error)?.message ?? cause}`, { cause });
+  }
+}
+
+function unpack(bytes: unknown): unknown {
+  return deserialize(bytes as Uint8Array);
+}
+
+type Channel = { ref?: () => void; unref?: () => void } | undefined | null;
+
 /**
  * Start an OS child running `options.entry` with this runtime and send it `options.data`.
  *
  * @throws {TypeError} when the data cannot be copied to another process
  */
 export function forkWith(args: ForkArgs, options: ForkOptions): ProcessHandle {
-  // The runtimes disagree on a value the channel cannot carry (Node throws, Deno fails
-  // later, Bun sends a SharedArrayBuffer as a copy): check with the same serializer first.
-  try {
-    serialize(options.data);
-  } catch (cause) {
-    throw new TypeError(
-      `Cannot start a process: its data cannot be copied to another process: ${(cause as Error)?.message ?? cause}`,
-      { cause },
-    );
-  }
+  const first = pack(options.data);
   const child = fork(fileURLToPath(options.entry), [], {
     serialization: "advanced",
     // stdin stays with the parent, as Python's children get /dev/null.
@@ -55,11 +63,18 @@ export function forkWith(args: ForkArgs, options: ForkOptions): ProcessHandle {
     exitHookSet = true;
     process.on("exit", stopAllAtExit);
   }
-  if (options.daemon) {
-    child.unref();
-    (child.channel as { unref?: () => void } | undefined)?.unref?.();
-  }
-  child.send(options.data as never);
+  const ref = (on: boolean): void => {
+    // Bun's channel has no ref/unref of its own: the child's covers it.
+    if (on) {
+      child.ref();
+      (child.channel as Channel)?.ref?.();
+    } else {
+      child.unref();
+      (child.channel as Channel)?.unref?.();
+    }
+  };
+  if (options.daemon) ref(false);
+  child.send(first);
   let ended = false;
   const exitListeners: ((code: number) => void)[] = [];
   const end = (code: number): void => {
@@ -75,41 +90,66 @@ export function forkWith(args: ForkArgs, options: ForkOptions): ProcessHandle {
   });
   return {
     pid: child.pid ?? 0,
+    post: (message) => {
+      const bytes = pack(message);
+      if (!ended) child.send(bytes);
+    },
     onMessage: (listener) => {
-      child.on("message", listener);
+      child.on("message", (bytes) => listener(unpack(bytes)));
     },
     onExit: (listener) => void exitListeners.push(listener),
     kill: (signal) => {
       if (!ended) child.kill(signal);
     },
+    ref: () => ref(true),
+    unref: () => ref(false),
   };
 }
 
-/** The child side: wait for the parent's first message, then let the channel idle. */
-export function enterProcess(): Promise<{ data: unknown; port: ProcessParentPort }> | null {
+/** The child side: wait for the parent's first message, keeping later ones for onMessage. */
+export function enterProcess(keepAlive: boolean): Promise<{ data: unknown; port: ProcessParentPort }> | null {
   if (typeof process.send !== "function") return null;
   const send = process.send.bind(process);
-  // Listen before the channel is unref'd: Deno refs it again for a listener added later.
+  // Listen once, for good, before the channel is unref'd: Deno refs it again for a
+  // listener added later, and a message that finds no listener is lost.
   const gone: (() => void)[] = [];
   process.once("disconnect", () => {
     for (const listener of gone) listener();
   });
+  let first: ((data: unknown) => void) | undefined;
+  let listener: ((message: unknown) => void) | undefined;
+  const early: unknown[] = [];
+  process.on("message", (bytes) => {
+    const message = unpack(bytes);
+    if (first !== undefined) {
+      const take = first;
+      first = undefined;
+      take(message);
+    } else if (listener !== undefined) listener(message);
+    else early.push(message);
+  });
   const port: ProcessParentPort = {
-    post: (message) =>
-      new Promise((resolve, reject) => {
-        send(message as never, (error: Error | null) => (error ? reject(error) : resolve()));
-      }),
-    onDisconnect: (listener) => void gone.push(listener),
+    post: (message) => {
+      const bytes = pack(message);
+      return new Promise((resolve, reject) => {
+        send(bytes as never, (error: Error | null) => (error ? reject(error) : resolve()));
+      });
+    },
+    onMessage: (next) => {
+      listener = next;
+      for (const message of early.splice(0)) next(message);
+    },
+    onDisconnect: (next) => void gone.push(next),
     get connected() {
       return process.connected === true;
     },
   };
   return new Promise((resolve) => {
-    process.once("message", (data) => {
-      // The channel must not keep the child alive: it ends when its target is done, as a
-      // script does.
-      (process.channel as { unref?: () => void } | undefined)?.unref?.();
+    first = (data) => {
+      // A Process child ends when its target is done, as a script does: the channel must
+      // not keep it alive. A pool worker waits on the channel for work.
+      if (!keepAlive) (process.channel as Channel)?.unref?.();
       resolve({ data, port });
-    });
+    };
   });
 }

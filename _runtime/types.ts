@@ -92,8 +92,10 @@ export interface Runtime {
   /**
    * In an OS child started by {@linkcode Runtime.fork}: wait for the data its parent sent
    * and return it with the channel to the parent; `null` in any other process or thread.
+   * With `keepAlive` the channel keeps the child running (a pool worker waiting for work);
+   * without, the child ends once its own work is done.
    */
-  enterProcess(): Promise<{ data: unknown; port: ProcessParentPort }> | null;
+  enterProcess(keepAlive: boolean): Promise<{ data: unknown; port: ProcessParentPort }> | null;
   /** Structured-clone `value` into bytes (`node:v8` serialize); throws for what cannot be cloned. */
   serialize(value: unknown): Uint8Array;
   /** Rebuild a value from {@linkcode Runtime.serialize}'s bytes; `bytes` may view shared memory. */
@@ -114,6 +116,12 @@ export interface ForkOptions {
 export interface ProcessHandle {
   /** The child's OS process id. */
   readonly pid: number;
+  /**
+   * Send a message (structured-clone semantics).
+   *
+   * @throws {TypeError} when the message cannot be copied to another process
+   */
+  post(message: unknown): void;
   /** Called for each message from the child. */
   onMessage(listener: (message: unknown) => void): void;
   /**
@@ -123,12 +131,22 @@ export interface ProcessHandle {
   onExit(listener: (code: number) => void): void;
   /** Send the child a signal; a no-op once it has ended. */
   kill(signal: "SIGTERM" | "SIGKILL"): void;
+  /** Keep this program alive while the child runs. */
+  ref(): void;
+  /** Let this program end while the child runs. */
+  unref(): void;
 }
 
 /** The channel an OS child process uses to talk to the parent that started it. */
 export interface ProcessParentPort {
-  /** Send a message to the parent; resolves once it has left this process. */
+  /**
+   * Send a message to the parent; resolves once it has left this process.
+   *
+   * @throws {TypeError} at once when the message cannot be copied to another process
+   */
   post(message: unknown): Promise<void>;
+  /** Called for each message from the parent after the first; those that came earlier are kept for it. */
+  onMessage(listener: (message: unknown) => void): void;
   /** Called once when the parent has gone (it ended or closed the channel). */
   onDisconnect(listener: () => void): void;
   /** Whether the channel to the parent is still open. */

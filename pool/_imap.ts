@@ -183,6 +183,7 @@ export class Imap<T> implements AsyncIterableIterator<T> {
     this.#outstanding++;
     const settle = (failed: boolean, value: unknown) => this.#arrive(index, failed, value);
     try {
+      scheduler.checkSendableItems(items, start);
       const payload = encodeMapJob(items, start, chunksize, spread, what);
       const job = scheduler.submit(ref, mapMode(chunksize, spread), payload, settle, call?.signal);
       // submit() never settles a job before it returns, so the job is live here.

@@ -2,8 +2,11 @@
 // arrive, one at a time, as Python's worker() loop does. Tasks come in batches; results go
 // back in batches, flushed when a batch is done, every FLUSH_EVERY results or FLUSH_MS
 // (so the parent refills the window before this worker runs dry), before an async task
-// waits, and before the thread exits (so exit(n) loses no finished result).
+// waits, and before the thread exits (so exit(n) loses no finished result). The same
+// entry runs in a worker thread or, with the "process" start method, in an OS child
+// process that hears from its parent over the IPC channel.
 import { errorToRecord } from "../_internal/error_record.ts";
+import { enterProcess } from "../_internal/process_child.ts";
 import { decode } from "../_internal/shareable.ts";
 import {
   beforeExit,
@@ -21,6 +24,7 @@ import {
   MAP,
   RESULT_FIELDS,
   STARMAP,
+  STATUS_BYTES,
   type ToWorker,
   type WorkerPayload,
 } from "./_protocol.ts";
@@ -30,10 +34,19 @@ type Fn = TaskFunction;
 const FLUSH_EVERY = 512;
 const FLUSH_MS = 2;
 
-const { payload, port } = enterChild<WorkerPayload>();
-const current = new Float64Array(payload.status, 0, 1);
+const entered = runtime.isMainThread ? await enterProcess<WorkerPayload>(true) : enterChild<WorkerPayload>();
+if (entered === null) {
+  throw new Error("Cannot run a pool worker: this program was not started by @mproc/multiprocessing");
+}
+const { payload, port } = entered;
+// An OS child keeps a status block of its own: nobody else reads it.
+const status = payload.status ?? new SharedArrayBuffer(STATUS_BYTES);
+const current = new Float64Array(status, 0, 1);
 current[0] = -1;
-const bell = new Int32Array(payload.status, BELL_OFFSET, 1);
+const bell = new Int32Array(status, BELL_OFFSET, 1);
+const pollable = "pollable" in port && port.pollable;
+/** Over an IPC channel, the last message sent: it must leave before the process does. */
+let sending: Promise<void> | undefined;
 /** Messages taken in so far, to compare with the parent's count on the bell. */
 let received = 0;
 
@@ -51,7 +64,15 @@ let flushedAt = 0;
 let lastNow = 0;
 
 function post(message: FromWorker): void {
-  port.post(message);
+  const sent = port.post(message);
+  // A send that fails later means the parent is gone, and this process goes with it.
+  if (sent instanceof Promise) sending = sent.catch(() => {});
+}
+
+/** End this worker once what it sent has left. */
+async function end(code: number): Promise<never> {
+  await sending;
+  return endThread(code);
 }
 
 function flush(): void {
@@ -136,12 +157,12 @@ const SPIN_MS = 0.1;
  */
 function spinForMore(): boolean {
   const until = performance.now() + SPIN_MS;
-  if (!port.pollable) {
+  if (!pollable) {
     while (Atomics.load(bell, 0) === received && performance.now() < until);
     return false;
   }
   do {
-    const message = port.receive();
+    const message = (port as { receive(): unknown }).receive();
     if (message !== undefined) {
       accept(message as ToWorker);
       return true;
@@ -160,7 +181,7 @@ async function drain(): Promise<void> {
     // before polling for more.
   } while (!retiring && (head < queue.length || spinForMore()));
   draining = false;
-  if (retiring) endThread(0);
+  if (retiring) await end(0);
 }
 
 async function runQueue(): Promise<void> {
@@ -237,7 +258,7 @@ async function boot(): Promise<void> {
     }
   } catch (error) {
     post({ t: "bootFailed", error: errorToRecord(error) });
-    endThread(1);
+    await end(1);
   }
   post({ t: "ready" });
   booted = true;

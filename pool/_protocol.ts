@@ -33,8 +33,11 @@ export const BELL_OFFSET = 8;
 export interface WorkerPayload {
   initializer: TaskRef | null;
   initargs: Encoded;
-  /** The worker's status block (see {@linkcode STATUS_BYTES}). */
-  status: SharedArrayBuffer;
+  /**
+   * The worker's status block (see {@linkcode STATUS_BYTES}); absent for an OS child
+   * process, which shares no memory with its parent and keeps a block of its own.
+   */
+  status?: SharedArrayBuffer;
 }
 
 /** Parent → worker: run these jobs in order, after defining the functions they name. */

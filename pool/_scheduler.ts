@@ -9,9 +9,11 @@
 // stops the worker that is running it, and no other job runs twice because of it.
 import { type ErrorRecord, recordToError } from "../_internal/error_record.ts";
 import { nextChildPath } from "../_internal/identity.ts";
-import type { Encoded } from "../_internal/shareable.ts";
+import { spawnProcess } from "../_internal/process_parent.ts";
+import { checkForProcess, type Encoded } from "../_internal/shareable.ts";
 import { spawnChild, TERMINATED } from "../_internal/worker_parent.ts";
 import { BrokenProcessPoolError, ProcessError, WorkerDiedError } from "../errors.ts";
+import type { StartMethod } from "../process/mod.ts";
 import type { TaskRef } from "../task.ts";
 import { DISPATCHED, Job, QUEUED, type Settle } from "./_job.ts";
 import { JobQueue } from "./_job_queue.ts";
@@ -45,12 +47,20 @@ export interface SchedulerOptions {
   owner: string;
   /** Executor rule: a worker that dies mid-work breaks the whole pool. */
   breakOnDeath: boolean;
+  /** Workers are threads, or OS child processes. @default {"thread"} */
+  startMethod?: StartMethod;
   /** Start a worker; the scheduler's unit tests give a stand-in. */
   spawn?: (name: string, payload: WorkerPayload) => WorkerChild;
 }
 
 function spawnPoolWorker(name: string, payload: WorkerPayload): WorkerChild {
   return spawnChild({ entry: ENTRY, payload, name, path: nextChildPath(), daemon: true, inbox: true });
+}
+
+function spawnPoolProcess(name: string, payload: WorkerPayload): WorkerChild {
+  // The status block cannot cross to another OS process: the child keeps its own.
+  const { status: _, ...rest } = payload;
+  return spawnProcess({ entry: ENTRY, payload: rest, name, path: nextChildPath(), daemon: true });
 }
 
 /** Queue, workers and their jobs, for one Pool or ProcessPoolExecutor. */
@@ -79,6 +89,22 @@ export class Scheduler {
   constructor(options: SchedulerOptions) {
     this.#options = options;
     this.#fill();
+  }
+
+  /**
+   * Throw unless `value` can reach this scheduler's workers: for OS processes, nothing in
+   * shared memory (a lock, a SharedArrayBuffer), which they do not share.
+   *
+   * @throws {TypeError} naming where the culprit sits in `root`
+   */
+  checkSendable(value: unknown, root: string): void {
+    if (this.#options.startMethod === "process") checkForProcess(value, root);
+  }
+
+  /** {@linkcode Scheduler.checkSendable} for map input `items`, numbered from `start`. */
+  checkSendableItems(items: readonly unknown[], start: number): void {
+    if (this.#options.startMethod !== "process") return;
+    for (let i = 0; i < items.length; i++) checkForProcess(items[i], `iterable[${start + i}]`);
   }
 
   /** Jobs submitted and not yet settled. */
@@ -183,14 +209,15 @@ export class Scheduler {
   }
 
   #spawn(): void {
-    const { initializer, initargs, workerName, spawn = spawnPoolWorker } = this.#options;
+    const { initializer, initargs, workerName, startMethod } = this.#options;
+    const spawn = this.#options.spawn ?? (startMethod === "process" ? spawnPoolProcess : spawnPoolWorker);
     const status = new SharedArrayBuffer(STATUS_BYTES);
     const current = new Float64Array(status, 0, 1);
     current[0] = -1;
     const payload: WorkerPayload = { initializer, initargs, status };
     const name = `${workerName}-${++this.#spawned}`;
     const child = spawn(name, payload);
-    const slot = new WorkerSlot(child, name, current);
+    const slot = new WorkerSlot(child, name, current, startMethod !== "process");
     this.#slots.add(slot);
     if (this.#pending > 0) child.handle.ref();
     child.handle.onMessage((message) => this.#onMessage(slot, message as FromWorker));
@@ -429,7 +456,9 @@ export class Scheduler {
         );
         return;
       } else {
-        const at = held.findIndex((job) => job.id === slot.current[0]);
+        // An OS child cannot show which job it was running: blame the oldest it held, the
+        // one it ran first (a finished job whose result was not sent yet may take the blame).
+        const at = slot.tracksCurrent ? held.findIndex((job) => job.id === slot.current[0]) : held.length > 0 ? 0 : -1;
         if (at !== -1) {
           const [job] = held.splice(at, 1);
           this.#finish(

@@ -1,5 +1,6 @@
 // The worker options Pool and ProcessPoolExecutor share, checked once for both.
-import { encode, type Encoded } from "../_internal/shareable.ts";
+import { encode, type Encoded, encodeForProcess } from "../_internal/shareable.ts";
+import { getStartMethod, type StartMethod } from "../process/mod.ts";
 import { isTaskRef, type TaskRef } from "../task.ts";
 
 /** What both pools take to set up their workers. */
@@ -8,6 +9,8 @@ export interface WorkerSetup {
   initializer: TaskRef | undefined;
   initargs: readonly unknown[];
   maxTasksPerChild: number | undefined;
+  /** Where the workers run; the default start method when absent. */
+  context: { readonly startMethod: StartMethod } | undefined;
 }
 
 /**
@@ -16,14 +19,15 @@ export interface WorkerSetup {
  * @param what the object being made, for messages: `"a pool"`, `"an executor"`
  * @param countName the option that gave `count`: `"processes"`, `"maxWorkers"`
  * @throws {RangeError} when the count or `maxTasksPerChild` is not a positive integer
- * @throws {TypeError} when `initializer` is not a task reference or `initargs` cannot be sent
+ * @throws {TypeError} when `initializer` is not a task reference, `initargs` cannot be sent,
+ * or `context` is not a context
  */
 export function checkWorkerSetup(
   setup: WorkerSetup,
   what: string,
   countName: string,
-): { initializer: { module: string; name: string } | null; initargs: Encoded } {
-  const { count, initializer, initargs, maxTasksPerChild } = setup;
+): { initializer: { module: string; name: string } | null; initargs: Encoded; startMethod: StartMethod } {
+  const { count, initializer, initargs, maxTasksPerChild, context } = setup;
   if (!Number.isInteger(count) || count < 1) {
     throw new RangeError(`Cannot create ${what}: ${countName} must be a positive integer, got ${String(count)}`);
   }
@@ -42,8 +46,13 @@ export function checkWorkerSetup(
   if (!Array.isArray(initargs)) {
     throw new TypeError(`Cannot create ${what}: initargs must be an array, got ${String(initargs)}`);
   }
+  const startMethod = context === undefined ? getStartMethod() : context?.startMethod;
+  if (startMethod !== "thread" && startMethod !== "process") {
+    throw new TypeError(`Cannot create ${what}: context must be what getContext() returns, got ${String(context)}`);
+  }
   return {
     initializer: initializer === undefined ? null : { module: initializer.module, name: initializer.name },
-    initargs: encode(initargs, "initargs"),
+    initargs: startMethod === "process" ? encodeForProcess(initargs, "initargs") : encode(initargs, "initargs"),
+    startMethod,
   };
 }

@@ -1,11 +1,19 @@
 // One record per pool worker: its child, the jobs it holds in the order it runs them,
 // which functions it already knows, and how many jobs it was given (maxTasksPerChild).
-import type { Child } from "../_internal/worker_parent.ts";
+import type { WorkerHandle } from "../_runtime/mod.ts";
 import type { Job } from "./_job.ts";
 import { BELL_OFFSET, type ToWorker } from "./_protocol.ts";
 
-/** What the scheduler uses of a started worker (tests give it a stand-in). */
-export type WorkerChild = Pick<Child, "ident" | "handle" | "exited" | "stop">;
+/**
+ * What the scheduler uses of a started worker, a thread or an OS process (tests give it a
+ * stand-in).
+ */
+export interface WorkerChild {
+  readonly ident: number;
+  readonly handle: Pick<WorkerHandle, "post" | "onMessage" | "ref" | "unref">;
+  readonly exited: Promise<number>;
+  stop(code: number): Promise<number>;
+}
 
 /** Started; the initializer may still be running. */
 export const STARTING = 0;
@@ -35,11 +43,14 @@ export class WorkerSlot {
   #held: (Job | undefined)[] = [];
   #head = 0;
   readonly #bell: Int32Array;
+  /** Whether `current` is shared with the worker (a thread), so it shows the running job. */
+  readonly tracksCurrent: boolean;
 
-  constructor(child: WorkerChild, name: string, current: Float64Array) {
+  constructor(child: WorkerChild, name: string, current: Float64Array, tracksCurrent = true) {
     this.child = child;
     this.name = name;
     this.current = current;
+    this.tracksCurrent = tracksCurrent;
     this.#bell = new Int32Array(current.buffer, BELL_OFFSET, 1);
   }
 

@@ -1,5 +1,6 @@
 import type { Encoded } from "../_internal/shareable.ts";
 import { runtime } from "../_runtime/mod.ts";
+import type { StartMethod } from "../process/mod.ts";
 import type { TaskRef, TaskResult } from "../task.ts";
 import { valuesInOrder } from "./_in_order.ts";
 import type { Job } from "./_job.ts";
@@ -29,6 +30,12 @@ export interface ProcessPoolExecutorOptions {
    * @default {undefined} (workers live as long as the executor)
    */
   maxTasksPerChild?: number;
+  /**
+   * Where the workers run: `getContext("thread")` (worker threads) or
+   * `getContext("process")` (OS child processes, which take no shared-memory arguments).
+   * @default {getContext()} (the default start method)
+   */
+  context?: { readonly startMethod: StartMethod };
 }
 
 /** Options for {@linkcode ProcessPoolExecutor.map} and {@linkcode ProcessPoolExecutor.starmap}. */
@@ -101,9 +108,9 @@ export class ProcessPoolExecutor implements AsyncDisposable {
    * @throws {TypeError} when `initializer` is not a task reference or `initargs` cannot be sent
    */
   constructor(options: ProcessPoolExecutorOptions = {}) {
-    const { maxWorkers = runtime.cpuCount(), initializer, initargs = [], maxTasksPerChild } = options;
+    const { maxWorkers = runtime.cpuCount(), initializer, initargs = [], maxTasksPerChild, context } = options;
     const checked = checkWorkerSetup(
-      { count: maxWorkers, initializer, initargs, maxTasksPerChild },
+      { count: maxWorkers, initializer, initargs, maxTasksPerChild, context },
       "an executor",
       "maxWorkers",
     );
@@ -133,6 +140,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   // deno-lint-ignore no-explicit-any
   submit<F extends (...args: any[]) => unknown>(fn: TaskRef<F>, ...args: Parameters<F>): Future<TaskResult<F>> {
     this.#check(fn);
+    this.#scheduler.checkSendable(args, "args");
     return this.#submit(fn, CALL, encodeArgs(args, "args")) as Future<TaskResult<F>>;
   }
 
@@ -222,6 +230,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     const submitAll = (items: unknown[]): Future<unknown>[] => {
       this.#check(fn);
       const mode = mapMode(chunksize, spread);
+      this.#scheduler.checkSendableItems(items, 0);
       return encodeMapJobs(items, chunksize, spread, what).map((payload) => this.#submit(fn, mode, payload));
     };
     const items = readInput(iterable, what);

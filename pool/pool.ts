@@ -1,5 +1,6 @@
 import { runtime } from "../_runtime/mod.ts";
 import { CancelledError, InvalidStateError } from "../errors.ts";
+import type { StartMethod } from "../process/mod.ts";
 import type { TaskRef, TaskResult } from "../task.ts";
 import { callSignal } from "./_call_signal.ts";
 import { defaultChunksize } from "./_chunk.ts";
@@ -43,6 +44,12 @@ export interface PoolOptions {
    * @default {undefined} (workers live as long as the pool)
    */
   maxTasksPerChild?: number;
+  /**
+   * Where the workers run: `getContext("thread")` (worker threads) or
+   * `getContext("process")` (OS child processes, which take no shared-memory arguments).
+   * @default {getContext()} (the default start method)
+   */
+  context?: { readonly startMethod: StartMethod };
 }
 
 /** Options of every pool call: a deadline and a signal, for the whole call. */
@@ -157,9 +164,9 @@ export class Pool implements AsyncDisposable {
    * @throws {TypeError} when `initializer` is not a task reference or `initargs` cannot be sent
    */
   constructor(options: PoolOptions = {}) {
-    const { processes = runtime.cpuCount(), initializer, initargs = [], maxTasksPerChild } = options;
+    const { processes = runtime.cpuCount(), initializer, initargs = [], maxTasksPerChild, context } = options;
     const checked = checkWorkerSetup(
-      { count: processes, initializer, initargs, maxTasksPerChild },
+      { count: processes, initializer, initargs, maxTasksPerChild, context },
       "a pool",
       "processes",
     );
@@ -370,6 +377,7 @@ export class Pool implements AsyncDisposable {
       if (!Array.isArray(args)) {
         throw new TypeError(`Cannot run task "${fn.name}": args must be an array, got ${String(args)}`);
       }
+      this.#scheduler.checkSendable(args, "args");
       const payload = encodeArgs(args, "args");
       const call = callSignal(options.timeout, options.signal, `run task "${fn.name}"`);
       this.#scheduler.submit(fn, CALL, payload, (failed, value) => {
@@ -416,6 +424,7 @@ export class Pool implements AsyncDisposable {
       if (items.length === 0) return [];
       const chunksize = options.chunksize ?? defaultChunksize(items.length, this.#processes);
       const mode = mapMode(chunksize, spread);
+      scheduler.checkSendableItems(items, 0);
       const payloads = encodeMapJobs(items, chunksize, spread, what);
       const out = new Array(items.length);
       return await new Promise<unknown[]>((resolve, reject) => {

@@ -55,20 +55,27 @@ describe("start methods", () => {
     assert.equal(p.exitCode, 5);
   });
 
-  test("getContext() gives one object per method with the constructors that work there", { timeout: LIMIT }, () => {
-    const thread = getContext("thread");
-    const os = getContext("process");
-    assert.equal(getContext("thread"), thread);
-    assert.equal(thread.startMethod, "thread");
-    assert.equal(os.startMethod, "process");
-    assert.equal(thread.Pool, Pool);
-    assert.equal(thread.Lock, Lock);
-    for (const name of ["Pool", "ProcessPoolExecutor", "Lock", "RLock", "Semaphore", "Event", "Barrier"]) {
-      assert.ok(!(name in os), `${name} is not offered across OS processes`);
-    }
-    assert.equal(getContext(), thread, "no argument: the default context");
-    assert.equal(typeof os.cpuCount(), "number");
-  });
+  test(
+    "getContext() gives one object per method with the constructors that work there",
+    { timeout: LIMIT },
+    async () => {
+      const thread = getContext("thread");
+      const os = getContext("process");
+      assert.equal(getContext("thread"), thread);
+      assert.equal(thread.startMethod, "thread");
+      assert.equal(os.startMethod, "process");
+      await using pool = new thread.Pool({ processes: 1 });
+      assert.ok(pool instanceof Pool);
+      assert.equal(thread.Lock, Lock);
+      assert.equal(typeof os.Pool, "function");
+      assert.equal(typeof os.ProcessPoolExecutor, "function");
+      for (const name of ["Lock", "RLock", "Semaphore", "Event", "Barrier", "Condition"]) {
+        assert.ok(!(name in os), `${name} is not offered across OS processes`);
+      }
+      assert.equal(getContext(), thread, "no argument: the default context");
+      assert.equal(typeof os.cpuCount(), "number");
+    },
+  );
 
   test("getContext(method).Process starts with that method, whatever the default", { timeout: LIMIT }, async () => {
     setStartMethod("process");

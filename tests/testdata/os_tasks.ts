@@ -44,3 +44,19 @@ export async function printLater(ms: number, text: string): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms));
   console.log(text);
 }
+
+/** This worker's OS pid. */
+export function osPid(): number {
+  return process.pid;
+}
+
+/** End this whole OS process at once, as a native crash would. */
+export function abortNow(): never {
+  process.abort();
+}
+
+/** Write this worker's pid to `file`, then hang until stopped from outside. */
+export function hangWithPid(file: string): Promise<never> {
+  writeFileSync(file, String(process.pid));
+  return new Promise(() => setInterval(() => {}, 1_000));
+}

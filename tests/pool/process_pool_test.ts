@@ -1,0 +1,102 @@
+// Pool and ProcessPoolExecutor with the "process" start method: workers are OS processes.
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { describe } from "node:test";
+import { getContext } from "../../context.ts";
+import { BrokenProcessPoolError, WorkerDiedError } from "../../errors.ts";
+import { Pool, ProcessPoolExecutor } from "../../pool/mod.ts";
+import { taskModule } from "../../process/mod.ts";
+import { Lock } from "../../sync/mod.ts";
+import { after, eventually, test, within } from "../_helpers.ts";
+
+const os = taskModule<typeof import("../testdata/os_tasks.ts")>(new URL("../testdata/os_tasks.ts", import.meta.url));
+const tasks = taskModule<typeof import("../testdata/pool_tasks.ts")>(
+  new URL("../testdata/pool_tasks.ts", import.meta.url),
+);
+const LIMIT = 40_000;
+const PROCESS = getContext("process");
+const dir = mkdtempSync(join(tmpdir(), "mproc-pool-os-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("Pool with the process start method", () => {
+  test("Pool runs apply and map in OS worker processes", { timeout: LIMIT }, async () => {
+    await using pool = new PROCESS.Pool({ processes: 2 });
+    assert.ok(pool instanceof Pool);
+    const pid = await within(pool.apply(os.osPid), LIMIT, "apply");
+    assert.notEqual(pid, process.pid);
+    const squares = await within(pool.map(tasks.square, Array.from({ length: 200 }, (_, i) => i)), LIMIT, "map");
+    assert.deepEqual(squares, Array.from({ length: 200 }, (_, i) => i * i));
+    const sums = await within(pool.starmap(tasks.add, [[1, 2], [3, 4]], { chunksize: 2 }), LIMIT, "starmap");
+    assert.deepEqual(sums, [3, 7]);
+    const seen: number[] = [];
+    for await (const x of pool.imap(tasks.square, [1, 2, 3])) seen.push(x);
+    assert.deepEqual(seen, [1, 4, 9]);
+    await assert.rejects(
+      pool.apply(os.throwFrom, ["bad"]),
+      (e: Error) => e instanceof TypeError && /bad/.test(e.message),
+    );
+  });
+
+  test("Pool replaces an OS worker that aborts or is killed from outside; the task fails with WorkerDiedError", {
+    timeout: LIMIT,
+  }, async () => {
+    await using pool = new Pool({ processes: 1, context: PROCESS });
+    const first = await within(pool.apply(os.osPid), LIMIT, "apply");
+    await assert.rejects(within(pool.apply(os.abortNow), LIMIT, "abort"), (e: Error) => {
+      assert.ok(e instanceof WorkerDiedError, `got ${e}`);
+      assert.equal(e.exitCode, -6);
+      return true;
+    });
+    const second = await within(pool.apply(os.osPid), LIMIT, "apply after abort");
+    assert.notEqual(second, first, "a new worker process took over");
+    const file = join(dir, "hang");
+    const hung = pool.apply(os.hangWithPid, [file]);
+    await eventually(() => existsSync(file), LIMIT, "hanging task start");
+    process.kill(Number(readFileSync(file, "utf8")), "SIGKILL");
+    await assert.rejects(within(hung, LIMIT, "killed task"), (e: Error) => {
+      assert.ok(e instanceof WorkerDiedError, `got ${e}`);
+      assert.equal(e.exitCode, -9);
+      return true;
+    });
+    assert.equal(await within(pool.apply(tasks.square, [9]), LIMIT, "apply after kill"), 81);
+  });
+
+  test("Pool refuses shared-memory arguments for OS workers, naming them", { timeout: LIMIT }, async () => {
+    const lock = new Lock();
+    assert.throws(
+      () => new Pool({ processes: 1, context: PROCESS, initargs: [lock] }),
+      (e: Error) => e instanceof TypeError && /initargs\[0\]/.test(e.message) && /Lock/.test(e.message),
+    );
+    await using pool = new PROCESS.Pool({ processes: 1 });
+    await assert.rejects(
+      pool.apply(os.report, ["x", { lock } as never]),
+      (e: Error) =>
+        e instanceof TypeError && /args\[1\]\.lock/.test(e.message) && /getContext\("thread"\)/.test(e.message),
+    );
+    await assert.rejects(
+      pool.map(tasks.identity, [1, new Int32Array(new SharedArrayBuffer(4))]),
+      (e: Error) => e instanceof TypeError && /iterable\[1\].*SharedArrayBuffer/.test(e.message),
+    );
+    assert.equal(await within(pool.apply(tasks.square, [3]), LIMIT, "apply"), 9, "the pool still works");
+  });
+
+  test("Pool rejects a context that is not one", { timeout: LIMIT }, () => {
+    assert.throws(() => new Pool({ context: { startMethod: "fork" } as never }), /context must be/);
+  });
+});
+
+describe("ProcessPoolExecutor with the process start method", () => {
+  test("ProcessPoolExecutor runs futures in OS workers and breaks when one dies", { timeout: LIMIT }, async () => {
+    await using executor = new PROCESS.ProcessPoolExecutor({ maxWorkers: 1 });
+    assert.ok(executor instanceof ProcessPoolExecutor);
+    assert.equal(await within(executor.submit(tasks.add, 2, 3).result(), LIMIT, "submit"), 5);
+    const results: number[] = [];
+    for await (const x of executor.map(tasks.square, [4, 5])) results.push(x);
+    assert.deepEqual(results, [16, 25]);
+    await assert.rejects(within(executor.submit(os.abortNow).result(), LIMIT, "abort"), BrokenProcessPoolError);
+    assert.throws(() => executor.submit(tasks.square, 2), BrokenProcessPoolError);
+  });
+});
