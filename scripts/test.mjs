@@ -2,9 +2,10 @@
 // `node scripts/test.mjs deno bun` runs only the runtimes named; extra `--` args after
 // the names select test files (e.g. `-- tests/sync`).
 // A full run first type-checks (`tsc --noEmit`, which also checks the @ts-expect-error lines
-// of tests/pool/types_test.ts) and lints (`npm run lint`), so a typing regression fails it.
-// A run of selected files skips those two to stay quick; `--check` forces them, `--no-check`
-// skips them on a full run.
+// of tests/pool/types_test.ts), lints (`npm run lint`) and dry-runs the JSR publish
+// (`npm run check:jsr`: every entry type-checked, no slow types, a license), so a typing or
+// packaging regression fails it. A run of selected files skips those three to stay quick;
+// `--check` forces them, `--no-check` skips them on a full run.
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -40,6 +41,7 @@ if (check) {
     const [label, cmd, args] of [
       ["tsc", bin("tsc"), ["--noEmit"]],
       ["lint", "npm", ["run", "--silent", "lint"]],
+      ["jsr", "npm", ["run", "--silent", "check:jsr"]],
     ]
   ) {
     console.log(`\n=== ${label} ===`);
