@@ -549,9 +549,21 @@ export class QueueObject extends Served {
   readonly #items: unknown[] = [];
   #head = 0;
   readonly #maxsize: number;
-  readonly #getters = new WaitList();
+  readonly #getters = new WaitList<boolean>();
   readonly #putters = new WaitList<unknown>();
-  static readonly EXPOSED = ["put", "putNowait", "get", "getNowait", "qsize", "empty", "full"];
+  #closed = false;
+  static readonly EXPOSED = [
+    "put",
+    "putNowait",
+    "get",
+    "getNowait",
+    "next",
+    "qsize",
+    "empty",
+    "full",
+    "close",
+    "closed",
+  ];
 
   constructor(maxsize: unknown = 0) {
     super();
@@ -583,10 +595,11 @@ export class QueueObject extends Served {
 
   put(call: Call, item: unknown, options?: WaitOptions): Answer {
     const timeout = timeoutOf(options, "put an item in a queue");
+    if (this.#closed) throw new InvalidStateError("Cannot put an item in the queue: it is closed");
     const getter = this.#getters.shift();
     if (getter !== undefined) {
       this.added();
-      getter.call.reply(item);
+      getter.call.reply(getter.data ? { done: false, value: item } : item);
       return;
     }
     if (!this.#isFull()) {
@@ -603,7 +616,13 @@ export class QueueObject extends Served {
     return this.put(call, item, { blocking: false });
   }
   get(call: Call, options?: WaitOptions): Answer {
-    const timeout = timeoutOf(options, "get an item from a queue");
+    return this.#take(call, timeoutOf(options, "get an item from a queue"), false);
+  }
+  /** The next item for `for await`: `{ done: true }` once the queue is closed and empty. */
+  next(call: Call): Answer {
+    return this.#take(call, undefined, true);
+  }
+  #take(call: Call, timeout: number | undefined, iterating: boolean): Answer {
     if (this.#size > 0) {
       const item = this.#shift();
       const putter = this.#putters.shift();
@@ -612,12 +631,31 @@ export class QueueObject extends Served {
         this.added();
         putter.call.reply(undefined);
       }
-      return item;
+      return iterating ? { done: false, value: item } : item;
+    }
+    if (this.#closed) {
+      if (iterating) return { done: true };
+      throw new InvalidStateError("Cannot get an item from the queue: it is closed and empty");
     }
     if (timeout === 0) throw new EmptyError("Cannot get an item from the queue: it is empty");
-    return this.#getters.park(call, undefined, timeout, (w) => {
+    return this.#getters.park(call, iterating, timeout, (w) => {
       w.call.fail(new EmptyError(`Cannot get an item from the queue: it stayed empty for ${timeout} ms`));
     });
+  }
+  /** Close for every client: puts fail, gets take what is left and then fail. */
+  close(): Answer {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const w of this.#getters.drain()) {
+      if (w.data) w.call.reply({ done: true });
+      else w.call.fail(new InvalidStateError("Cannot get an item from the queue: it was closed"));
+    }
+    for (const w of this.#putters.drain()) {
+      w.call.fail(new InvalidStateError("Cannot put an item in the queue: it was closed"));
+    }
+  }
+  closed(): Answer {
+    return this.#closed;
   }
   getNowait(call: Call): Answer {
     return this.get(call, { blocking: false });

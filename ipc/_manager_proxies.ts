@@ -587,6 +587,26 @@ export class QueueProxy<T = unknown> extends BaseProxy {
   fullSync(): boolean {
     return callSync(this, "full", []);
   }
+  /** Close the queue for every client: puts fail, gets take what is left and then fail, iteration ends. */
+  close(): Promise<void> {
+    return call(this, "close", []);
+  }
+  /** Blocking twin of {@linkcode QueueProxy.close}. */
+  closeSync(): void {
+    return callSync(this, "close", []);
+  }
+  /** Whether the queue was closed. */
+  closed(): Promise<boolean> {
+    return call(this, "closed", []);
+  }
+  /** Take items until the queue is closed and empty. */
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    for (;;) {
+      const next = await call(this, "next", []) as IteratorResult<T>;
+      if (next.done) return;
+      yield next.value;
+    }
+  }
 }
 
 /**

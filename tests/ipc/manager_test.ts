@@ -238,6 +238,25 @@ describe("Manager", () => {
     await assert.rejects(q.get({ timeout: -1 }), RangeError);
   });
 
+  test("Manager queue close() ends iteration after the last item and refuses puts", { timeout: 20_000 }, async () => {
+    await using m = await Manager.start();
+    const q = await m.Queue<number>();
+    const seen: number[] = [];
+    const reading = (async () => {
+      for await (const x of q) seen.push(x);
+    })();
+    await q.put(1);
+    await q.put(2);
+    const waiting = q.get().then(() => null, (e: unknown) => e);
+    await q.put(3);
+    await q.close();
+    await within(reading, LIMIT, "iteration");
+    assert.equal(seen.length + (await waiting === null ? 1 : 0), 3);
+    await assert.rejects(q.put(4), InvalidStateError);
+    await assert.rejects(q.get(), InvalidStateError);
+    assert.equal(await q.closed(), true);
+  });
+
   test("Manager a blocking call does not block other clients", { timeout: 20_000 }, async () => {
     await using m = await Manager.start();
     const q = await m.Queue<string>();
