@@ -28,9 +28,9 @@ export function after(fn: TestFn): void {
   nodeTest.after(fn as never, { timeout: TEST_TIMEOUT });
 }
 
-/** `before` from node:test with the same default bound. */
-export function before(fn: TestFn): void {
-  nodeTest.before(fn as never, { timeout: TEST_TIMEOUT });
+/** `before` from node:test with the same default bound, or `timeout` ms for a slow setup. */
+export function before(fn: TestFn, timeout: number = TEST_TIMEOUT): void {
+  nodeTest.before(fn as never, { timeout });
 }
 
 /** Resolve with `promise`, or reject when it takes longer than `ms`. */
