@@ -2,10 +2,11 @@
 // shared buffer, and TCP clients when the manager has an address, until the owner marks
 // the buffer closed. The loop drains all channels, spins briefly for the next request
 // (a futex wake costs ~45 µs, a spinning hand-off well under one), then sleeps on the
-// doorbell. While no TCP client is connected it sleeps in a blocking Atomics.wait, which
+// doorbell. A manager without a TCP address sleeps in a blocking Atomics.wait, which
 // wakes several times faster than Atomics.waitAsync (that goes through the event loop),
-// in slices of WAIT_MS, and gives timers (wait timeouts) and new connections a turn
-// between slices; with TCP clients it sleeps in waitAsync so their sockets are served at once.
+// in slices of WAIT_MS, and gives timers (wait timeouts) a turn between slices. One that
+// listens on TCP sleeps in waitAsync, so that sockets are served as soon as data comes:
+// Deno's event loop does not poll sockets between blocking slices (a handshake took 7 s).
 import { errorToRecord } from "../_internal/error_record.ts";
 import { SLICE_MS, waitSlice, waitSliceAsync } from "../_internal/futex.ts";
 import { endThread, enterChild } from "../_internal/worker_child.ts";
@@ -102,13 +103,12 @@ const server = new ManagerServer(payload.uid, new Map(payload.types));
 const control = controlOf(payload.area);
 const peers: (ChannelPeer | undefined)[] = [];
 
-let channelPeers = 0;
+let listening = false;
 
 function drop(i: number): void {
   const p = peers[i];
   if (p === undefined) return;
   peers[i] = undefined;
-  channelPeers--;
   server.dropPeer(p);
 }
 
@@ -125,7 +125,6 @@ function serveChannels(): number {
     if (owner === 0) continue;
     if (p === undefined) {
       p = peers[i] = new ChannelPeer(owner, channelAt(payload.area, i));
-      channelPeers++;
       server.addPeer(p);
     }
     if (p.stalled) p.flush();
@@ -184,7 +183,7 @@ async function serve(): Promise<void> {
       continue;
     }
     if (caughtBySpin(seen)) spin.hit();
-    else if (server.peerCount > channelPeers) {
+    else if (listening) {
       await waitSliceAsync(control, DOORBELL, seen, performance.now() + SLICE_MS);
     } else {
       waitSlice(control, DOORBELL, seen, performance.now() + (waitingOnLoop() > 0 ? WAIT_MS : IDLE_WAIT_MS));
@@ -202,6 +201,7 @@ async function main(): Promise<void> {
     port.post({ t: "error", error: errorToRecord(error) } satisfies ServerMessage);
     return endThread(1);
   }
+  listening = listener !== null;
   Atomics.store(control, STATE, RUNNING);
   port.post({ t: "ready", port: listener?.port ?? null } satisfies ServerMessage);
   await serve();

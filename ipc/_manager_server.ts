@@ -110,11 +110,6 @@ export class ManagerServer implements Replier {
     return this.#objects.get(id);
   }
 
-  /** How many clients are connected. */
-  get peerCount(): number {
-    return this.#peers.size;
-  }
-
   /** A client connected. */
   addPeer(peer: Peer): void {
     this.#peers.add(peer);
