@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import { BrokenBarrierError, EmptyError, FullError, InvalidStateError } from "../../errors.ts";
 import { Manager } from "../../ipc/manager.ts";
 import { Process, taskModule } from "../../process/mod.ts";
-import { within } from "../_helpers.ts";
+import { after, before, within } from "../_helpers.ts";
 
 const tasks = taskModule<typeof import("../testdata/manager_tasks.ts")>(
   new URL("../testdata/manager_tasks.ts", import.meta.url),
@@ -20,8 +20,16 @@ async function run(...ps: Process[]): Promise<void> {
 }
 
 describe("Manager", () => {
+  // One server for the tests that do not end it: starting a worker costs ~0.5 s on Node.
+  let m: Manager;
+  before(async () => {
+    m = await Manager.start();
+  });
+  after(async () => {
+    await m.shutdown();
+  });
+
   test("Manager dict and list proxies follow Python's methods, async and Sync", { timeout: 20_000 }, async () => {
-    await using m = await Manager.start();
     const d = await m.dict<string, number>({ a: 1 });
     await d.set("b", 2);
     d.setSync("c", 3);
@@ -68,7 +76,6 @@ describe("Manager", () => {
     "Manager values larger than a channel ring cross whole, both ways, async and Sync",
     { timeout: 20_000 },
     async () => {
-      await using m = await Manager.start();
       const d = await m.dict<string, unknown>();
       const big = "x".repeat(300_000) + "é";
       const numbers = Array.from({ length: 50_000 }, (_, i) => i * 1.5);
@@ -88,7 +95,6 @@ describe("Manager", () => {
   );
 
   test("Manager Namespace, Value and Array proxies hold their values", { timeout: 20_000 }, async () => {
-    await using m = await Manager.start();
     const ns = await m.Namespace({ x: 1 });
     await ns.set("y", "two");
     assert.equal(await ns.get("x"), 1);
@@ -108,7 +114,6 @@ describe("Manager", () => {
   });
 
   test("Manager every proxy type works from a child process", { timeout: 20_000 }, async () => {
-    await using m = await Manager.start();
     const out = await m.dict<string, unknown>();
     const p = {
       list: await m.list([1, 2, 3]),
@@ -159,7 +164,6 @@ describe("Manager", () => {
   });
 
   test("Manager dict shared by 4 workers under a manager Lock gets exact totals", { timeout: 30_000 }, async () => {
-    await using m = await Manager.start();
     const d = await m.dict<string, number>();
     const lock = await m.Lock();
     const n = 300;
@@ -173,7 +177,6 @@ describe("Manager", () => {
   });
 
   test("Manager nested proxies: a dict of lists reaches a child as live proxies", { timeout: 20_000 }, async () => {
-    await using m = await Manager.start();
     const d = await m.dict<string, Awaited<ReturnType<typeof m.list<string>>>>();
     const inner = await m.list<string>(["a"]);
     await d.set("letters", inner);
@@ -191,7 +194,6 @@ describe("Manager", () => {
   test("Manager an error raised in the manager arrives with its class; the proxy stays usable", {
     timeout: 20_000,
   }, async () => {
-    await using m = await Manager.start();
     const d = await m.dict<string, number>();
     await assert.rejects(d.pop("missing"), {
       name: "RangeError",
@@ -219,7 +221,6 @@ describe("Manager", () => {
   test("Manager waits time out, and an aborted wait rejects with the signal reason and loses nothing", {
     timeout: 20_000,
   }, async () => {
-    await using m = await Manager.start();
     const q = await m.Queue<string>();
     await assert.rejects(q.get({ timeout: 30 }), EmptyError);
     assert.throws(() => q.getSync({ timeout: 30 }), EmptyError);
@@ -239,7 +240,6 @@ describe("Manager", () => {
   });
 
   test("Manager queue close() ends iteration after the last item and refuses puts", { timeout: 20_000 }, async () => {
-    await using m = await Manager.start();
     const q = await m.Queue<number>();
     const seen: number[] = [];
     const reading = (async () => {
@@ -258,7 +258,6 @@ describe("Manager", () => {
   });
 
   test("Manager a blocking call does not block other clients", { timeout: 20_000 }, async () => {
-    await using m = await Manager.start();
     const q = await m.Queue<string>();
     const out = await m.dict<string, unknown>();
     const waiting = q.get({ timeout: LIMIT });
@@ -274,7 +273,6 @@ describe("Manager", () => {
   });
 
   test("Manager a lock held by a worker that ends is released", { timeout: 20_000 }, async () => {
-    await using m = await Manager.start();
     const lock = await m.Lock();
     const started = await m.Event();
     const never = await m.Event();
