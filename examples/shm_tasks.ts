@@ -1,6 +1,6 @@
 // Task module for the shared-memory examples: each function runs in its own worker thread
 // and receives live shared objects through its arguments.
-import { type RWLock, type SharedArray, SharedMemory, type Value } from "../mod.ts";
+import { type RWLock, ShareableList, type SharedArray, SharedMemory, type Value } from "../mod.ts";
 
 /** Add one to the counter `n` times, holding its lock around each read-modify-write. */
 export function count(counter: Value<"i">, n: number): void {
@@ -46,4 +46,25 @@ export function writer(shm: SharedMemory, rw: RWLock, rounds: number): void {
     using _ = rw.writeSync();
     words.fill(version);
   }
+}
+
+/** Python's docs example: set the Value, negate every item of the Array. */
+export function negate(n: Value<"d">, a: SharedArray<"i">): void {
+  n.value = 3.1415927;
+  for (let i = 0; i < a.length; i++) a.set(i, -a.get(i));
+}
+
+/** Add one to every item `rounds` times, holding the array's lock around each whole pass. */
+export function bump(a: SharedArray<"i">, rounds: number): void {
+  for (let r = 0; r < rounds; r++) {
+    using _ = a.getLock().holdSync();
+    for (let i = 0; i < a.length; i++) a.set(i, a.get(i) + 1);
+  }
+}
+
+/** Attach to a ShareableList by name, as another program would, and change two items. */
+export function editList(name: string): void {
+  using list = ShareableList.attachSync(name);
+  list.set(0, "hi");
+  list.set(3, (list.get(3) as number) * 2);
 }
