@@ -362,6 +362,7 @@ export class Ring {
     let head = this.#head;
     for (let fresh = false;;) {
       const cap = c[CAP];
+      this.#views(cap);
       let tail = c[TAIL];
       const used = (tail - head) >>> 0;
       let at = tail & (cap - 1);
@@ -444,9 +445,17 @@ export class Ring {
   #putPieces(op: PutOp): number {
     const c = this.ctl;
     const cap = c[CAP];
+    this.#views(cap);
     const m = op.msg;
     const bytes = m.bytes!;
     for (;;) {
+      // A writer whose lock was taken over, because the liveness table says it ended
+      // (a runtime may let a terminated worker run on for a moment), must not write on.
+      if (op.started && (Atomics.load(c, WLOCK) & IDENT_MASK) !== op.me) {
+        op.holdW = false;
+        op.started = false;
+        return DEAF;
+      }
       const head = Atomics.load(c, HEAD);
       let tail = c[TAIL];
       const free = cap - ((tail - head) >>> 0);
@@ -559,6 +568,9 @@ export class Ring {
         if (Atomics.load(c, TAIL) !== head) continue;
         if (seq !== op.seq || writer !== op.writer || !isAlive(writer)) {
           op.buf = undefined; // torn: its writer gave up or died
+          // A writer that gives up takes its task back itself (and bumps SEQ); one that
+          // died cannot, so join() would wait for an item that never comes.
+          if (seq === op.seq && c[JOINABLE] !== 0) this.taskDone();
           continue;
         }
         return op.wait(TAIL, head, C_WANT, true);

@@ -1,7 +1,7 @@
 import { checkTimeout } from "../_internal/deadline.ts";
 import { identity } from "../_internal/identity.ts";
 import { registerShareable, type SharedState, toShared } from "../_internal/shareable.ts";
-import { EOFError, InvalidStateError, TimeoutError } from "../errors.ts";
+import { BufferTooShortError, EOFError, InvalidStateError, TimeoutError } from "../errors.ts";
 import { BYTES, TYPED } from "./_codec.ts";
 import { adoptConnection, anyAlive, type ConnectionState, freeSlot, OPEN, takeAdopted, takeSlot } from "./_handles.ts";
 import {
@@ -256,6 +256,32 @@ export class Connection<T = unknown> implements Disposable {
   }
 
   /**
+   * Receive the next bytes message into `buf` from byte `offset`, like Python's
+   * `recv_bytes_into`.
+   *
+   * @param buf where to write (any typed array, DataView or ArrayBuffer)
+   * @param offset first byte of `buf` to write
+   * @returns the message's length in bytes
+   * @throws {BufferTooShortError} when the message does not fit; its `data` holds the whole message
+   * @throws {EOFError} when nothing is left and every handle of the other end is closed
+   */
+  async recvBytesInto(buf: ArrayBufferView | ArrayBuffer, offset = 0, options?: ConnectionOptions): Promise<number> {
+    const target = byteRange(buf, offset, undefined);
+    return copyInto(await this.recvBytes(undefined, options), target);
+  }
+
+  /**
+   * The same, blocking this thread until a message comes.
+   *
+   * @throws {BufferTooShortError} when the message does not fit; its `data` holds the whole message
+   * @throws {EOFError} when nothing is left and every handle of the other end is closed
+   */
+  recvBytesIntoSync(buf: ArrayBufferView | ArrayBuffer, offset = 0, options?: ConnectionOptions): number {
+    const target = byteRange(buf, offset, undefined);
+    return copyInto(this.recvBytesSync(undefined, options), target);
+  }
+
+  /**
    * Whether a message, or the end of the pipe, waits to be read, after waiting up to
    * `timeout` ms (0: look now; `Infinity`: as long as it takes).
    *
@@ -397,6 +423,17 @@ function bytesCheck(maxlength: number | undefined): [(tag: number, len: number) 
     return true;
   };
   return [check, () => why];
+}
+
+function copyInto(message: Uint8Array, target: Uint8Array): number {
+  if (message.length > target.length) {
+    throw new BufferTooShortError(
+      `Cannot receive bytes into the buffer: the message is ${message.length} bytes, the buffer has room for ${target.length}; the message is in the error's data`,
+      message,
+    );
+  }
+  target.set(message);
+  return message.length;
 }
 
 function asBytes(v: ArrayBufferView): Uint8Array {

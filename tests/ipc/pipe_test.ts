@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { EOFError, InvalidStateError, TimeoutError } from "../../errors.ts";
+import { BufferTooShortError, EOFError, InvalidStateError, TimeoutError } from "../../errors.ts";
 import { Connection } from "../../ipc/connection.ts";
 import { Pipe } from "../../ipc/pipe.ts";
 import { Queue } from "../../ipc/queue.ts";
@@ -118,6 +118,21 @@ describe("Pipe", () => {
     assert.equal(await b.recv(), "not bytes");
     await assert.rejects(a.sendBytes(new Uint8Array(4), 5), RangeError);
     await assert.rejects(a.sendBytes(new Uint8Array(4), 1, 4), RangeError);
+  });
+
+  test("Connection.recvBytesInto() fills a buffer, or gives the whole message in BufferTooShortError", {
+    timeout: 20_000,
+  }, async () => {
+    const [a, b] = Pipe<unknown>();
+    const buf = new Uint8Array(8);
+    await a.sendBytes(new Uint8Array([1, 2, 3]));
+    assert.equal(await b.recvBytesInto(buf, 2), 3);
+    assert.deepEqual(buf, new Uint8Array([0, 0, 1, 2, 3, 0, 0, 0]));
+    a.sendBytesSync(new Uint8Array(10).fill(7));
+    assert.throws(
+      () => b.recvBytesIntoSync(buf),
+      (e) => e instanceof BufferTooShortError && e.data.length === 10 && e.data[9] === 7,
+    );
   });
 
   test(

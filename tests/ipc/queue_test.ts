@@ -312,6 +312,23 @@ describe("JoinableQueue", () => {
     assert.throws(() => q.taskDone(), InvalidStateError);
   });
 
+  test("JoinableQueue.join() does not wait for an item whose producer died mid-put", { timeout: 60_000 }, async () => {
+    const q = new JoinableQueue<Uint8Array | string>({ bytes: 64 * 1024 });
+    const box = new Box();
+    const p = new Process({ target: tasks.putHuge, args: [q as Queue<Uint8Array>, box, 10 * 1024 * 1024] });
+    p.start();
+    await box.until(0);
+    await within(waitFor(() => ringFull(q)), LIMIT, "ring fill");
+    p.terminate();
+    await within(p.join(), LIMIT, "terminated producer");
+    const pending = q.get(); // reads the first pieces, then drops the torn item
+    await within(q.join(), 2000, "join after a torn item");
+    await q.put("after");
+    assert.equal(await within(pending, 2000, "get after a torn item"), "after");
+    q.taskDone();
+    await within(q.join(), 2000, "join");
+  });
+
   test("JoinableQueue.join() times out while tasks are unfinished", { timeout: 20_000 }, async () => {
     const q = new JoinableQueue<number>();
     await q.put(1);
