@@ -31,8 +31,9 @@ const LOCK_GRACE_MS = 2;
 export function parse(options: BlockingOptions | undefined, what: string): { deadline: number; nowait: boolean } {
   if (options === undefined) return { deadline: Infinity, nowait: false };
   const { block = true, timeout } = options;
-  checkTimeout(timeout, what);
+  // As in Python, a non-blocking call ignores its timeout.
   if (!block) return { deadline: deadlineOf(LOCK_GRACE_MS), nowait: true };
+  checkTimeout(timeout, what);
   return { deadline: deadlineOf(timeout), nowait: false };
 }
 
