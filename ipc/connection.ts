@@ -34,9 +34,10 @@ const KIND = "ipc.Connection";
  * One end of a {@linkcode Pipe}, like Python's `multiprocessing.connection.Connection`.
  * Messages travel through a ring of bytes in shared memory in each direction. Each
  * Connection object is a handle: a copy passed to another thread in `args` is a handle
- * of its own, so closing one copy leaves the others open. A receive fails with
- * `EOFError` once every handle of the other end is closed, or held by threads that
- * have ended, and nothing is left to read.
+ * of its own, so closing one copy leaves the others open. A handle stays open until it
+ * is closed, garbage-collected, or its thread ends; at most 64 handles of one end are
+ * open at once. A receive fails with `EOFError` once every handle of the other end is
+ * closed, or held by threads that have ended, and nothing is left to read.
  *
  * @typeParam T the messages' type
  * @example Usage
