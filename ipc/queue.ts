@@ -32,10 +32,10 @@ const KIND = "ipc.Queue";
  * through messages, so any number of producers and consumers on any threads may use it
  * at once; items from one producer arrive in the order it put them.
  *
- * Items are anything structured clone copies (numbers, strings and typed arrays take a
- * faster path), plus the shareable objects of this package. A `SharedArrayBuffer` is
- * not an item: pass it in `args`. `close()` closes the queue for every thread: puts then
- * fail, and gets take what is left, then fail (`for await` ends).
+ * Items are anything structured clone copies; numbers, strings, typed arrays and plain
+ * JSON-like data take faster paths than the rest. Shared memory (a `SharedArrayBuffer`,
+ * a lock) is not an item, as in Python: pass it in `args`. `close()` closes the queue for
+ * every thread: puts then fail, and gets take what is left, then fail (`for await` ends).
  *
  * Limits: `maxsize` counts items; the ring's bytes are bounded by `bytes` when given
  * (a larger item travels in pieces), else the ring grows up to 1 GiB, past which a put

@@ -40,6 +40,12 @@ describe("Queue", () => {
       new Float32Array(new Float32Array([1, 2, 3, 4]).buffer, 4, 2),
       { a: [1, { b: "c" }], m: new Map([[1, new Set([2])]]), d: new Date(5) },
       [1, "two", null],
+      { plain: { nested: [1.5, "x", true, null, { deep: [] }] }, ["__proto__"]: 1 },
+      JSON.parse("{\"__proto__\": {\"own\": true}}"),
+      { gone: undefined, neg: -0, big: 1e300 },
+      [1, , 3],
+      Object.assign(Object.create(null), { bare: 1 }),
+      { long: "y".repeat(500), list: Array.from({ length: 100 }, (_, i) => ({ i })) },
       new RangeError("boom"),
     ];
     for (const v of values) await q.put(v);
@@ -49,7 +55,7 @@ describe("Queue", () => {
       if (v instanceof Error) {
         assert.ok(got instanceof Error);
         assert.equal(got.message, v.message);
-      } else assert.deepEqual(got, v);
+      } else assert.deepEqual(got, structuredClone(v)); // what postMessage would deliver
       if (ArrayBuffer.isView(v)) assert.equal(Object.getPrototypeOf(got), Object.getPrototypeOf(v));
     }
     assert.equal(q.empty(), true);
