@@ -1,4 +1,6 @@
 // Bounds for every wait in tests, so a bug fails a test instead of hanging the suite.
+import { readFileSync } from "node:fs";
+import process from "node:process";
 import * as nodeTest from "node:test";
 
 /**
@@ -54,5 +56,19 @@ export async function eventually(check: () => boolean, ms: number, what: string)
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms`);
     await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Whether `pid` names a running OS process (a zombie waiting to be reaped counts as ended). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return true;
   }
 }

@@ -10,7 +10,7 @@ import { BrokenProcessPoolError, WorkerDiedError } from "../../errors.ts";
 import { Pool, ProcessPoolExecutor } from "../../pool/mod.ts";
 import { taskModule } from "../../process/mod.ts";
 import { Lock } from "../../sync/mod.ts";
-import { after, eventually, test, within } from "../_helpers.ts";
+import { after, eventually, pidAlive, test, within } from "../_helpers.ts";
 
 const os = taskModule<typeof import("../testdata/os_tasks.ts")>(new URL("../testdata/os_tasks.ts", import.meta.url));
 const tasks = taskModule<typeof import("../testdata/pool_tasks.ts")>(
@@ -81,6 +81,14 @@ describe("Pool with the process start method", () => {
       (e: Error) => e instanceof TypeError && /iterable\[1\].*SharedArrayBuffer/.test(e.message),
     );
     assert.equal(await within(pool.apply(tasks.square, [3]), LIMIT, "apply"), 9, "the pool still works");
+  });
+
+  test("Pool.terminate() leaves no OS worker process behind", { timeout: LIMIT }, async () => {
+    const pool = new Pool({ processes: 1, context: PROCESS });
+    const pid = await within(pool.apply(os.osPid), LIMIT, "apply");
+    assert.equal(pidAlive(pid), true);
+    await within(pool.terminate(), LIMIT, "terminate");
+    await eventually(() => !pidAlive(pid), 10_000, `end of worker process ${pid}`);
   });
 
   test("Pool rejects a context that is not one", { timeout: LIMIT }, () => {

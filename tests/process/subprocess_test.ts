@@ -8,7 +8,7 @@ import { describe } from "node:test";
 import { InvalidStateError } from "../../errors.ts";
 import { activeChildren, Process, taskModule } from "../../process/mod.ts";
 import { Lock } from "../../sync/mod.ts";
-import { after, eventually, test, within } from "../_helpers.ts";
+import { after, eventually, pidAlive, test, within } from "../_helpers.ts";
 import { runProgram } from "../_run_program.ts";
 
 const tasks = taskModule<typeof import("../testdata/os_tasks.ts")>(new URL("../testdata/os_tasks.ts", import.meta.url));
@@ -23,20 +23,6 @@ function scratch(): string {
 
 function read(file: string): Record<string, unknown> {
   return JSON.parse(readFileSync(file, "utf8"));
-}
-
-/** Whether `pid` names a running process (a zombie waiting to be reaped counts as ended). */
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return true;
-  }
 }
 
 function osProcess<F extends (...args: never[]) => unknown>(
