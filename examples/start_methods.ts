@@ -18,13 +18,12 @@ for (const method of ["thread", "process"] as const) {
   p.start();
   await p.join();
 
-  await using pool = new ctx.Pool({ processes: 2 });
-  const pids = await pool.map(tasks.osPid, [undefined, undefined]);
+  await using pool = new ctx.Pool({ processes: 1 });
+  const [pid] = await pool.map(tasks.osPid, [undefined]);
   const fibs = await pool.map(demo.fib, [10, 20]);
-  const ownPid = pids.every((pid) => pid !== process.pid);
   console.log(
-    `${method}: exit code ${p.exitCode}, fib ${fibs.join(" ")}, pool workers ${
-      ownPid ? "in their own OS processes" : "in this OS process"
+    `${method}: exit code ${p.exitCode}, fib ${fibs.join(" ")}, pool worker ${
+      pid === process.pid ? "in this OS process" : "in its own OS process"
     }`,
   );
 }

@@ -69,9 +69,9 @@ describe("examples", () => {
       lines(
         "default start method: thread",
         "thread-child: hello thread (1/1)",
-        "thread: exit code 0, fib 55 6765, pool workers in this OS process",
+        "thread: exit code 0, fib 55 6765, pool worker in this OS process",
         "process-child: hello process (1/1)",
-        "process: exit code 0, fib 55 6765, pool workers in their own OS processes",
+        "process: exit code 0, fib 55 6765, pool worker in its own OS process",
       ),
     );
   });
