@@ -8,8 +8,9 @@
  *   `process.abort()` or a runaway allocation in one takes nothing else down. They share
  *   no memory: locks and other shared-memory objects cannot be passed to them (a
  *   `TypeError` names the argument). This context offers `Process`, `Pool`,
- *   `ProcessPoolExecutor` and the functions about the process tree; queues, pipes and
- *   managers across OS processes are not built yet, so it does not offer them.
+ *   `ProcessPoolExecutor` and the functions about the process tree. State is shared with
+ *   OS children through a Manager started with an address: its proxies cross (over TCP).
+ *   Queues and pipes across OS processes are not built yet, so it does not offer them.
  *
  * `setStartMethod()` and `getStartMethod()` choose and read the start method of a
  * `Process` created without one.

@@ -5,7 +5,9 @@
  * shareable class describes itself as plain state (`[toShared]()`), and the thread that
  * receives it rebuilds a live object of the same class over the same memory with the
  * reviver registered for its `kind`. Every lock, value and queue of this package works
- * this way; instances may sit anywhere in `args` and `initargs`.
+ * this way; instances may sit anywhere in `args` and `initargs`. A class whose objects can
+ * also reach an OS child process (the `"process"` start method, no shared memory) also
+ * implements `[toProcess]()`, as Manager proxies do; any other is refused there by name.
  *
  * @example Usage
  * ```ts
@@ -27,4 +29,11 @@
  *
  * @module
  */
-export { isShareable, registerShareable, type Shareable, type SharedState, toShared } from "./_internal/shareable.ts";
+export {
+  isShareable,
+  registerShareable,
+  type Shareable,
+  type SharedState,
+  toProcess,
+  toShared,
+} from "./_internal/shareable.ts";

@@ -8,6 +8,13 @@ import { runtime } from "../_runtime/mod.ts";
 /** The method a shareable class implements to describe itself for another thread. */
 export const toShared: unique symbol = Symbol.for("mproc.toShared") as never;
 
+/**
+ * The method a shareable class implements when its objects can also reach another OS
+ * process (which shares no memory): it returns state without SharedArrayBuffers, or throws
+ * a TypeError saying why this object cannot go. A Manager proxy reconnects over TCP.
+ */
+export const toProcess: unique symbol = Symbol.for("mproc.toProcess") as never;
+
 /** What a shareable object turns into when it crosses to another thread. */
 export interface SharedState {
   /** Registry key of the class, unique in the program, e.g. `"sync.Lock"`. */
@@ -102,6 +109,15 @@ export function encode(value: unknown, root: string): Encoded {
   // Only when one is found does a second walk copy the containers, so that every path to
   // a shareable object (through shared or cyclic containers too) leads to its marker.
   if (!check(value, root)) return { value };
+  return replaceShared(value, root, "another thread", (v) => v[toShared]());
+}
+
+function replaceShared(
+  value: unknown,
+  root: string,
+  where: string,
+  describeShared: (v: Shareable) => SharedState,
+): Encoded {
   const refs: { path: Path; shared: SharedState }[] = [];
   const copies = new Map<object, unknown>();
   const path: Path = [];
@@ -111,7 +127,17 @@ export function encode(value: unknown, root: string): Encoded {
       // One state object per shareable: decode revives each state once, so the same lock
       // reached by two paths arrives as one object.
       let shared = copies.get(v) as SharedState | undefined;
-      if (shared === undefined) copies.set(v, shared = v[toShared]());
+      if (shared === undefined) {
+        try {
+          shared = describeShared(v);
+        } catch (cause) {
+          throw new TypeError(
+            `Cannot send ${root}${describePath(path)} to ${where}: ${(cause as Error)?.message ?? cause}`,
+            { cause },
+          );
+        }
+        copies.set(v, shared);
+      }
       refs.push({ path: [...path], shared });
       return null;
     }
@@ -172,8 +198,17 @@ function holdsShareable(v: unknown, seen: Set<object>): boolean {
  * @throws {TypeError} when some part of `value` cannot be sent to another process
  */
 export function encodeForProcess(value: unknown, root: string): Encoded {
-  check(value, root, true);
-  return { value };
+  if (!check(value, root, true)) return { value };
+  return replaceShared(value, root, "another process", (v) => (v as ProcessShareable)[toProcess]());
+}
+
+/** A shareable object that can also reach another OS process. */
+interface ProcessShareable extends Shareable {
+  [toProcess](): SharedState;
+}
+
+function crossesProcesses(value: Shareable): value is ProcessShareable {
+  return typeof (value as Partial<ProcessShareable>)[toProcess] === "function";
 }
 
 /**
@@ -183,17 +218,21 @@ export function encodeForProcess(value: unknown, root: string): Encoded {
  * @throws {TypeError} when some part of `value` cannot be sent to another process
  */
 export function checkForProcess(value: unknown, root: string): void {
-  check(value, root, true);
+  if (check(value, root, true)) {
+    throw new TypeError(
+      `Cannot send ${root} to another process: a task's arguments may not hold shareable objects here; pass a manager proxy in initargs, or ${THREAD_ONLY}`,
+    );
+  }
 }
 
 const THREAD_ONLY = `use the thread context (getContext("thread")) to share it, or send plain data`;
 
 /** Check that `value` can be sent; return whether it holds a shareable object. */
-function check(value: unknown, root: string, toProcess = false): boolean {
+function check(value: unknown, root: string, forProcess = false): boolean {
   const seen = new Set<object>();
   const path: Path = [];
   let found = false;
-  const where = toProcess ? "another process" : "another thread";
+  const where = forProcess ? "another process" : "another thread";
 
   const fail = (what: string): never => {
     throw new TypeError(`Cannot send ${root}${describePath(path)} to ${where}: ${what}`);
@@ -214,7 +253,7 @@ function check(value: unknown, root: string, toProcess = false): boolean {
     }
     if (v === null) return;
     if (isShareable(v)) {
-      if (toProcess) {
+      if (forProcess && !crossesProcesses(v)) {
         fail(
           `a ${
             v.constructor?.name ?? "shareable object"
@@ -225,7 +264,7 @@ function check(value: unknown, root: string, toProcess = false): boolean {
       return;
     }
     if (
-      toProcess && (v instanceof SharedArrayBuffer || (ArrayBuffer.isView(v) && v.buffer instanceof SharedArrayBuffer))
+      forProcess && (v instanceof SharedArrayBuffer || (ArrayBuffer.isView(v) && v.buffer instanceof SharedArrayBuffer))
     ) {
       fail(`it lives in a SharedArrayBuffer, which OS processes do not share: ${THREAD_ONLY}`);
     }

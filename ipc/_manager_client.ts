@@ -428,6 +428,22 @@ function forget(c: Connection): void {
   if (connections.get(key) === c) connections.delete(key);
 }
 
+const remotes = new Map<string, TcpAddress>();
+
+/**
+ * Remember (or, with `null`, forget) the TCP address of the manager `uid` this thread
+ * started, so that its proxies can be sent to other OS processes.
+ */
+export function setRemoteOf(uid: string, remote: TcpAddress | null): void {
+  if (remote === null) remotes.delete(uid);
+  else remotes.set(uid, remote);
+}
+
+/** The TCP address other processes reach the manager at `address` by, if it has one. */
+export function remoteOf(address: ManagerAddress): TcpAddress | undefined {
+  return address.remote ?? remotes.get(address.uid);
+}
+
 function keyOf(address: ManagerAddress): string {
   return address.remote !== undefined ? `tcp:${address.remote.host}:${address.remote.port}` : address.uid;
 }

@@ -3,11 +3,11 @@
 // A proxy is shareable: passed in `args` it arrives in the child as a proxy of the same
 // object, and the child's calls use that thread's own connection.
 import { checkTimeout } from "../_internal/deadline.ts";
-import { registerShareable, type SharedState, toShared } from "../_internal/shareable.ts";
+import { registerShareable, type SharedState, toProcess, toShared } from "../_internal/shareable.ts";
 import { FullError, RemoteError, TimeoutError } from "../errors.ts";
 import type { AcquireOptions } from "../sync/lock.ts";
 import type { AnyFunction } from "../task.ts";
-import { type Connection, connectionFor, type ManagerAddress, setProxyHooks } from "./_manager_client.ts";
+import { type Connection, connectionFor, type ManagerAddress, remoteOf, setProxyHooks } from "./_manager_client.ts";
 import type { ProxyToken } from "./_manager_codec.ts";
 
 const KIND = "ipc.ManagerProxy";
@@ -109,6 +109,26 @@ export class BaseProxy {
   [toShared](): SharedState {
     const { address, token } = stateOf(this);
     return { kind: KIND, module: import.meta.url, state: { address, token } };
+  }
+
+  /**
+   * Describe this proxy for another OS process, which reaches the manager over TCP.
+   *
+   * @throws {TypeError} when the manager serves the threads of this program only
+   */
+  [toProcess](): SharedState {
+    const { address, token } = stateOf(this);
+    const remote = remoteOf(address);
+    if (remote === undefined) {
+      throw new TypeError(
+        `a proxy of a manager that serves this program's threads only cannot reach another process: start the manager with an address, e.g. new Manager({ address: { host: "127.0.0.1", port: 0 } })`,
+      );
+    }
+    return {
+      kind: KIND,
+      module: import.meta.url,
+      state: { address: { uid: address.uid, remote }, token },
+    };
   }
 
   /** A short description, like Python's repr. */

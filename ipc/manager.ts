@@ -5,7 +5,7 @@ import { randomBytes } from "../_runtime/crypto.ts";
 import { InvalidStateError } from "../errors.ts";
 import { type AnyFunction, isTaskRef, type TaskRef } from "../task.ts";
 import { CLOSED, controlOf, createArea, ring, SERVER_IDENT, STATE } from "./_manager_channel.ts";
-import { closeConnection, connectionFor, type ManagerAddress, openRemote } from "./_manager_client.ts";
+import { closeConnection, connectionFor, type ManagerAddress, openRemote, setRemoteOf } from "./_manager_client.ts";
 import type { ServerMessage, ServerPayload } from "./_manager_entry.ts";
 import type {
   ArrayProxy,
@@ -212,6 +212,7 @@ export class BaseManager {
     }
     if (ready.port !== null) this.#port = ready.port;
     this.#address = { uid, area };
+    if (this.#host !== null) setRemoteOf(uid, { host: this.#host, port: this.#port, authkey: this.#authkey });
     return this;
   }
 
@@ -280,6 +281,7 @@ export class BaseManager {
     this.#state = "shut down";
     if (state === "started") {
       const area = this.#address!.area!;
+      setRemoteOf(this.#address!.uid, null);
       const control = controlOf(area);
       Atomics.store(control, STATE, CLOSED);
       ring(control);

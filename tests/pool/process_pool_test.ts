@@ -7,6 +7,7 @@ import process from "node:process";
 import { describe } from "node:test";
 import { getContext } from "../../context.ts";
 import { BrokenProcessPoolError, WorkerDiedError } from "../../errors.ts";
+import { Manager } from "../../ipc/mod.ts";
 import { Pool, ProcessPoolExecutor } from "../../pool/mod.ts";
 import { taskModule } from "../../process/mod.ts";
 import { Lock } from "../../sync/mod.ts";
@@ -90,6 +91,23 @@ describe("Pool with the process start method", () => {
     await within(pool.terminate(), LIMIT, "terminate");
     await eventually(() => !pidAlive(pid), 10_000, `end of worker process ${pid}`);
   });
+
+  test(
+    "Pool hands OS workers a manager proxy through initargs; task args may not hold one",
+    { timeout: LIMIT },
+    async () => {
+      await using manager = await Manager.start({ address: { host: "127.0.0.1", port: 0 } });
+      const counts = await manager.dict<string, number>();
+      await using pool = new PROCESS.Pool({ processes: 2, initializer: os.keep, initargs: [counts] });
+      await within(pool.map(os.recordPid, ["a", "b", "c"]), LIMIT, "map");
+      const pids = await Promise.all(["a", "b", "c"].map((k) => counts.get(k)));
+      for (const pid of pids) assert.ok(typeof pid === "number" && pid !== process.pid, `worker pid ${pid}`);
+      await assert.rejects(
+        pool.apply(os.keep, [counts]),
+        (e: Error) => e instanceof TypeError && /initargs/.test(e.message),
+      );
+    },
+  );
 
   test("Pool rejects a context that is not one", { timeout: LIMIT }, () => {
     assert.throws(() => new Pool({ context: { startMethod: "fork" } as never }), /context must be/);

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { describe } from "node:test";
 import { InvalidStateError } from "../../errors.ts";
+import { Manager } from "../../ipc/mod.ts";
 import { activeChildren, Process, taskModule } from "../../process/mod.ts";
 import { Lock } from "../../sync/mod.ts";
 import { after, eventually, pidAlive, test, within } from "../_helpers.ts";
@@ -151,6 +152,34 @@ describe("Process with the process start method", () => {
     assert.throws(() => q.start(), /args\[1\]\[0\].*SharedArrayBuffer/);
     const r = osProcess(tasks.report, ["x", { cb: () => 1 } as never]);
     assert.throws(() => r.start(), /args\[1\]\.cb.*another process.*function/);
+  });
+});
+
+describe("Manager proxies in OS children", () => {
+  test("a Manager dict and lock served over TCP are shared by 4 OS processes, with exact totals", {
+    timeout: LIMIT,
+  }, async () => {
+    await using manager = await Manager.start({ address: { host: "127.0.0.1", port: 0 } });
+    const counts = await manager.dict<string, number>();
+    const lock = await manager.Lock();
+    const children = Array.from({ length: 4 }, () => osProcess(tasks.countUnder, [counts, lock, 25] as never));
+    for (const p of children) p.start();
+    await within(Promise.all(children.map((p) => p.join())), LIMIT, "join");
+    assert.deepEqual(children.map((p) => [p.exitCode, p.error]), children.map(() => [0, null]));
+    assert.equal(await counts.get("total"), 100);
+    for (const p of children) assert.equal(await counts.get(`pid${p.pid}`), 25, "each child counted under its own pid");
+  });
+
+  test("Process refuses a proxy of a manager that serves threads only, saying how to serve processes", {
+    timeout: LIMIT,
+  }, async () => {
+    await using manager = await Manager.start();
+    const counts = await manager.dict();
+    const p = osProcess(tasks.report, ["x", { counts } as never]);
+    assert.throws(
+      () => p.start(),
+      (e: Error) => e instanceof TypeError && /args\[1\]\.counts/.test(e.message) && /address/.test(e.message),
+    );
   });
 });
 

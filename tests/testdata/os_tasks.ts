@@ -60,3 +60,32 @@ export function hangWithPid(file: string): Promise<never> {
   writeFileSync(file, String(process.pid));
   return new Promise(() => setInterval(() => {}, 1_000));
 }
+
+/** Add 1 to `counts.total` `n` times under `lock`, and record this process's share. */
+export async function countUnder(
+  counts: { get(k: string, d?: number): Promise<number | undefined>; set(k: string, v: number): Promise<void> },
+  lock: { acquire(): Promise<boolean>; release(): Promise<void> },
+  n: number,
+): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    await lock.acquire();
+    try {
+      await counts.set("total", ((await counts.get("total", 0)) ?? 0) + 1);
+    } finally {
+      await lock.release();
+    }
+  }
+  await counts.set(`pid${process.pid}`, n);
+}
+
+let kept: { set(k: string, v: number): Promise<void> } | undefined;
+
+/** Pool initializer: keep a manager dict proxy for the tasks of this worker. */
+export function keep(counts: { set(k: string, v: number): Promise<void> }): void {
+  kept = counts;
+}
+
+/** Record this worker's pid under `key` in the kept dict. */
+export async function recordPid(key: string): Promise<void> {
+  await kept!.set(key, process.pid);
+}
