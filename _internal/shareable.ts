@@ -131,10 +131,10 @@ function replaceShared(
         try {
           shared = describeShared(v);
         } catch (cause) {
-          throw new TypeError(
-            `Cannot send ${root}${describePath(path)} to ${where}: ${(cause as Error)?.message ?? cause}`,
-            { cause },
-          );
+          // A class's own refusal (a closed handle) goes as it is; a TypeError, which says
+          // why the object cannot cross, gets the place it sits at.
+          if (!(cause instanceof TypeError)) throw cause;
+          throw new TypeError(`Cannot send ${root}${describePath(path)} to ${where}: ${cause.message}`, { cause });
         }
         copies.set(v, shared);
       }
