@@ -11,6 +11,10 @@ export interface Sizes {
   apply_n: number;
   fib_n: number;
   fib_count: number;
+  /** pool_map_varied: this many instant items, then `varied_slow_n` items of `varied_ms` ms each. */
+  varied_fast_n: number;
+  varied_slow_n: number;
+  varied_ms: number;
   executor_n: number;
   queue_n: number;
   big_bytes: number;
@@ -50,6 +54,9 @@ export const FULL: Sizes = {
   apply_n: 2_000,
   fib_n: 25,
   fib_count: 40,
+  varied_fast_n: 200,
+  varied_slow_n: 40,
+  varied_ms: 20,
   executor_n: 20_000,
   queue_n: 200_000,
   big_bytes: 10 * 1024 * 1024,
@@ -76,6 +83,8 @@ export const QUICK: Sizes = {
   map_default_n: 100_000,
   apply_n: 200,
   fib_count: 8,
+  varied_slow_n: 20,
+  varied_ms: 10,
   executor_n: 2_000,
   queue_n: 20_000,
   big_count: 1,
@@ -109,6 +118,12 @@ export const FIGURES: readonly FigureMeta[] = [
   { id: "apply_roundtrip", unit: "µs", better: "lower", title: "apply round trip" },
   { id: "apply_roundtrip_cpu", unit: "µs CPU", better: "lower", title: "apply round trip: CPU per task" },
   { id: "cpu_speedup", unit: "x", better: "higher", title: "fib(25)×40 speedup, 2 workers" },
+  {
+    id: "pool_map_varied",
+    unit: "× ideal",
+    better: "lower",
+    title: "Pool.map of 200 instant then 40×20 ms items, chunksize 1: wall time over the ideal split",
+  },
   { id: "executor_map", unit: "tasks/s", better: "higher", title: "ProcessPoolExecutor.map" },
   { id: "executor_map_cpu", unit: "µs CPU", better: "lower", title: "ProcessPoolExecutor.map: CPU per task" },
   { id: "queue_small", unit: "msgs/s", better: "higher", title: "Queue, small messages" },

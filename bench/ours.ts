@@ -88,10 +88,22 @@ async function poolFigures(mod: Mod, s: Sizes): Promise<Record<string, number>> 
     });
     const work = new Array<number>(s.fib_count).fill(s.fib_n);
     out.cpu_speedup = await speedup(s.reps, work, () => pool.map(fibTask, work, { chunksize: 1 }));
+    const spin = taskRef(mod, TASKS, "spin");
+    const varied = variedItems(s);
+    const ideal = (s.varied_slow_n * s.varied_ms) / 2;
+    out.pool_map_varied = await medianOf(s.reps, async () => {
+      const ms = await timeMs(async () => check(await pool.map(spin, varied, { chunksize: 1 }), varied.length));
+      return ms / ideal;
+    });
   } finally {
     await pool.terminate();
   }
   return out;
+}
+
+/** Instant items first, then slow ones: the order that strands slow items in one worker's window. */
+function variedItems(s: Sizes): number[] {
+  return [...new Array(s.varied_fast_n).fill(0), ...new Array(s.varied_slow_n).fill(s.varied_ms)];
 }
 
 function check(results: unknown[], n: number): void {
@@ -294,6 +306,7 @@ export const WORKLOADS: readonly Workload[] = [
       "apply_roundtrip",
       "apply_roundtrip_cpu",
       "cpu_speedup",
+      "pool_map_varied",
     ],
     needs: ["Pool", "task"],
     run: poolFigures,

@@ -19,6 +19,7 @@ import {
 import { runtime } from "../_runtime/mod.ts";
 import {
   BELL_OFFSET,
+  CLAIM_OFFSET,
   type FromWorker,
   JOB_FIELDS,
   MAP,
@@ -44,6 +45,9 @@ const status = payload.status ?? new SharedArrayBuffer(STATUS_BYTES);
 const current = new Float64Array(status, 0, 1);
 current[0] = -1;
 const bell = new Int32Array(status, BELL_OFFSET, 1);
+const claim = new Int32Array(status, CLAIM_OFFSET, 1);
+/** Jobs taken from the queue so far, run or skipped: the number of the next one. */
+let taken = 0;
 const pollable = "pollable" in port && port.pollable;
 /** Over an IPC channel, the last message sent: it must leave before the process does. */
 let sending: Promise<void> | undefined;
@@ -184,6 +188,16 @@ async function drain(): Promise<void> {
   if (retiring) await end(0);
 }
 
+/** Claim the next job (see CLAIM_OFFSET); false when the parent took it back first. */
+function claimNext(): boolean {
+  const n = taken++;
+  for (;;) {
+    // Never below n: every earlier job was decided, by this worker or by the parent.
+    if (Atomics.load(claim, 0) > n) return false;
+    if (Atomics.compareExchange(claim, 0, n, n + 1) === n) return true;
+  }
+}
+
 async function runQueue(): Promise<void> {
   while (head < queue.length) {
     const id = queue[head] as number;
@@ -193,6 +207,8 @@ async function runQueue(): Promise<void> {
     const refs = queue[head + 4];
     for (let i = 0; i < JOB_FIELDS; i++) queue[head + i] = undefined;
     head += JOB_FIELDS;
+    // The parent took it back for an idle worker: it runs there, not here, and sends nothing.
+    if (!claimNext()) continue;
     current[0] = id;
     try {
       const fn = fns[fnId] ?? (fns[fnId] = await resolve(fnRefs[fnId]));

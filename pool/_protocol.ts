@@ -22,12 +22,22 @@ export const RESULT_FIELDS = 3;
  * Bytes of a worker's status block: one Float64 holding the id of the job it is running,
  * or -1 between tasks (the parent reads it after a crash to learn which job was running),
  * then one Int32 at {@linkcode BELL_OFFSET} counting the messages the parent has posted to
- * the worker (a worker without a pollable inbox spins on it before it sleeps).
+ * the worker (a worker without a pollable inbox spins on it before it sleeps), then one
+ * Int32 at {@linkcode CLAIM_OFFSET}: how many of the jobs posted to the worker are decided.
  */
 export const STATUS_BYTES = 16;
 
 /** Byte offset of the message counter in the status block. */
 export const BELL_OFFSET = 8;
+
+/**
+ * Byte offset of the claim word: the number of jobs posted to the worker, counted in the
+ * order posted, whose fate is decided. The worker claims job `n` (its `n`th job) before
+ * running it by moving the word from `n` to `n + 1`; the parent takes an unstarted job back
+ * the same way, from the front of what the worker has not claimed. Both use
+ * compare-and-swap, so each job is either run by this worker or taken back, never both.
+ */
+export const CLAIM_OFFSET = 12;
 
 /** What a pool worker receives when it starts. */
 export interface WorkerPayload {

@@ -242,8 +242,11 @@ export class Scheduler {
 
   #pump(): void {
     this.#pumpScheduled = false;
+    if (this.#queue.size > 0) this.#place();
+  }
+
+  #place(): void {
     const queue = this.#queue;
-    if (queue.size === 0) return;
     const window = this.#window(queue.peek()!);
     const max = this.#options.maxTasksPerChild ?? Infinity;
     const open: WorkerSlot[] = [];
@@ -272,6 +275,36 @@ export class Scheduler {
         picked.push(job);
       }
       if (picked.length > 0) this.#post(slot, picked);
+    }
+  }
+
+  /**
+   * With nothing queued, give an idle worker up to half of what a busy worker has not
+   * started (work stealing, as CPython's shared queue balances by pulling): items whose cost
+   * varies must not leave one worker idle while another holds a window of slow ones. Called
+   * when a worker reports, and only takes from a worker that is running a job: one that is
+   * between jobs is about to start the next, and taking that job would only cost a message.
+   */
+  #balance(): void {
+    if (this.#queue.size > 0 || this.#slots.size < 2) return;
+    const max = this.#options.maxTasksPerChild ?? Infinity;
+    for (const thief of this.#slots) {
+      if (thief.state !== READY || thief.load > 0 || !thief.tracksCurrent || thief.assigned >= max) continue;
+      let donor: WorkerSlot | undefined;
+      let most = 0;
+      for (const slot of this.#slots) {
+        if (slot === thief || slot.guarded || slot.state !== READY || slot.current[0] === -1) continue;
+        const unstarted = slot.unstarted;
+        if (unstarted > most) {
+          most = unstarted;
+          donor = slot;
+        }
+      }
+      if (donor === undefined) return;
+      const jobs = donor.steal(Math.min(Math.ceil(most / 2), max - thief.assigned));
+      if (jobs.length === 0) continue;
+      donor.assigned -= jobs.length;
+      this.#post(thief, jobs);
     }
   }
 
@@ -357,6 +390,7 @@ export class Scheduler {
       this.#fill();
     }
     this.#pump();
+    this.#balance();
   }
 
   /**

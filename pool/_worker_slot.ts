@@ -2,7 +2,7 @@
 // which functions it already knows, and how many jobs it was given (maxTasksPerChild).
 import type { WorkerHandle } from "../_runtime/mod.ts";
 import type { Job } from "./_job.ts";
-import { BELL_OFFSET, type ToWorker } from "./_protocol.ts";
+import { BELL_OFFSET, CLAIM_OFFSET, type ToWorker } from "./_protocol.ts";
 
 /**
  * What the scheduler uses of a started worker, a thread or an OS process (tests give it a
@@ -40,9 +40,17 @@ export class WorkerSlot {
   bootError: Error | null = null;
   /** Function ids this worker has been told about. */
   readonly known: boolean[] = [];
-  #held: (Job | undefined)[] = [];
+  /** Jobs in the order posted; `null` marks one taken back for another worker. */
+  #held: (Job | null | undefined)[] = [];
   #head = 0;
+  /** Number (in posting order) of the job at `#head`. */
+  #headSeq = 0;
+  /** Jobs posted over the worker's life. */
+  #sent = 0;
+  /** `null` entries after `#head`. */
+  #holes = 0;
   readonly #bell: Int32Array;
+  readonly #claim: Int32Array;
   /** Whether `current` is shared with the worker (a thread), so it shows the running job. */
   readonly tracksCurrent: boolean;
 
@@ -52,6 +60,7 @@ export class WorkerSlot {
     this.current = current;
     this.tracksCurrent = tracksCurrent;
     this.#bell = new Int32Array(current.buffer, BELL_OFFSET, 1);
+    this.#claim = new Int32Array(current.buffer, CLAIM_OFFSET, 1);
   }
 
   /** Send the worker a message and count it on the worker's bell. */
@@ -62,7 +71,12 @@ export class WorkerSlot {
 
   /** Number of jobs the worker holds (running or next in line). */
   get load(): number {
-    return this.#held.length - this.#head;
+    return this.#held.length - this.#head - this.#holes;
+  }
+
+  /** Jobs posted that the worker has not started, and that could run elsewhere. */
+  get unstarted(): number {
+    return this.tracksCurrent ? this.#sent - Atomics.load(this.#claim, 0) : 0;
   }
 
   /**
@@ -76,25 +90,63 @@ export class WorkerSlot {
   /** Record a job posted to this worker. */
   hold(job: Job): void {
     this.#held.push(job);
+    this.#sent++;
   }
 
   /** Take the oldest job held, whose result the worker just sent. */
   release(): Job | undefined {
+    this.#trim();
     const job = this.#held[this.#head];
-    if (job === undefined) return undefined;
+    if (job === undefined || job === null) return undefined;
     this.#held[this.#head++] = undefined;
-    if (this.#head === this.#held.length) {
-      this.#held = [];
-      this.#head = 0;
-    }
+    this.#headSeq++;
+    this.#trim();
     return job;
   }
 
   /** Take every job still held, oldest first. */
   releaseAll(): Job[] {
-    const out = this.#held.slice(this.#head) as Job[];
+    const out = this.#held.slice(this.#head).filter((job) => job !== null) as Job[];
     this.#held = [];
     this.#head = 0;
+    this.#headSeq = this.#sent;
+    this.#holes = 0;
     return out;
+  }
+
+  /**
+   * Take back up to `max` jobs the worker has not started, the next ones in its line, to
+   * run elsewhere. Each is decided on the claim word (see CLAIM_OFFSET), so the worker
+   * skips exactly these: none runs twice, none is lost.
+   */
+  steal(max: number): Job[] {
+    const out: Job[] = [];
+    if (!this.tracksCurrent) return out;
+    while (out.length < max) {
+      const decided = Atomics.load(this.#claim, 0);
+      if (decided >= this.#sent) break;
+      // A failed swap means the worker claimed that job just now: try the next one.
+      if (Atomics.compareExchange(this.#claim, 0, decided, decided + 1) !== decided) continue;
+      const at = this.#head + decided - this.#headSeq;
+      out.push(this.#held[at]!);
+      this.#held[at] = null;
+      this.#holes++;
+    }
+    this.#trim();
+    return out;
+  }
+
+  /** Drop taken-back jobs at the front: no result will come for them. */
+  #trim(): void {
+    const held = this.#held;
+    while (this.#head < held.length && held[this.#head] === null) {
+      held[this.#head++] = undefined;
+      this.#headSeq++;
+      this.#holes--;
+    }
+    if (this.#head === held.length && this.#head > 0) {
+      this.#held = [];
+      this.#head = 0;
+    }
   }
 }

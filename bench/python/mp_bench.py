@@ -28,6 +28,13 @@ def empty():
     pass
 
 
+def spin(ms):
+    end = time.perf_counter() + ms / 1000
+    while time.perf_counter() < end:
+        pass
+    return ms
+
+
 def ready_then_go(ready, go):
     """Report ready, then wait for the parent's go: as bench/tasks/ctl.mjs does for the JS
     contestants, so no contestant's process start-up falls inside a timed window."""
@@ -248,6 +255,9 @@ def pool_figures(ctx, s, out):
             2 * reps + 1,
             lambda: timed(lambda: [fib(x) for x in work]) / timed(lambda: pool.map(fib, work, chunksize=1)),
         )
+        varied = [0] * s["varied_fast_n"] + [s["varied_ms"]] * s["varied_slow_n"]
+        ideal = s["varied_slow_n"] * s["varied_ms"] / 1000 / 2
+        out["pool_map_varied"] = median_of(reps, lambda: timed(lambda: pool.map(spin, varied, chunksize=1)) / ideal)
 
 
 def executor_map(ctx, s, out):

@@ -13,6 +13,13 @@ export function fib(n) {
   return n < 2 ? n : fib(n - 1) + fib(n - 2);
 }
 
+/** Busy for `ms` milliseconds (0 returns at once): items whose cost varies. */
+export function spin(ms) {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+  return ms;
+}
+
 /** One chunk of a chunked map, for peers that have no chunking of their own. */
 export function mapChunk(xs) {
   return xs.map(noop);

@@ -680,3 +680,24 @@ describe("Pool cleanup and exclusive jobs", () => {
     }
   });
 });
+
+describe("Pool balance", () => {
+  test("a map whose item costs vary splits the slow items evenly and runs each item once", async () => {
+    await using pool = new Pool({ processes: 2 });
+    assert.deepEqual(await within(pool.map(tasks.square, [1, 2, 3, 4]), LIMIT), [1, 4, 9, 16]);
+    // 200 instant items, then 40 of 20 ms: the slow ones must not sit in one worker's window.
+    const n = 240;
+    const counts = new SharedArrayBuffer(4 * n);
+    const items = Array.from(
+      { length: n },
+      (_, i): [SharedArrayBuffer, number, number] => [counts, i, i < 200 ? 0 : 20],
+    );
+    const who = await within(pool.starmap(tasks.costly, items, { chunksize: 1 }), LIMIT);
+    const perWorker = new Map<number, number>();
+    for (const ident of who.slice(200)) perWorker.set(ident, (perWorker.get(ident) ?? 0) + 1);
+    const split = [...perWorker.values()];
+    assert.equal(split.length, 2, `slow items per worker: ${split}`);
+    assert.ok(Math.min(...split) >= 14, `slow items per worker: ${split}`);
+    assert.ok(new Int32Array(counts).every((runs) => runs === 1), "every item ran exactly once");
+  });
+});

@@ -169,3 +169,10 @@ export function countThenWait(buffer: SharedArrayBuffer): number {
   if (n >= Atomics.load(words, 2)) Atomics.wait(words, 1, 0, 30_000);
   return n;
 }
+
+/** Spin `ms` (0 returns at once), count the call in word `i` of `counts`, and say which worker ran it. */
+export function costly(counts: SharedArrayBuffer, i: number, ms: number): number {
+  Atomics.add(new Int32Array(counts), i, 1);
+  if (ms > 0) spin(ms);
+  return currentProcess().ident;
+}
