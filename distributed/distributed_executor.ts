@@ -1,12 +1,11 @@
 import { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
+import { callSignal } from "../_internal/call_signal.ts";
 import { checkTimeout } from "../_internal/deadline.ts";
+import { valuesInOrder } from "../_internal/in_order.ts";
+import { checkMapOptions, checkStarItem, type MapInput, mapWhat, readInput } from "../_internal/map_input.ts";
 import { cwd } from "../_runtime/host.ts";
 import { BrokenProcessPoolError, InvalidStateError, JobFailedError } from "../errors.ts";
-import { callSignal } from "../pool/_call_signal.ts";
-import { valuesInOrder } from "../pool/_in_order.ts";
-import { checkStarItem } from "../pool/_payload.ts";
-import { checkMapOptions, type MapInput, mapWhat, readInput } from "../pool/_submit.ts";
 import type { ExecutorMapOptions, ShutdownOptions } from "../pool/executor.ts";
 import { Future } from "../pool/future.ts";
 import { isTaskRef, type TaskRef, type TaskResult } from "../task.ts";

@@ -9,18 +9,6 @@ export function defaultChunksize(length: number, processes: number): number {
   return Math.ceil(length / (processes * 4));
 }
 
-/**
- * Check a chunksize given by the caller.
- *
- * @throws {RangeError} when it is not a positive integer
- */
-export function checkChunksize(chunksize: unknown, what: string): void {
-  if (chunksize === undefined) return;
-  if (typeof chunksize !== "number" || !Number.isInteger(chunksize) || chunksize < 1) {
-    throw new RangeError(`Cannot ${what}: the chunksize must be a positive integer, got ${String(chunksize)}`);
-  }
-}
-
 /** Split `items` into arrays of at most `size` items. */
 export function splitChunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];

@@ -2,12 +2,13 @@
 // `ahead` jobs submitted but not yet handed to the consumer, and yields results in input
 // order (imap) or completion order (imapUnordered). A consumer that leaves early (break,
 // return) withdraws the jobs no worker has taken yet, as executor.map does.
+import type { CallSignal } from "../_internal/call_signal.ts";
+import type { OpenInput } from "../_internal/map_input.ts";
 import { CancelledError } from "../errors.ts";
 import type { TaskRef } from "../task.ts";
-import type { CallSignal } from "./_call_signal.ts";
 import type { Job } from "./_job.ts";
 import type { Scheduler } from "./_scheduler.ts";
-import { encodeMapJob, mapMode, type OpenInput } from "./_submit.ts";
+import { encodeMapJob, mapMode } from "./_submit.ts";
 
 interface Outcome {
   failed: boolean;

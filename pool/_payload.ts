@@ -13,17 +13,6 @@ export function encodeArgs(args: readonly unknown[], root: string): Encoded {
 }
 
 /**
- * Throw unless `item`, input number `index` of a starmap, is an argument list.
- *
- * @throws {TypeError} when it is not an array
- */
-export function checkStarItem(item: unknown, index: number, what: string): void {
-  if (!Array.isArray(item)) {
-    throw new TypeError(`Cannot ${what}: iterable[${index}] must be an array of arguments, got ${String(item)}`);
-  }
-}
-
-/**
  * Encode `items` as one array, each named `${root}[start + j]` in errors, with the
  * shared-object paths of each item moved under its index.
  */

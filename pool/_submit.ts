@@ -4,17 +4,13 @@
 // sends each item as a call, anything larger sends chunks). Every item is encoded once,
 // and a map's input is encoded whole before its first job is queued, so a bad item fails
 // the call before any of it runs.
-import { checkTimeout } from "../_internal/deadline.ts";
+import { checkStarItem } from "../_internal/map_input.ts";
 import type { Encoded } from "../_internal/shareable.ts";
 import { BrokenProcessPoolError, InvalidStateError } from "../errors.ts";
 import { isTaskRef, type TaskRef } from "../task.ts";
-import { checkChunksize } from "./_chunk.ts";
-import { checkStarItem, encodeChunk, encodeMapCall } from "./_payload.ts";
+import { encodeChunk, encodeMapCall } from "./_payload.ts";
 import { CALL, MAP, type Mode, STARMAP } from "./_protocol.ts";
 import type { Scheduler } from "./_scheduler.ts";
-
-/** The input of a map-style call. */
-export type MapInput = Iterable<unknown> | AsyncIterable<unknown>;
 
 /**
  * Refuse a submission: a bad task reference, a closed or a broken pool.
@@ -33,69 +29,6 @@ export function checkSubmit(scheduler: Scheduler, fn: unknown, closed: string): 
   if (broken !== null) {
     throw new BrokenProcessPoolError(`Cannot submit task "${fn.name}": ${broken.message}`, { cause: broken });
   }
-}
-
-/** What a map-style call is doing, for messages: `run map of task "fib"`. */
-export function mapWhat(method: string, fn: unknown): string {
-  return `run ${method} of task "${(fn as TaskRef | undefined)?.name}"`;
-}
-
-/**
- * Check the options of a map-style call, before any input is read.
- *
- * @throws {RangeError} when the timeout or the chunksize is invalid
- */
-export function checkMapOptions(options: { timeout?: number; chunksize?: number }, what: string): void {
-  checkTimeout(options.timeout, what);
-  checkChunksize(options.chunksize, what);
-}
-
-function notIterable(input: unknown, what: string): TypeError {
-  return new TypeError(`Cannot ${what}: the input must be an iterable or async iterable, got ${String(input)}`);
-}
-
-function isSyncIterable(input: unknown): input is Iterable<unknown> {
-  return input !== null && typeof (input as Iterable<unknown>)?.[Symbol.iterator] === "function";
-}
-
-function isAsyncIterable(input: unknown): input is AsyncIterable<unknown> {
-  return input !== null && typeof (input as AsyncIterable<unknown>)?.[Symbol.asyncIterator] === "function";
-}
-
-/**
- * Read the whole input: at once for a sync iterable (so its jobs are queued in the call,
- * as Python's are), else as a promise.
- *
- * @throws {TypeError} when the input is not iterable
- */
-export function readInput(input: MapInput, what: string): unknown[] | Promise<unknown[]> {
-  if (Array.isArray(input)) return input;
-  // An async iterable that is also sync iterable (a stream) is read the async way.
-  if (isAsyncIterable(input)) return readAsync(input);
-  if (isSyncIterable(input)) return Array.from(input);
-  throw notIterable(input, what);
-}
-
-async function readAsync(input: AsyncIterable<unknown>): Promise<unknown[]> {
-  const out: unknown[] = [];
-  for await (const item of input) out.push(item);
-  return out;
-}
-
-/** An input opened for reading one item at a time. */
-export type OpenInput =
-  | { sync: true; iterator: Iterator<unknown> }
-  | { sync: false; iterator: AsyncIterator<unknown> };
-
-/**
- * Open the input of an imap.
- *
- * @throws {TypeError} when the input is not iterable
- */
-export function openInput(input: MapInput, what: string): OpenInput {
-  if (isAsyncIterable(input)) return { sync: false, iterator: input[Symbol.asyncIterator]() };
-  if (isSyncIterable(input)) return { sync: true, iterator: input[Symbol.iterator]() };
-  throw notIterable(input, what);
 }
 
 /** How the jobs of a map run: a call per item with chunksize 1, else chunks. */

@@ -1,13 +1,14 @@
+import { valuesInOrder } from "../_internal/in_order.ts";
+import { checkMapOptions, type MapInput, mapWhat, readInput } from "../_internal/map_input.ts";
 import type { Encoded } from "../_internal/shareable.ts";
 import { runtime } from "../_runtime/mod.ts";
 import type { StartMethod } from "../process/mod.ts";
 import type { TaskRef, TaskResult } from "../task.ts";
-import { valuesInOrder } from "./_in_order.ts";
 import type { Job } from "./_job.ts";
 import { encodeArgs } from "./_payload.ts";
 import { CALL, type Mode } from "./_protocol.ts";
 import { Scheduler } from "./_scheduler.ts";
-import { checkMapOptions, checkSubmit, encodeMapJobs, type MapInput, mapMode, mapWhat, readInput } from "./_submit.ts";
+import { checkSubmit, encodeMapJobs, mapMode } from "./_submit.ts";
 import { checkWorkerSetup } from "./_worker_setup.ts";
 import { Future } from "./future.ts";
 

@@ -1,24 +1,16 @@
+import { callSignal } from "../_internal/call_signal.ts";
+import { checkMapOptions, type MapInput, mapWhat, openInput, readInput } from "../_internal/map_input.ts";
 import { runtime } from "../_runtime/mod.ts";
 import { CancelledError, InvalidStateError } from "../errors.ts";
 import type { StartMethod } from "../process/mod.ts";
 import type { TaskRef, TaskResult } from "../task.ts";
-import { callSignal } from "./_call_signal.ts";
 import { defaultChunksize } from "./_chunk.ts";
 import { Imap } from "./_imap.ts";
 import type { Job } from "./_job.ts";
 import { encodeArgs } from "./_payload.ts";
 import { CALL } from "./_protocol.ts";
 import { Scheduler } from "./_scheduler.ts";
-import {
-  checkMapOptions,
-  checkSubmit,
-  encodeMapJobs,
-  type MapInput,
-  mapMode,
-  mapWhat,
-  openInput,
-  readInput,
-} from "./_submit.ts";
+import { checkSubmit, encodeMapJobs, mapMode } from "./_submit.ts";
 import { checkWorkerSetup } from "./_worker_setup.ts";
 import { AsyncResult } from "./async_result.ts";
 

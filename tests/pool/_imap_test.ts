@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { openInput } from "../../_internal/map_input.ts";
 import { encode } from "../../_internal/shareable.ts";
 import { Imap } from "../../pool/_imap.ts";
 import { Scheduler } from "../../pool/_scheduler.ts";
-import { openInput } from "../../pool/_submit.ts";
 import type { TaskRef } from "../../task.ts";
 import { within } from "../_helpers.ts";
 import { fakeSpawner, settleMicrotasks } from "./_fake_workers.ts";

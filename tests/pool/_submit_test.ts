@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { openInput, readInput } from "../../_internal/map_input.ts";
 import { CALL, MAP, STARMAP } from "../../pool/_protocol.ts";
-import { encodeMapJob, encodeMapJobs, mapMode, openInput, readInput } from "../../pool/_submit.ts";
+import { encodeMapJob, encodeMapJobs, mapMode } from "../../pool/_submit.ts";
 
 const WHAT = "run map of task \"f\"";
 

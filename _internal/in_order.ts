@@ -1,9 +1,14 @@
 // The values of a map's futures, in input order, as the executors' map iterators yield
 // them: each within what is left of the call's timeout, a chunk's values one by one, and
 // the futures not yet reached cancelled when the caller leaves the loop early.
-import { deadlineOf, timeLeft } from "../_internal/deadline.ts";
 import { TimeoutError } from "../errors.ts";
-import type { Future } from "./future.ts";
+import { deadlineOf, timeLeft } from "./deadline.ts";
+
+/** What the loop needs of a future: its value within a timeout, and a way to drop it. */
+export interface InOrderFuture {
+  result(timeout?: number): Promise<unknown>;
+  cancel(): boolean;
+}
 
 /**
  * Yield the values of `futures` (a promise of them, so the input may still be read) in
@@ -13,7 +18,7 @@ import type { Future } from "./future.ts";
  * @param what the call, for messages: `run map of task "fib"`
  */
 export function valuesInOrder(
-  futures: Promise<Future<unknown>[]>,
+  futures: Promise<InOrderFuture[]>,
   chunksize: number,
   timeout: number | undefined,
   what: string,
@@ -23,7 +28,7 @@ export function valuesInOrder(
 }
 
 async function* inOrder(
-  futures: Promise<Future<unknown>[]>,
+  futures: Promise<InOrderFuture[]>,
   chunksize: number,
   timeout: number | undefined,
   deadline: number,

@@ -1,7 +1,7 @@
 // A call's `{ timeout, signal }` merged into one signal whose reason says what happened:
 // the caller's own reason, or a TimeoutError naming the call.
-import { checkTimeout, throwIfAborted } from "../_internal/deadline.ts";
 import { TimeoutError } from "../errors.ts";
+import { checkTimeout, throwIfAborted } from "./deadline.ts";
 
 /** The merged signal of one call, and how to release its timer and listener. */
 export interface CallSignal {
