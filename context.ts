@@ -8,9 +8,21 @@
  *   `process.abort()` or a runaway allocation in one takes nothing else down. They share
  *   no memory: locks and other shared-memory objects cannot be passed to them (a
  *   `TypeError` names the argument). This context offers `Process`, `Pool`,
- *   `ProcessPoolExecutor` and the functions about the process tree. State is shared with
- *   OS children through a Manager started with an address: its proxies cross (over TCP).
- *   Queues and pipes across OS processes are not built yet, so it does not offer them.
+ *   `ProcessPoolExecutor`, the functions about the process tree, and `Queue`,
+ *   `SimpleQueue` and `JoinableQueue` (async factories). State is shared with OS children
+ *   through a Manager started with an address: its proxies cross (over TCP).
+ *
+ * The process context's queues are managed queues: the first one starts a Manager for
+ * this program on the loopback interface (a free port, a random authkey; its server
+ * thread does not keep the program alive) and every queue is served there. The parent
+ * reaches it through shared memory, OS children over TCP, so items cross OS processes
+ * with the same EOF and closed semantics and the same errors as the thread context's
+ * queues (whose shared-memory rings cannot cross an OS boundary). Why TCP and not the IPC
+ * channel of each child: a queue has any number of producers and consumers in any
+ * processes, a pool's workers included, so one server must hold the items, and the
+ * Manager protocol already serves them on every runtime. In an OS child a queue's
+ * methods are async only: the `Sync` twins throw a `TypeError` there (a thread cannot
+ * block on a socket). A pipe across OS processes is not offered: use a queue.
  *
  * `setStartMethod()` and `getStartMethod()` choose and read the start method of a
  * `Process` created without one.
@@ -29,6 +41,7 @@
  *
  * @module
  */
+import { type JoinableQueueProxy, Manager, type QueueProxy } from "./ipc/mod.ts";
 import { Pool, type PoolOptions, ProcessPoolExecutor, type ProcessPoolExecutorOptions } from "./pool/mod.ts";
 import {
   activeChildren,
@@ -92,6 +105,15 @@ export interface ThreadContext extends BaseContext {
 export interface ProcessContext extends BaseContext {
   /** Always `"process"`. */
   readonly startMethod: "process";
+  /**
+   * A queue OS children reach when it is passed in `args` or `initargs`: a managed queue
+   * of this program's own Manager (see the module doc). `maxsize` 0 is unbounded.
+   */
+  readonly Queue: <T = unknown>(options?: { maxsize?: number }) => Promise<QueueProxy<T>>;
+  /** Python's `SimpleQueue` across OS processes: an unbounded {@linkcode ProcessContext.Queue}. */
+  readonly SimpleQueue: <T = unknown>() => Promise<QueueProxy<T>>;
+  /** A joinable queue OS children reach, like {@linkcode ProcessContext.Queue}. */
+  readonly JoinableQueue: <T = unknown>(options?: { maxsize?: number }) => Promise<JoinableQueueProxy<T>>;
 }
 
 /** A context of either start method. */
@@ -122,6 +144,17 @@ function boundExecutor(startMethod: StartMethod): typeof ProcessPoolExecutor {
   };
 }
 
+let programManager: Promise<Manager> | null = null;
+
+// One manager serves every process-context queue of this program, started by the first.
+function queueManager(): Promise<Manager> {
+  programManager ??= Manager.start({ address: { host: "127.0.0.1", port: 0 } }).catch((error) => {
+    programManager = null;
+    throw error;
+  });
+  return programManager;
+}
+
 const tree = { currentProcess, parentProcess, activeChildren, cpuCount };
 
 const THREAD: ThreadContext = Object.freeze({
@@ -146,6 +179,9 @@ const PROCESS: ProcessContext = Object.freeze({
   ...tree,
   Pool: boundPool("process"),
   ProcessPoolExecutor: boundExecutor("process"),
+  Queue: async <T>(options?: { maxsize?: number }) => (await queueManager()).Queue<T>(options),
+  SimpleQueue: async <T>() => (await queueManager()).Queue<T>(),
+  JoinableQueue: async <T>(options?: { maxsize?: number }) => (await queueManager()).JoinableQueue<T>(options),
 });
 
 /**

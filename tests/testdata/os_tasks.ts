@@ -89,3 +89,62 @@ export function keep(counts: { set(k: string, v: number): Promise<void> }): void
 export async function recordPid(key: string): Promise<void> {
   await kept!.set(key, process.pid);
 }
+
+interface ItemQueue<T> extends AsyncIterable<T> {
+  put(item: T): Promise<void>;
+  get(): Promise<T>;
+}
+
+/** Put `n` numbers from `from` on `queue`. */
+export async function produce(queue: ItemQueue<number>, from: number, n: number): Promise<void> {
+  for (let i = from; i < from + n; i++) await queue.put(i);
+}
+
+/** Take numbers from `queue` until it is closed and empty, then put what it took on `results`. */
+export async function consume(queue: ItemQueue<number>, results: ItemQueue<number[]>): Promise<void> {
+  const taken: number[] = [];
+  for await (const item of queue) taken.push(item);
+  await results.put(taken);
+}
+
+/** Put `item` on a queue the parent closed: report the error's class and message in `file`. */
+export async function putOnClosed(queue: ItemQueue<string>, file: string): Promise<void> {
+  let drained: unknown[] = [];
+  const errors: string[] = [];
+  try {
+    drained = [await queue.get(), await queue.get()];
+    await queue.get();
+  } catch (error) {
+    errors.push(`${(error as Error).name}: ${(error as Error).message}`);
+  }
+  try {
+    await queue.put("late");
+  } catch (error) {
+    errors.push(`${(error as Error).name}: ${(error as Error).message}`);
+  }
+  writeFileSync(file, JSON.stringify({ drained, errors }));
+}
+
+/** Take `n` items from a joinable queue, marking each done, and echo them on `out`. */
+export async function work(
+  queue: ItemQueue<number> & { taskDone(): Promise<void> },
+  out: ItemQueue<number>,
+  n: number,
+): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    await out.put((await queue.get()) * 10);
+    await queue.taskDone();
+  }
+}
+
+let queues: [ItemQueue<number> & { taskDone(): Promise<void> }, ItemQueue<number>] | undefined;
+
+/** Pool initializer: keep the jobs and output queues for {@linkcode workKept}. */
+export function keepQueues(jobs: ItemQueue<number> & { taskDone(): Promise<void> }, out: ItemQueue<number>): void {
+  queues = [jobs, out];
+}
+
+/** {@linkcode work} on the queues the initializer kept. */
+export function workKept(n: number): Promise<void> {
+  return work(queues![0], queues![1], n);
+}
