@@ -41,6 +41,8 @@ export interface Sizes {
   distributed_n: number;
   /** Sequential submit round trips per DistributedExecutor run. */
   distributed_rt_n: number;
+  /** Items put by one OS child on a process-context queue (one TCP round trip each). */
+  process_queue_n: number;
   /** Time allowed to one workload group before it is reported as failed, not a hang. */
   budget_ms: number;
 }
@@ -72,6 +74,7 @@ export const FULL: Sizes = {
   manager_ops_n: 10_000,
   distributed_n: 5_000,
   distributed_rt_n: 300,
+  process_queue_n: 5_000,
   budget_ms: 90_000,
 };
 
@@ -98,6 +101,7 @@ export const QUICK: Sizes = {
   manager_ops_n: 1_000,
   distributed_n: 500,
   distributed_rt_n: 50,
+  process_queue_n: 1_000,
   budget_ms: 15_000,
 };
 
@@ -137,6 +141,24 @@ export const FIGURES: readonly FigureMeta[] = [
   { id: "array_fill_sum", unit: "items/s", better: "higher", title: "Array fill + sum of 10M float64, 2 workers" },
   { id: "shm_attach", unit: "µs", better: "lower", title: "SharedMemory attach + close by name, from a worker" },
   { id: "shm_attach_rss", unit: "MiB", better: "lower", title: "RSS growth: 2 workers attach 256 MiB and read it" },
+  {
+    id: "process_ctx_start_join",
+    unit: "ms",
+    better: "lower",
+    title: "Process start + join, process context (OS child; Python: its own start method)",
+  },
+  {
+    id: "process_ctx_pool_map_chunk1",
+    unit: "tasks/s",
+    better: "higher",
+    title: "Pool.map, chunksize 1, process context (2 OS workers)",
+  },
+  {
+    id: "process_ctx_queue_small",
+    unit: "msgs/s",
+    better: "higher",
+    title: "Queue, small messages from an OS child, process context (managed queue over TCP)",
+  },
   { id: "manager_dict_ops", unit: "ops/s", better: "higher", title: "Manager dict set/get, one caller" },
   { id: "manager_dict_ops_2w", unit: "ops/s", better: "higher", title: "Manager dict set/get, 2 workers" },
   {

@@ -295,6 +295,52 @@ async function managerDict(mod: Mod, s: Sizes): Promise<Record<string, number>> 
   }
 }
 
+// The process context: OS children, their pool, and a queue they reach over TCP.
+async function processContext(mod: Mod, s: Sizes): Promise<Record<string, number>> {
+  const ctx = mod.getContext("process");
+  const empty = taskRef(mod, TASKS, "empty");
+  const startJoin = await medianOf(s.reps, async () => {
+    const total = await timeMs(async () => {
+      for (let i = 0; i < s.start_join_n; i++) {
+        const p = new ctx.Process({ target: empty });
+        p.start();
+        await p.join();
+        if (p.exitCode !== 0) throw new Error(`Empty OS process exited with ${p.exitCode}`);
+      }
+    });
+    return total / s.start_join_n;
+  });
+  const noop = taskRef(mod, TASKS, "noop");
+  const pool = new ctx.Pool({ processes: 2 });
+  let chunk1: number;
+  try {
+    await pool.map(noop, range(500), { chunksize: 1 });
+    const items = range(s.map_chunk1_n);
+    chunk1 = await medianOf(s.reps, async () => {
+      const ms = await timeMs(async () => check(await pool.map(noop, items, { chunksize: 1 }), items.length));
+      return items.length / (ms / 1e3);
+    });
+  } finally {
+    await pool.terminate();
+  }
+  const n = s.process_queue_n;
+  const queue = await medianOf(s.reps, async () => {
+    const [q, ctl] = [await ctx.Queue(), await ctx.Queue()];
+    const p = new ctx.Process({ target: taskRef(mod, IPC, "queueProduceAsync"), args: [q, ctl, n] });
+    p.start();
+    await ctl.get();
+    const t = performance.now();
+    await ctl.put("go");
+    let got = 0;
+    while ((await q.get()) !== null) got++;
+    const ms = performance.now() - t;
+    await p.join();
+    if (p.exitCode !== 0 || got !== n) throw new Error(`OS producer exited with ${p.exitCode}, ${got} of ${n} items`);
+    return n / (ms / 1e3);
+  });
+  return { process_ctx_start_join: startJoin, process_ctx_pool_map_chunk1: chunk1, process_ctx_queue_small: queue };
+}
+
 /** Every workload of ours. Queue and Pipe figures wait for ipc/. */
 export const WORKLOADS: readonly Workload[] = [
   { ids: ["process_start_join"], needs: ["Process", "task"], run: startJoin },
@@ -320,6 +366,11 @@ export const WORKLOADS: readonly Workload[] = [
   { ids: ["rwlock_read_mix"], needs: ["RWLock", "Process", "task"], run: rwMix },
   { ids: ["array_fill_sum"], needs: ["SharedArray", "Process", "task"], run: arrayFillSum },
   { ids: ["shm_attach", "shm_attach_rss"], needs: ["SharedMemory", "Process", "task"], run: shmAttach },
+  {
+    ids: ["process_ctx_start_join", "process_ctx_pool_map_chunk1", "process_ctx_queue_small"],
+    needs: ["getContext", "task"],
+    run: processContext,
+  },
   { ids: ["manager_dict_ops", "manager_dict_ops_2w"], needs: ["Manager", "Process", "task"], run: managerDict },
   {
     ids: ["distributed_map", "distributed_map_chunked", "distributed_roundtrip"],
@@ -392,7 +443,7 @@ async function pipeSmall(mod: Mod, s: Sizes): Promise<Record<string, number>> {
 }
 
 /** The library under test, and where it came from. */
-interface Library {
+export interface Library {
   mod: Mod;
   from: string;
   cleanup(): void;
@@ -404,7 +455,7 @@ interface Library {
  * measure a fresh build of this very source (as `npm run build` makes it, into a temp dir), and
  * fall back to the source through tsx, saying so, if the build fails.
  */
-async function loadLibrary(log: (line: string) => void): Promise<Library> {
+export async function loadLibrary(log: (line: string) => void): Promise<Library> {
   const source = { from: "the TypeScript source", cleanup() {} };
   if (runtime.name !== "node") return { mod: await import("../mod.ts"), ...source };
   const out = mkdtempSync(join(tmpdir(), "mproc-bench-build-"));

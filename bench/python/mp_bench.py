@@ -451,6 +451,10 @@ def main():
     figs["lock_contended_incr"] = lock_contended_incr(ctx, sizes)
     figs["array_fill_sum"] = array_fill_sum(ctx, sizes)
     figs["shm_attach"] = shm_attach(ctx, sizes)
+    # Python's processes are OS processes in every context: its figures are the same ones.
+    figs["process_ctx_start_join"] = figs["process_start_join"]
+    figs["process_ctx_pool_map_chunk1"] = figs["pool_map_chunk1"]
+    figs["process_ctx_queue_small"] = figs["queue_small"]
     if "manager_ops_n" in sizes:
         manager_dict_ops(ctx, sizes, figs)
     distributed_counterparts(ctx, sizes, figs)

@@ -3,3 +3,4 @@
 export function queueProduce(q: unknown, sab: SharedArrayBuffer, n: number): void;
 export function queueProduceBig(q: unknown, sab: SharedArrayBuffer, bytes: number, count: number): void;
 export function pipeProduce(conn: unknown, sab: SharedArrayBuffer, n: number): void;
+export function queueProduceAsync(q: unknown, ctl: unknown, n: number): Promise<void>;

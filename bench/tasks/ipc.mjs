@@ -30,3 +30,14 @@ export function pipeProduce(conn, sab, n) {
   conn.close();
   finish(ctl);
 }
+
+/**
+ * Put 0..n-1 then null on a process-context queue (a manager proxy: async only in an OS
+ * child), once the parent answers the ready item with a go item.
+ */
+export async function queueProduceAsync(q, ctl, n) {
+  await ctl.put("ready");
+  await ctl.get();
+  for (let i = 0; i < n; i++) await q.put(i);
+  await q.put(null);
+}
