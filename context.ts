@@ -155,6 +155,20 @@ function queueManager(): Promise<Manager> {
   return programManager;
 }
 
+// The thread context's queues refuse a bad maxsize with a RangeError; so do these, before
+// the manager (which, like Python's queue.Queue, would take a negative one as unbounded).
+async function managedQueue<P>(
+  what: string,
+  options: { maxsize?: number } | undefined,
+  make: (manager: Manager, maxsize: number) => Promise<P>,
+): Promise<P> {
+  const maxsize = options?.maxsize ?? 0;
+  if (typeof maxsize !== "number" || !Number.isInteger(maxsize) || maxsize < 0 || maxsize > 0x7fffffff) {
+    throw new RangeError(`Cannot create ${what}: maxsize must be a non-negative integer, got ${String(maxsize)}`);
+  }
+  return make(await queueManager(), maxsize);
+}
+
 const tree = { currentProcess, parentProcess, activeChildren, cpuCount };
 
 const THREAD: ThreadContext = Object.freeze({
@@ -179,9 +193,10 @@ const PROCESS: ProcessContext = Object.freeze({
   ...tree,
   Pool: boundPool("process"),
   ProcessPoolExecutor: boundExecutor("process"),
-  Queue: async <T>(options?: { maxsize?: number }) => (await queueManager()).Queue<T>(options),
-  SimpleQueue: async <T>() => (await queueManager()).Queue<T>(),
-  JoinableQueue: async <T>(options?: { maxsize?: number }) => (await queueManager()).JoinableQueue<T>(options),
+  Queue: <T>(options?: { maxsize?: number }) => managedQueue("queue", options, (m, maxsize) => m.Queue<T>({ maxsize })),
+  SimpleQueue: <T>() => managedQueue("simple queue", undefined, (m) => m.Queue<T>()),
+  JoinableQueue: <T>(options?: { maxsize?: number }) =>
+    managedQueue("joinable queue", options, (m, maxsize) => m.JoinableQueue<T>({ maxsize })),
 });
 
 /**

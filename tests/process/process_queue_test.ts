@@ -61,6 +61,16 @@ describe("process-context queues", () => {
     await assert.rejects(queue.get(), InvalidStateError);
   });
 
+  test("a bad maxsize fails with the thread context's RangeError", { timeout: LIMIT }, async () => {
+    for (const maxsize of [-1, 1.5, "2" as never]) {
+      await assert.rejects(
+        PROCESS.Queue({ maxsize }),
+        (e: Error) => e instanceof RangeError && /maxsize/.test(e.message),
+      );
+      await assert.rejects(PROCESS.JoinableQueue({ maxsize }), RangeError);
+    }
+  });
+
   test("JoinableQueue: join() returns once OS workers in a pool marked every item done", {
     timeout: LIMIT,
   }, async () => {
