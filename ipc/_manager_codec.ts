@@ -10,6 +10,7 @@
 // arrays, plain objects, Maps), because node:v8 costs 3-13 µs a call, more than a whole
 // round trip should. Leaves structured clone understands (Date, typed arrays, bigint...)
 // ride as v8 bytes. Manager proxies travel as tokens, anywhere in a value.
+import { describePath } from "../_internal/shareable.ts";
 import { deserialize, serialize } from "../_runtime/serialize.ts";
 
 /** Message kinds. */
@@ -166,18 +167,6 @@ function isCloneLeaf(v: object): boolean {
 
 type Path = (string | number)[];
 
-function describe(root: string, path: Path): string {
-  let out = root;
-  for (const key of path) {
-    out += typeof key === "number"
-      ? `[${key}]`
-      : /^[A-Za-z_$][\w$]*$/.test(key)
-      ? `.${key}`
-      : `[${JSON.stringify(key)}]`;
-  }
-  return out;
-}
-
 /** Encodes messages; `hooks` say which objects are proxies. */
 export class MessageEncoder {
   readonly #w = new Writer();
@@ -233,7 +222,7 @@ export class MessageEncoder {
 
   #fail(what: string): never {
     const path = this.#path.splice(0);
-    throw new TypeError(`Cannot send ${describe(this.#root, path)} to the manager: ${what}`);
+    throw new TypeError(`Cannot send ${this.#root}${describePath(path)} to the manager: ${what}`);
   }
 
   #value(v: unknown): void {
