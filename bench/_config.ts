@@ -183,6 +183,18 @@ export const FIGURES: readonly FigureMeta[] = [
 ];
 
 /** The peer pools compared on the pool figures. */
+/** The figures the raw pool limit and every peer measure, all in one go. */
+export const POOL_FIGURES: readonly string[] = [
+  "pool_map_chunk1",
+  "pool_map_chunk1_cpu",
+  "executor_map",
+  "executor_map_cpu",
+  "pool_map_default",
+  "apply_roundtrip",
+  "apply_roundtrip_cpu",
+  "cpu_speedup",
+];
+
 export const PEERS = ["piscina", "tinypool", "workerpool", "poolifier"] as const;
 export type PeerName = typeof PEERS[number];
 

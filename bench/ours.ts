@@ -481,6 +481,7 @@ export async function loadLibrary(log: (line: string) => void): Promise<Library>
 export async function measureOurs(
   s: Sizes,
   log: (line: string) => void,
+  only: ReadonlySet<string> | null = null,
 ): Promise<{ figures: Record<string, number | null>; notes: Record<string, string> }> {
   const figures: Record<string, number | null> = {};
   const notes: Record<string, string> = {};
@@ -497,7 +498,7 @@ export async function measureOurs(
   notes.ours = `measured from ${lib.from}`;
   const mod = lib.mod;
   try {
-    await runWorkloads(mod, s, log, figures, notes);
+    await runWorkloads(mod, s, log, figures, notes, only);
   } finally {
     lib.cleanup();
   }
@@ -510,8 +511,10 @@ async function runWorkloads(
   log: (line: string) => void,
   figures: Record<string, number | null>,
   notes: Record<string, string>,
+  only: ReadonlySet<string> | null,
 ): Promise<void> {
   for (const w of WORKLOADS) {
+    if (only !== null && !w.ids.some((id) => only.has(id))) continue;
     const missing = w.needs.filter((name) => !(name in mod));
     const skip = (reason: string) => {
       for (const id of w.ids) [figures[id], notes[id]] = [null, reason];

@@ -1,7 +1,7 @@
 // The peer pools on the pool figures: same task module (tasks/task.mjs, wrapped only where a
 // peer demands its own worker shape), same worker count (2), same sizes as ours.
 import { runtime } from "../_runtime/mod.ts";
-import { type PeerName, PEERS, pythonChunksize, type Sizes } from "./_config.ts";
+import { type PeerName, PEERS, POOL_FIGURES, pythonChunksize, type Sizes } from "./_config.ts";
 import { bounded, medianOf, mediansOf, range, speedup, taskFile, timeMs, timeWallCpu } from "./_measure.ts";
 
 /** What the bench needs from a pool: run a named task of tasks/task.mjs, and shut down. */
@@ -123,9 +123,11 @@ async function attemptPeer(
 export async function measurePeers(
   s: Sizes,
   log: (line: string) => void,
+  only: ReadonlySet<string> | null = null,
 ): Promise<{ figures: Partial<Record<PeerName, PeerFigures>>; errors: Record<string, string> }> {
   const figures: Partial<Record<PeerName, PeerFigures>> = {};
   const errors: Record<string, string> = {};
+  if (only !== null && !POOL_FIGURES.some((id) => only.has(id))) return { figures, errors };
   for (const name of PEERS) {
     // Two tries on a fresh pool each: tinypool on Deno now and then stops answering mid-run,
     // and one stall should not erase a peer that otherwise works.

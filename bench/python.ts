@@ -14,8 +14,13 @@ export interface PythonResults {
 
 const SCRIPT = fileURLToPath(new URL("./python/mp_bench.py", import.meta.url));
 
-function runMethod(method: string, s: Sizes): { version: string; figures: Record<string, number> } {
-  const r = spawnSync("python3", [SCRIPT, "--method", method, "--sizes", JSON.stringify(s)], {
+function runMethod(
+  method: string,
+  s: Sizes,
+  only: ReadonlySet<string> | null,
+): { version: string; figures: Record<string, number> } {
+  const onlyArgs = only === null ? [] : ["--only", [...only].join(",")];
+  const r = spawnSync("python3", [SCRIPT, "--method", method, "--sizes", JSON.stringify(s), ...onlyArgs], {
     encoding: "utf8",
     timeout: 5 * 60_000,
   });
@@ -26,11 +31,15 @@ function runMethod(method: string, s: Sizes): { version: string; figures: Record
 }
 
 /** Run the Python side for fork and spawn; a failure leaves that method null, with the reason. */
-export function measurePython(s: Sizes, log: (line: string) => void): PythonResults {
+export function measurePython(
+  s: Sizes,
+  log: (line: string) => void,
+  only: ReadonlySet<string> | null = null,
+): PythonResults {
   const res: PythonResults = { version: null, fork: null, spawn: null, errors: {} };
   for (const method of ["fork", "spawn"] as const) {
     try {
-      const { version, figures } = runMethod(method, s);
+      const { version, figures } = runMethod(method, s, only);
       res.version = version;
       res[method] = figures;
       log(`python ${method}: ${JSON.stringify(figures)}`);

@@ -4,6 +4,7 @@
 //   npm run bench                       # Node
 //   npm run bench -- --runtime deno     # deno | bun | node | all
 //   npm run bench -- --quick            # < 60 s smoke run, written to results/quick/
+//   npm run bench -- --only a,b         # only the workloads holding these figure ids, written to results/only/
 //
 // Python runs once per invocation, before any JS workload, and its figures are handed to
 // each runtime's runner so all share one Python measurement.
@@ -27,12 +28,14 @@ type RuntimeName = typeof RUNTIMES[number];
 interface Options {
   runtimes: RuntimeName[];
   quick: boolean;
+  /** Figure ids to measure (with the rest of their workload); null: all. */
+  only: Set<string> | null;
   /** Set on a re-launched runner: Python's figures, already measured by the parent. */
   pythonFile: string | null;
 }
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { runtimes: [runtime.name], quick: false, pythonFile: null };
+  const opts: Options = { runtimes: [runtime.name], quick: false, only: null, pythonFile: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--quick") opts.quick = true;
@@ -41,6 +44,13 @@ function parseArgs(argv: string[]): Options {
       if (v === "all") opts.runtimes = [...RUNTIMES];
       else if ((RUNTIMES as readonly string[]).includes(v)) opts.runtimes = [v as RuntimeName];
       else throw new RangeError(`Cannot run the bench: unknown runtime "${v}" (use node, deno, bun or all)`);
+    } else if (a === "--only") {
+      const ids = (argv[++i] ?? "").split(",").filter((id) => id !== "");
+      const unknown = ids.filter((id) => !FIGURES.some((f) => f.id === id));
+      if (ids.length === 0 || unknown.length > 0) {
+        throw new RangeError(`Cannot run the bench: --only takes figure ids from bench/_config.ts, got "${unknown}"`);
+      }
+      opts.only = new Set(ids);
     } else if (a === "--python-results") opts.pythonFile = argv[++i];
     else throw new RangeError(`Cannot run the bench: unknown option "${a}"`);
   }
@@ -65,11 +75,12 @@ function peerVersions(): Record<string, string> {
 }
 
 /** Measure everything on the runtime running this file and write its results. */
-async function runHere(sizes: Sizes, quick: boolean, python: PythonResults): Promise<RunResult> {
+async function runHere(opts: Options, sizes: Sizes, python: PythonResults): Promise<RunResult> {
+  const { quick, only } = opts;
   const started = performance.now();
-  const raw = await measureRaw(sizes, log);
-  const ours = await measureOurs(sizes, log);
-  const peers = await measurePeers(sizes, log);
+  const raw = await measureRaw(sizes, log, only);
+  const ours = await measureOurs(sizes, log, only);
+  const peers = await measurePeers(sizes, log, only);
   const notes: Record<string, string> = { ...ours.notes };
   for (const [k, v] of Object.entries(peers.errors)) notes[k] = v;
   for (const [k, v] of Object.entries(python.errors)) notes[`python_${k}`] = v;
@@ -95,7 +106,7 @@ async function runHere(sizes: Sizes, quick: boolean, python: PythonResults): Pro
     })),
     notes,
   };
-  const dir = quick ? new URL("./quick/", RESULTS_DIR) : RESULTS_DIR;
+  const dir = resultsDir(opts);
   mkdirSync(dir, { recursive: true });
   writeResult(result, dir);
   log(`done in ${((performance.now() - started) / 1e3).toFixed(0)} s`);
@@ -139,15 +150,22 @@ function launcher(name: RuntimeName): [string, string[]] {
   return [process.execPath, [fileURLToPath(new URL("./_node_boot.mjs", import.meta.url))]];
 }
 
-function relaunch(name: RuntimeName, quick: boolean, pythonFile: string): RunResult {
+// A partial or quick run must never overwrite the committed full results.
+function resultsDir(opts: Options): URL {
+  if (opts.only !== null) return new URL("./only/", RESULTS_DIR);
+  return opts.quick ? new URL("./quick/", RESULTS_DIR) : RESULTS_DIR;
+}
+
+function relaunch(name: RuntimeName, opts: Options, pythonFile: string): RunResult {
   const [cmd, args] = launcher(name);
-  const r = spawnSync(cmd, [...args, ...(quick ? ["--quick"] : []), "--python-results", pythonFile], {
+  const flags = [...(opts.quick ? ["--quick"] : []), ...(opts.only ? ["--only", [...opts.only].join(",")] : [])];
+  const r = spawnSync(cmd, [...args, ...flags, "--python-results", pythonFile], {
     stdio: ["ignore", "ignore", "inherit"],
     // A runtime takes about 2 minutes; a blocked one must not eat the 10-minute budget of `all`.
     timeout: 4 * 60_000,
   });
   if (r.status !== 0) throw new Error(`The ${name} runner failed: exit ${r.status ?? r.signal}`);
-  const dir = quick ? new URL("./quick/", RESULTS_DIR) : RESULTS_DIR;
+  const dir = resultsDir(opts);
   return JSON.parse(readFileSync(new URL(`${name}.json`, dir), "utf8"));
 }
 
@@ -165,10 +183,10 @@ async function main(): Promise<void> {
   const started = performance.now();
   const python: PythonResults = opts.pythonFile
     ? JSON.parse(readFileSync(opts.pythonFile, "utf8"))
-    : measurePython(sizes, log);
+    : measurePython(sizes, log, opts.only);
   if (opts.pythonFile !== null) {
     // A re-launched runner: measure, write the file, let the parent print and summarise.
-    await runHere(sizes, opts.quick, python);
+    await runHere(opts, sizes, python);
     return;
   }
   const results: RunResult[] = [];
@@ -177,14 +195,14 @@ async function main(): Promise<void> {
   for (const name of opts.runtimes) {
     try {
       const here = name === runtime.name && !inheritsLoader();
-      results.push(here ? await runHere(sizes, opts.quick, python) : relaunch(name, opts.quick, pythonFile));
+      results.push(here ? await runHere(opts, sizes, python) : relaunch(name, opts, pythonFile));
     } catch (error) {
       log(`${name}: ${(error as Error).message}`);
       process.exitCode = 1;
     }
   }
   rmSync(pythonFile, { force: true });
-  if (!opts.quick) writeSummary();
+  if (!opts.quick && opts.only === null) writeSummary();
   for (const r of results) console.log(`\n${textTable(r)}`);
   console.log(`\nbench finished in ${((performance.now() - started) / 1e3).toFixed(0)} s`);
 }

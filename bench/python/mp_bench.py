@@ -439,25 +439,33 @@ def main():
     args = sys.argv[1:]
     method = args[args.index("--method") + 1] if "--method" in args else "fork"
     sizes = json.loads(args[args.index("--sizes") + 1])
+    only = set(args[args.index("--only") + 1].split(",")) if "--only" in args else None
+
+    def want(*ids):
+        return only is None or any(i in only for i in ids)
+
     ctx = mp.get_context(method)
-    figs = {"process_start_join": start_join(ctx, sizes)}
-    pool_figures(ctx, sizes, figs)
-    executor_map(ctx, sizes, figs)
-    figs["queue_small"] = queue_small(ctx, sizes)
-    figs["queue_10mb"] = queue_big(ctx, sizes)
-    figs["pipe_small"] = pipe_small(ctx, sizes)
-    figs["lock_uncontended"] = lock_uncontended(ctx, sizes)
-    figs["value_locked_incr"] = value_locked_incr(ctx, sizes)
-    figs["lock_contended_incr"] = lock_contended_incr(ctx, sizes)
-    figs["array_fill_sum"] = array_fill_sum(ctx, sizes)
-    figs["shm_attach"] = shm_attach(ctx, sizes)
-    # Python's processes are OS processes in every context: its figures are the same ones.
-    figs["process_ctx_start_join"] = figs["process_start_join"]
-    figs["process_ctx_pool_map_chunk1"] = figs["pool_map_chunk1"]
-    figs["process_ctx_queue_small"] = figs["queue_small"]
-    if "manager_ops_n" in sizes:
+    figs = {}
+    # Python's processes are OS processes in every context: the process-context figures are its own.
+    if want("process_start_join", "process_ctx_start_join"):
+        figs["process_start_join"] = figs["process_ctx_start_join"] = start_join(ctx, sizes)
+    if want("pool_map_chunk1", "pool_map_chunk1_cpu", "pool_map_default", "apply_roundtrip",
+            "apply_roundtrip_cpu", "cpu_speedup", "pool_map_varied", "process_ctx_pool_map_chunk1"):
+        pool_figures(ctx, sizes, figs)
+        figs["process_ctx_pool_map_chunk1"] = figs["pool_map_chunk1"]
+    if want("executor_map", "executor_map_cpu"):
+        executor_map(ctx, sizes, figs)
+    if want("queue_small", "process_ctx_queue_small"):
+        figs["queue_small"] = figs["process_ctx_queue_small"] = queue_small(ctx, sizes)
+    for fid, f in [("queue_10mb", queue_big), ("pipe_small", pipe_small), ("lock_uncontended", lock_uncontended),
+                   ("value_locked_incr", value_locked_incr), ("lock_contended_incr", lock_contended_incr),
+                   ("array_fill_sum", array_fill_sum), ("shm_attach", shm_attach)]:
+        if want(fid):
+            figs[fid] = f(ctx, sizes)
+    if "manager_ops_n" in sizes and want("manager_dict_ops", "manager_dict_ops_2w"):
         manager_dict_ops(ctx, sizes, figs)
-    distributed_counterparts(ctx, sizes, figs)
+    if want("distributed_map", "distributed_map_chunked", "distributed_roundtrip"):
+        distributed_counterparts(ctx, sizes, figs)
     print(json.dumps({"python": sys.version.split()[0], "start_method": method, "figures": figs}))
 
 
