@@ -186,7 +186,7 @@ export class Imap<T> implements AsyncIterableIterator<T> {
     try {
       scheduler.checkSendableItems(items, start);
       const payload = encodeMapJob(items, start, chunksize, spread, what);
-      const job = scheduler.submit(ref, mapMode(chunksize, spread), payload, settle, call?.signal);
+      const job = scheduler.submit(ref, mapMode(chunksize, spread), payload, settle, call?.signal, start);
       // submit() never settles a job before it returns, so the job is live here.
       this.#live.set(index, job);
     } catch (error) {

@@ -32,6 +32,8 @@ export class Job {
   readonly mode: Mode;
   /** Items in the job: 1 for a call, the chunk's length for a map chunk. */
   readonly size: number;
+  /** Input index of the job's first item in a map call; `undefined` for apply/submit. */
+  readonly index: number | undefined;
   /** The arguments (or chunk) ready to post; dropped once settled. */
   payload: unknown;
   refs: PayloadRefs;
@@ -52,6 +54,7 @@ export class Job {
     payload: Encoded,
     settle: Settle,
     signal: AbortSignal | undefined,
+    index?: number,
   ) {
     this.id = id;
     this.name = name;
@@ -62,6 +65,7 @@ export class Job {
     this.refs = payload.refs ?? 0;
     this.#settle = settle;
     this.signal = signal;
+    this.index = index;
   }
 
   /** Run `onAbort` once if the job's signal fires before the job settles. */

@@ -29,6 +29,7 @@ import {
   type ToWorker,
   type WorkerPayload,
 } from "./_protocol.ts";
+import { enterTask, leaveTask, type RunningTask } from "./_task_context.ts";
 
 type Fn = TaskFunction;
 
@@ -121,12 +122,15 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
     && typeof (value as PromiseLike<unknown>).then === "function";
 }
 
-// Synchronous while the function is, so a chunk of plain calls never waits a tick.
-function runChunk(fn: Fn, items: unknown[], spread: boolean): unknown[] | Promise<unknown[]> {
+// Synchronous while the function is, so a chunk of plain calls never waits a tick. The
+// task's index follows the item being run.
+function runChunk(fn: Fn, items: unknown[], spread: boolean, task: RunningTask): unknown[] | Promise<unknown[]> {
   const out = new Array(items.length);
+  const first = task.index;
   for (let i = 0; i < items.length; i++) {
+    task.index = first + i;
     const value = spread ? fn(...(items[i] as unknown[])) : fn(items[i]);
-    if (isThenable(value)) return finishChunk(fn, items, spread, out, i, value);
+    if (isThenable(value)) return finishChunk(fn, items, spread, task, out, i, value);
     out[i] = value;
   }
   return out;
@@ -136,12 +140,15 @@ async function finishChunk(
   fn: Fn,
   items: unknown[],
   spread: boolean,
+  task: RunningTask,
   out: unknown[],
   at: number,
   pending: PromiseLike<unknown>,
 ): Promise<unknown[]> {
   out[at] = await pending;
+  const first = task.index - at;
   for (let i = at + 1; i < items.length; i++) {
+    task.index = first + i;
     out[i] = await (spread ? fn(...(items[i] as unknown[])) : fn(items[i]));
   }
   return out;
@@ -205,17 +212,19 @@ async function runQueue(): Promise<void> {
     const mode = queue[head + 2] as number;
     let args = queue[head + 3];
     const refs = queue[head + 4];
+    const index = queue[head + 5] as number;
     for (let i = 0; i < JOB_FIELDS; i++) queue[head + i] = undefined;
     head += JOB_FIELDS;
     // The parent took it back for an idle worker: it runs there, not here, and sends nothing.
     if (!claimNext()) continue;
     current[0] = id;
+    const task = enterTask(id, index);
     try {
       const fn = fns[fnId] ?? (fns[fnId] = await resolve(fnRefs[fnId]));
       if (refs !== 0) args = await decode({ value: args, refs: refs as never });
       let value: unknown;
       if (mode === MAP || mode === STARMAP) {
-        value = runChunk(fn, args as unknown[], mode === STARMAP);
+        value = runChunk(fn, args as unknown[], mode === STARMAP, task);
       } else {
         value = fn(...(args as unknown[]));
       }
@@ -227,6 +236,7 @@ async function runQueue(): Promise<void> {
     } catch (error) {
       results.push(id, 1, errorToRecord(error));
     }
+    leaveTask();
     const now = performance.now();
     busyMs += now - lastNow;
     lastNow = now;

@@ -13,8 +13,11 @@ export const STARMAP = 2;
 /** How a worker calls the function for one job. */
 export type Mode = typeof CALL | typeof MAP | typeof STARMAP;
 
-/** Fields per job in {@linkcode RunMessage.jobs}: id, function id, mode, payload, shared refs or 0. */
-export const JOB_FIELDS = 5;
+/**
+ * Fields per job in {@linkcode RunMessage.jobs}: id, function id, mode, payload, shared refs
+ * or 0, and the input index of its first item (0 for a call that is not part of a map).
+ */
+export const JOB_FIELDS = 6;
 /** Fields per result in {@linkcode DoneMessage.results}: job id, failed (0 or 1), value or error record. */
 export const RESULT_FIELDS = 3;
 

@@ -122,8 +122,11 @@ export class Scheduler {
     return this.#closed;
   }
 
-  /** Queue a job; `settle` is called exactly once. */
-  submit(ref: TaskRef, mode: Mode, payload: Encoded, settle: Settle, signal?: AbortSignal): Job {
+  /**
+   * Queue a job; `settle` is called exactly once. `index` is the input index of the job's
+   * first item when it belongs to a map call.
+   */
+  submit(ref: TaskRef, mode: Mode, payload: Encoded, settle: Settle, signal?: AbortSignal, index?: number): Job {
     const key = `${ref.name}\0${ref.module}`;
     let fnId = this.#fnIds.get(key);
     if (fnId === undefined) {
@@ -132,7 +135,7 @@ export class Scheduler {
       this.#fnRefs.push({ module: ref.module, name: ref.name });
     }
     const size = mode === CALL ? 1 : (payload.value as unknown[]).length;
-    const job = new Job(this.#nextId++, ref.name, fnId, mode, size, payload, settle, signal);
+    const job = new Job(this.#nextId++, ref.name, fnId, mode, size, payload, settle, signal, index);
     if (this.#pending++ === 0) this.#setRef(true);
     const refused = this.#terminated ? this.#refuse?.(ref.name) : this.#brokenError();
     if (refused) {
@@ -317,7 +320,7 @@ export class Scheduler {
         const ref = this.#fnRefs[job.fnId];
         fns.push(job.fnId, ref.module, ref.name);
       }
-      jobs.push(job.id, job.fnId, job.mode, job.payload, job.refs);
+      jobs.push(job.id, job.fnId, job.mode, job.payload, job.refs, job.index ?? 0);
     }
     try {
       slot.post({ t: "run", fns, jobs } satisfies RunMessage);

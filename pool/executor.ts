@@ -198,7 +198,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     checkSubmit(this.#scheduler, fn, "the executor was shut down");
   }
 
-  #submit(fn: TaskRef, mode: Mode, payload: Encoded): Future<unknown> {
+  #submit(fn: TaskRef, mode: Mode, payload: Encoded, index?: number): Future<unknown> {
     const scheduler = this.#scheduler;
     const pending = this.#pending;
     // deno-lint-ignore prefer-const
@@ -208,12 +208,19 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       running: () => scheduler.isDispatched(job),
     });
     pending.add(future);
-    job = scheduler.submit(fn, mode, payload, (failed, value) => {
-      pending.delete(future);
-      if (value === WITHDRAWN) return;
-      if (failed) future.setException(value);
-      else future.setResult(value);
-    });
+    job = scheduler.submit(
+      fn,
+      mode,
+      payload,
+      (failed, value) => {
+        pending.delete(future);
+        if (value === WITHDRAWN) return;
+        if (failed) future.setException(value);
+        else future.setResult(value);
+      },
+      undefined,
+      index,
+    );
     return future;
   }
 
@@ -232,7 +239,9 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       this.#check(fn);
       const mode = mapMode(chunksize, spread);
       this.#scheduler.checkSendableItems(items, 0);
-      return encodeMapJobs(items, chunksize, spread, what).map((payload) => this.#submit(fn, mode, payload));
+      return encodeMapJobs(items, chunksize, spread, what).map((payload, k) =>
+        this.#submit(fn, mode, payload, k * chunksize)
+      );
     };
     const items = readInput(iterable, what);
     const submitted = Array.isArray(items) ? Promise.resolve(submitAll(items)) : items.then(submitAll);

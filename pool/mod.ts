@@ -25,6 +25,7 @@
  */
 export * from "../task.ts";
 export * from "./async_result.ts";
+export * from "./current_task.ts";
 export * from "./executor.ts";
 export * from "./future.ts";
 export * from "./pool.ts";

@@ -430,15 +430,22 @@ export class Pool implements AsyncDisposable {
         };
         for (let k = 0; k < payloads.length; k++) {
           const start = k * chunksize;
-          jobs.push(scheduler.submit(fn, mode, payloads[k], (bad, value) => {
-            if (bad) return fail(value);
-            if (mode === CALL) out[start] = value;
-            else {
-              const values = value as unknown[];
-              for (let j = 0; j < values.length; j++) out[start + j] = values[j];
-            }
-            if (--left === 0) resolve(out);
-          }, call?.signal));
+          jobs.push(scheduler.submit(
+            fn,
+            mode,
+            payloads[k],
+            (bad, value) => {
+              if (bad) return fail(value);
+              if (mode === CALL) out[start] = value;
+              else {
+                const values = value as unknown[];
+                for (let j = 0; j < values.length; j++) out[start + j] = values[j];
+              }
+              if (--left === 0) resolve(out);
+            },
+            call?.signal,
+            start,
+          ));
         }
       });
     } finally {

@@ -1,0 +1,68 @@
+// Worker-side state of the pool task running now: its job id, the input index of the item
+// it is on, and its abort signal. A worker runs one task at a time, so one slot suffices.
+// The slot lives on globalThis under a registered symbol: a task module may reach this
+// file through another copy of the package (source beside built files) than the worker
+// entry does, and both must see the same running task.
+
+/** The task a pool worker is running. */
+export class RunningTask {
+  /** The job's id, unique within its pool. */
+  readonly id: number;
+  /** Input index of the item being run: 0 for apply/submit. */
+  index: number;
+  #controller: AbortController | undefined;
+  #aborted = false;
+  #reason: unknown;
+
+  constructor(id: number, index: number) {
+    this.id = id;
+    this.index = index;
+  }
+
+  /** Whether the caller gave up on the task. */
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  /** Why the caller gave up on the task. */
+  get reason(): unknown {
+    return this.#reason;
+  }
+
+  /** The task's signal, made on first use: most tasks never ask for it. */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** Fire the task's signal with `reason`; later calls do nothing. */
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+  }
+}
+
+const KEY = Symbol.for("@mproc/multiprocessing/running-task");
+const slot: { task: RunningTask | undefined } =
+  ((globalThis as Record<symbol, unknown>)[KEY] as { task: RunningTask | undefined } | undefined)
+    ?? ((globalThis as Record<symbol, unknown>)[KEY] = { task: undefined }) as { task: RunningTask | undefined };
+
+/** Mark job `id` (input index `index`) as running in this worker. */
+export function enterTask(id: number, index: number): RunningTask {
+  return slot.task = new RunningTask(id, index);
+}
+
+/** Mark the running task as ended. */
+export function leaveTask(): void {
+  slot.task = undefined;
+}
+
+/** The task running in this worker, or `undefined` outside a pool task. */
+export function activeTask(): RunningTask | undefined {
+  return slot.task;
+}
