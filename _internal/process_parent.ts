@@ -19,6 +19,8 @@ export interface SpawnProcessOptions<P> {
   name: string;
   path: number[];
   daemon: boolean;
+  /** Bound on the child's JavaScript heap in MiB. */
+  maxHeapMiB?: number;
 }
 
 /** A started OS child process as its parent sees it. */
@@ -76,7 +78,12 @@ export function spawnProcess<P>(options: SpawnProcessOptions<P>): ProcessChild {
   };
   let handle: ProcessHandle;
   try {
-    handle = runtime.fork({ entry: options.entry.href, data: init, daemon: options.daemon });
+    handle = runtime.fork({
+      entry: options.entry.href,
+      data: init,
+      daemon: options.daemon,
+      maxHeapMiB: options.maxHeapMiB,
+    });
   } catch (cause) {
     if (cause instanceof TypeError) {
       throw new TypeError(`Cannot start "${options.name}": its data ${cause.message}`, { cause });

@@ -12,6 +12,35 @@ import type { ForkOptions, ProcessHandle, ProcessParentPort } from "./types.ts";
 /** How a runtime turns an entry URL into the flags its child process needs. */
 export type ForkArgs = (entry: string) => string[];
 
+/** The command that starts a child with its heap bounded to `mib` MiB, given its runtime flags. */
+export type HeapLimit = (mib: number, execArgv: string[]) => { execPath?: string; execArgv: string[] };
+
+/** V8 (Node, and Deno, which takes Node's flag in a child) bounds its old space itself. */
+export const v8HeapLimit: HeapLimit = (mib, execArgv) => ({
+  execArgv: [`--max-old-space-size=${mib}`, ...execArgv],
+});
+
+// What Bun maps before running any JavaScript (seen: ~500 MiB with a low limit, where it
+// gives up its large up-front reservations; it fails to start under ~300 MiB).
+const BUN_OWN_MIB = 640;
+
+/**
+ * JavaScriptCore has no heap bound to set, so Bun's child gets an address-space limit
+ * (`ulimit -v`) set by a shell that then becomes Bun: the heap plus Bun's own mappings.
+ * Past it an allocation fails with a `RangeError` ("Out of memory") the task may catch,
+ * or, when the failure hits the runtime itself, the child aborts.
+ */
+export const addressSpaceLimit: HeapLimit = (mib, execArgv) => {
+  if (process.platform === "win32") {
+    throw new TypeError("Cannot bound the heap of a Bun child process on Windows: leave maxHeapMiB out");
+  }
+  return {
+    execPath: "/bin/sh",
+    // sh -c SCRIPT $0 $@: $0 is Bun, $@ its flags and then the entry fork() appends.
+    execArgv: ["-c", `ulimit -v ${(mib + BUN_OWN_MIB) * 1024} && exec "$0" "$@"`, process.execPath, ...execArgv],
+  };
+};
+
 const live = new Set<ChildProcess>();
 let exitHookSet = false;
 
@@ -50,13 +79,15 @@ type Channel = { ref?: () => void; unref?: () => void } | undefined | null;
  *
  * @throws {TypeError} when the data cannot be copied to another process
  */
-export function forkWith(args: ForkArgs, options: ForkOptions): ProcessHandle {
+export function forkWith(args: ForkArgs, heapLimit: HeapLimit, options: ForkOptions): ProcessHandle {
   const first = pack(options.data);
+  const execArgv = args(options.entry);
+  const command = options.maxHeapMiB === undefined ? { execArgv } : heapLimit(options.maxHeapMiB, execArgv);
   const child = fork(fileURLToPath(options.entry), [], {
     serialization: "advanced",
     // stdin stays with the parent, as Python's children get /dev/null.
     stdio: ["ignore", "inherit", "inherit", "ipc"],
-    execArgv: args(options.entry),
+    ...command,
   });
   live.add(child);
   if (!exitHookSet) {

@@ -2,7 +2,7 @@ import * as os from "node:os";
 import process from "node:process";
 import * as v8 from "node:v8";
 import * as wt from "node:worker_threads";
-import { enterProcess, type ForkArgs, forkWith } from "./_child_process.ts";
+import { enterProcess, type ForkArgs, forkWith, type HeapLimit, v8HeapLimit } from "./_child_process.ts";
 import { parentPort, spawnWith, workerData } from "./_worker_threads.ts";
 import type { Launch } from "./_worker_threads.ts";
 import type { Runtime, RuntimeName } from "./types.ts";
@@ -44,6 +44,7 @@ export function makeRuntime(
   importModule: (url: string) => Promise<Record<string, unknown>> = (url) => import(url),
   pollableInbox = true,
   forkArgs: ForkArgs = () => [],
+  heapLimit: HeapLimit = v8HeapLimit,
 ): Runtime {
   return {
     name,
@@ -73,7 +74,7 @@ export function makeRuntime(
     },
     importModule,
     printError: (text) => console.error(text),
-    fork: (options) => forkWith(forkArgs, options),
+    fork: (options) => forkWith(forkArgs, heapLimit, options),
     enterProcess,
     serialize: name === "bun" ? serializeRefusingShared : (value) => v8.serialize(value),
     deserialize: (bytes) => v8.deserialize(bytes),

@@ -1,4 +1,5 @@
 import process from "node:process";
+import { addressSpaceLimit } from "./_child_process.ts";
 import { makeRuntime, nativeLaunch } from "./_common.ts";
 import type { Runtime } from "./types.ts";
 
@@ -6,5 +7,13 @@ import type { Runtime } from "./types.ts";
 export function createRuntime(): Runtime {
   // deno-lint-ignore no-explicit-any
   const bun = (globalThis as any).Bun;
-  return makeRuntime("bun", { bun: bun.version, revision: bun.revision, node: process.versions.node }, nativeLaunch);
+  return makeRuntime(
+    "bun",
+    { bun: bun.version, revision: bun.revision, node: process.versions.node },
+    nativeLaunch,
+    undefined,
+    true,
+    undefined,
+    addressSpaceLimit,
+  );
 }

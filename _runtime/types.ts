@@ -110,6 +110,8 @@ export interface ForkOptions {
   data: unknown;
   /** When true the child does not keep this program alive. */
   daemon: boolean;
+  /** Bound on the child's JavaScript heap in MiB; no bound of its own when absent. */
+  maxHeapMiB?: number;
 }
 
 /** One started OS child process, the same on every runtime. */

@@ -49,6 +49,8 @@ export interface SchedulerOptions {
   breakOnDeath: boolean;
   /** Workers are threads, or OS child processes. @default {"thread"} */
   startMethod?: StartMethod;
+  /** Heap bound of each OS worker process, in MiB. */
+  maxHeapMiB?: number;
   /** Start a worker; the scheduler's unit tests give a stand-in. */
   spawn?: (name: string, payload: WorkerPayload) => WorkerChild;
 }
@@ -57,10 +59,10 @@ function spawnPoolWorker(name: string, payload: WorkerPayload): WorkerChild {
   return spawnChild({ entry: ENTRY, payload, name, path: nextChildPath(), daemon: true, inbox: true });
 }
 
-function spawnPoolProcess(name: string, payload: WorkerPayload): WorkerChild {
+function spawnPoolProcess(name: string, payload: WorkerPayload, maxHeapMiB?: number): WorkerChild {
   // The status block cannot cross to another OS process: the child keeps its own.
   const { status: _, ...rest } = payload;
-  return spawnProcess({ entry: ENTRY, payload: rest, name, path: nextChildPath(), daemon: true });
+  return spawnProcess({ entry: ENTRY, payload: rest, name, path: nextChildPath(), daemon: true, maxHeapMiB });
 }
 
 /** Queue, workers and their jobs, for one Pool or ProcessPoolExecutor. */
@@ -212,8 +214,11 @@ export class Scheduler {
   }
 
   #spawn(): void {
-    const { initializer, initargs, workerName, startMethod } = this.#options;
-    const spawn = this.#options.spawn ?? (startMethod === "process" ? spawnPoolProcess : spawnPoolWorker);
+    const { initializer, initargs, workerName, startMethod, maxHeapMiB } = this.#options;
+    const spawn = this.#options.spawn
+      ?? (startMethod === "process"
+        ? (name: string, payload: WorkerPayload) => spawnPoolProcess(name, payload, maxHeapMiB)
+        : spawnPoolWorker);
     const status = new SharedArrayBuffer(STATUS_BYTES);
     const current = new Float64Array(status, 0, 1);
     current[0] = -1;

@@ -11,6 +11,8 @@ export interface WorkerSetup {
   maxTasksPerChild: number | undefined;
   /** Where the workers run; the default start method when absent. */
   context: { readonly startMethod: StartMethod } | undefined;
+  /** Heap bound of each OS worker process, in MiB. */
+  maxHeapMiB?: number | undefined;
 }
 
 /**
@@ -18,16 +20,21 @@ export interface WorkerSetup {
  *
  * @param what the object being made, for messages: `"a pool"`, `"an executor"`
  * @param countName the option that gave `count`: `"processes"`, `"maxWorkers"`
- * @throws {RangeError} when the count or `maxTasksPerChild` is not a positive integer
+ * @throws {RangeError} when the count, `maxTasksPerChild` or `maxHeapMiB` is not a positive integer
  * @throws {TypeError} when `initializer` is not a task reference, `initargs` cannot be sent,
- * or `context` is not a context
+ * `context` is not a context, or `maxHeapMiB` is given for worker threads
  */
 export function checkWorkerSetup(
   setup: WorkerSetup,
   what: string,
   countName: string,
-): { initializer: { module: string; name: string } | null; initargs: Encoded; startMethod: StartMethod } {
-  const { count, initializer, initargs, maxTasksPerChild, context } = setup;
+): {
+  initializer: { module: string; name: string } | null;
+  initargs: Encoded;
+  startMethod: StartMethod;
+  maxHeapMiB: number | undefined;
+} {
+  const { count, initializer, initargs, maxTasksPerChild, context, maxHeapMiB } = setup;
   if (!Number.isInteger(count) || count < 1) {
     throw new RangeError(`Cannot create ${what}: ${countName} must be a positive integer, got ${String(count)}`);
   }
@@ -50,9 +57,24 @@ export function checkWorkerSetup(
   if (startMethod !== "thread" && startMethod !== "process") {
     throw new TypeError(`Cannot create ${what}: context must be what getContext() returns, got ${String(context)}`);
   }
+  if (maxHeapMiB !== undefined) {
+    if (!Number.isInteger(maxHeapMiB) || maxHeapMiB < 1) {
+      throw new RangeError(
+        `Cannot create ${what}: maxHeapMiB must be a positive integer or undefined, got ${String(maxHeapMiB)}`,
+      );
+    }
+    // Worker threads share this process's memory: only an OS child's heap can be bounded
+    // alike on every runtime (Deno and Bun workers have no resource limits).
+    if (startMethod !== "process") {
+      throw new TypeError(
+        `Cannot create ${what}: maxHeapMiB bounds OS worker processes only: use getContext("process"), or leave it out`,
+      );
+    }
+  }
   return {
     initializer: initializer === undefined ? null : { module: initializer.module, name: initializer.name },
     initargs: startMethod === "process" ? encodeForProcess(initargs, "initargs") : encode(initargs, "initargs"),
     startMethod,
+    maxHeapMiB,
   };
 }

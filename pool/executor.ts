@@ -37,6 +37,15 @@ export interface ProcessPoolExecutorOptions {
    * @default {getContext()} (the default start method)
    */
   context?: { readonly startMethod: StartMethod };
+  /**
+   * Bound on each worker's JavaScript heap in MiB, for `getContext("process")` only: a
+   * worker that grows past it dies, its task fails with a `WorkerDiedError`, and a new
+   * worker takes its place. Node and Deno pass V8's `--max-old-space-size`; Bun, which
+   * has no heap bound, gets an address-space limit of this much plus its own ~640 MiB,
+   * past which an allocation may instead fail with a `RangeError` the task can catch.
+   * @default {undefined} (the runtime's own limit)
+   */
+  maxHeapMiB?: number;
 }
 
 /** Options for {@linkcode ProcessPoolExecutor.map} and {@linkcode ProcessPoolExecutor.starmap}. */
@@ -109,9 +118,10 @@ export class ProcessPoolExecutor implements AsyncDisposable {
    * @throws {TypeError} when `initializer` is not a task reference or `initargs` cannot be sent
    */
   constructor(options: ProcessPoolExecutorOptions = {}) {
-    const { maxWorkers = runtime.cpuCount(), initializer, initargs = [], maxTasksPerChild, context } = options;
+    const { maxWorkers = runtime.cpuCount(), initializer, initargs = [], maxTasksPerChild, context, maxHeapMiB } =
+      options;
     const checked = checkWorkerSetup(
-      { count: maxWorkers, initializer, initargs, maxTasksPerChild, context },
+      { count: maxWorkers, initializer, initargs, maxTasksPerChild, context, maxHeapMiB },
       "an executor",
       "maxWorkers",
     );

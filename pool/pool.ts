@@ -42,6 +42,15 @@ export interface PoolOptions {
    * @default {getContext()} (the default start method)
    */
   context?: { readonly startMethod: StartMethod };
+  /**
+   * Bound on each worker's JavaScript heap in MiB, for `getContext("process")` only: a
+   * worker that grows past it dies, its task fails with a `WorkerDiedError`, and a new
+   * worker takes its place. Node and Deno pass V8's `--max-old-space-size`; Bun, which
+   * has no heap bound, gets an address-space limit of this much plus its own ~640 MiB,
+   * past which an allocation may instead fail with a `RangeError` the task can catch.
+   * @default {undefined} (the runtime's own limit)
+   */
+  maxHeapMiB?: number;
 }
 
 /** Options of every pool call: a deadline and a signal, for the whole call. */
@@ -156,9 +165,10 @@ export class Pool implements AsyncDisposable {
    * @throws {TypeError} when `initializer` is not a task reference or `initargs` cannot be sent
    */
   constructor(options: PoolOptions = {}) {
-    const { processes = runtime.cpuCount(), initializer, initargs = [], maxTasksPerChild, context } = options;
+    const { processes = runtime.cpuCount(), initializer, initargs = [], maxTasksPerChild, context, maxHeapMiB } =
+      options;
     const checked = checkWorkerSetup(
-      { count: processes, initializer, initargs, maxTasksPerChild, context },
+      { count: processes, initializer, initargs, maxTasksPerChild, context, maxHeapMiB },
       "a pool",
       "processes",
     );

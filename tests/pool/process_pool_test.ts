@@ -1,6 +1,6 @@
 // Pool and ProcessPoolExecutor with the "process" start method: workers are OS processes.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -63,6 +63,39 @@ describe("Pool with the process start method", () => {
       return true;
     });
     assert.equal(await within(pool.apply(tasks.square, [9]), LIMIT, "apply after kill"), 81);
+  });
+
+  test("Pool with maxHeapMiB: a task that runs its OS worker out of memory fails, the other worker runs on", {
+    timeout: LIMIT,
+  }, async () => {
+    await using pool = new PROCESS.Pool({ processes: 2, maxHeapMiB: 64 });
+    const [started, release] = [join(dir, "oom-started"), join(dir, "oom-release")];
+    const other = pool.apply(os.pidWhenReleased, [started, release]);
+    await eventually(() => existsSync(started), LIMIT, "the other worker's task start");
+    const otherPid = Number(readFileSync(started, "utf8"));
+    await assert.rejects(within(pool.apply(os.allocateForever), LIMIT, "allocation"), (e: Error) => {
+      if (e instanceof WorkerDiedError) return true;
+      // JavaScriptCore has no heap bound: Bun's worker gets an address-space limit, and an
+      // allocation past it may fail as an error the task could catch, as Python's MemoryError.
+      assert.ok(process.versions.bun !== undefined && e instanceof RangeError, `got ${e}`);
+      console.log(`# Bun: the allocation failed with "${e.message}" in the task; its worker lives on`);
+      return true;
+    });
+    assert.equal(pidAlive(otherPid), true, "the other worker process still runs");
+    writeFileSync(release, "");
+    assert.equal(await within(other, LIMIT, "the other worker's task"), otherPid);
+    assert.equal(await within(pool.apply(tasks.square, [7]), LIMIT, "apply after the crash"), 49);
+  });
+
+  test("Pool refuses maxHeapMiB for worker threads and when it is not a positive integer", { timeout: LIMIT }, () => {
+    assert.throws(
+      () => new Pool({ processes: 1, context: getContext("thread"), maxHeapMiB: 64 }),
+      (e: Error) => e instanceof TypeError && /maxHeapMiB/.test(e.message) && /getContext\("process"\)/.test(e.message),
+    );
+    assert.throws(
+      () => new ProcessPoolExecutor({ maxWorkers: 1, context: PROCESS, maxHeapMiB: 0.5 }),
+      (e: Error) => e instanceof RangeError && /maxHeapMiB/.test(e.message),
+    );
   });
 
   test("Pool refuses shared-memory arguments for OS workers, naming them", { timeout: LIMIT }, async () => {

@@ -1,6 +1,6 @@
 // Targets for the "process" start method tests. An OS child shares no memory with the
 // test, so it reports through a file the test names.
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import process from "node:process";
 import { currentProcess, parentProcess } from "../../process/mod.ts";
 
@@ -147,4 +147,17 @@ export function keepQueues(jobs: ItemQueue<number> & { taskDone(): Promise<void>
 /** {@linkcode work} on the queues the initializer kept. */
 export function workKept(n: number): Promise<void> {
   return work(queues![0], queues![1], n);
+}
+
+/** Write this worker's pid to `started`, wait until `release` exists, then return the pid. */
+export async function pidWhenReleased(started: string, release: string): Promise<number> {
+  writeFileSync(started, String(process.pid));
+  while (!existsSync(release)) await new Promise((resolve) => setTimeout(resolve, 10));
+  return process.pid;
+}
+
+/** Keep allocating until this process runs out of memory. */
+export function allocateForever(): number {
+  const kept: number[][] = [];
+  for (;;) kept.push(new Array(100_000).fill(kept.length + 0.5));
 }
