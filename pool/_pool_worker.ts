@@ -16,7 +16,8 @@ import {
   printCrash,
   type TaskFunction,
 } from "../_internal/worker_child.ts";
-import { runtime } from "../_runtime/mod.ts";
+import { type ParentPort, runtime } from "../_runtime/mod.ts";
+import { PACK_MIN } from "./_pack.ts";
 import {
   BELL_OFFSET,
   CLAIM_OFFSET,
@@ -63,13 +64,19 @@ let head = 0;
 let draining = false;
 let retiring = false;
 let results: unknown[] = [];
+/**
+ * Buffers of the packed chunk results in `results`, handed over rather than copied; a
+ * thread only (an OS child's channel copies everything).
+ */
+let transfer: ArrayBuffer[] = [];
+const canTransfer = !runtime.isMainThread;
 let busyMs = 0;
 let flushedAt = 0;
 /** When the last task ended (or the drain began): one clock read per task, not two. */
 let lastNow = 0;
 
-function post(message: FromWorker): void {
-  const sent = port.post(message);
+function post(message: FromWorker, transferList?: ArrayBuffer[]): void {
+  const sent = transferList === undefined ? port.post(message) : (port as ParentPort).post(message, transferList);
   // A send that fails later means the parent is gone, and this process goes with it.
   if (sent instanceof Promise) sending = sent.catch(() => {});
 }
@@ -84,11 +91,13 @@ function flush(): void {
   if (results.length === 0) return;
   const out = results;
   const ms = busyMs;
+  const moved = transfer;
   results = [];
+  transfer = [];
   busyMs = 0;
   flushedAt = lastNow;
   try {
-    post({ t: "done", results: out, ms });
+    post({ t: "done", results: out, ms }, moved.length > 0 ? moved : undefined);
   } catch {
     // Some result cannot be cloned: send the others, and an error in place of each bad one.
     for (let i = 0; i < out.length; i += RESULT_FIELDS) {
@@ -124,7 +133,13 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 // Synchronous while the function is, so a chunk of plain calls never waits a tick. The
 // task's index follows the item being run.
-function runChunk(fn: Fn, items: unknown[], spread: boolean, task: RunningTask): unknown[] | Promise<unknown[]> {
+function runChunk(
+  fn: Fn,
+  items: ArrayLike<unknown>,
+  spread: boolean,
+  task: RunningTask,
+): unknown[] | Promise<unknown[]> {
+  if (!spread && items.length >= PACK_MIN) return runPacked(fn, items, task);
   const out = new Array(items.length);
   const first = task.index;
   for (let i = 0; i < items.length; i++) {
@@ -136,9 +151,38 @@ function runChunk(fn: Fn, items: unknown[], spread: boolean, task: RunningTask):
   return out;
 }
 
+/**
+ * Results packed into a Float64Array while every one is a number (see _pack.ts); the first
+ * that is not moves them to a plain array.
+ */
+function runPacked(fn: Fn, items: ArrayLike<unknown>, task: RunningTask): unknown[] | Promise<unknown[]> {
+  const n = items.length;
+  const packed = new Float64Array(n);
+  const first = task.index;
+  for (let i = 0; i < n; i++) {
+    task.index = first + i;
+    const value = fn(items[i]);
+    if (typeof value !== "number") {
+      const out = new Array(n);
+      for (let j = 0; j < i; j++) out[j] = packed[j];
+      if (isThenable(value)) return finishChunk(fn, items, false, task, out, i, value);
+      out[i] = value;
+      for (i++; i < n; i++) {
+        task.index = first + i;
+        const next = fn(items[i]);
+        if (isThenable(next)) return finishChunk(fn, items, false, task, out, i, next);
+        out[i] = next;
+      }
+      return out;
+    }
+    packed[i] = value;
+  }
+  return packed as unknown as unknown[];
+}
+
 async function finishChunk(
   fn: Fn,
-  items: unknown[],
+  items: ArrayLike<unknown>,
   spread: boolean,
   task: RunningTask,
   out: unknown[],
@@ -232,6 +276,7 @@ async function runQueue(): Promise<void> {
         flush();
         value = await value;
       }
+      if (canTransfer && mode === MAP && value instanceof Float64Array) transfer.push(value.buffer as ArrayBuffer);
       results.push(id, 0, value);
     } catch (error) {
       results.push(id, 1, errorToRecord(error));

@@ -8,6 +8,7 @@ import { checkStarItem } from "../_internal/map_input.ts";
 import type { Encoded } from "../_internal/shareable.ts";
 import { BrokenProcessPoolError, InvalidStateError } from "../errors.ts";
 import { isTaskRef, type TaskRef } from "../task.ts";
+import { packNumbers } from "./_pack.ts";
 import { encodeChunk, encodeMapCall } from "./_payload.ts";
 import { CALL, MAP, type Mode, STARMAP } from "./_protocol.ts";
 import type { Scheduler } from "./_scheduler.ts";
@@ -50,7 +51,10 @@ export function encodeMapJob(
   what: string,
 ): Encoded {
   if (spread) { for (let j = 0; j < items.length; j++) checkStarItem(items[j], start + j, what); }
-  if (chunksize !== 1) return encodeChunk(items, start, "iterable");
+  if (chunksize !== 1) {
+    const packed = spread ? undefined : packNumbers(items, 0, items.length);
+    return packed === undefined ? encodeChunk(items, start, "iterable") : { value: packed };
+  }
   return spread
     ? encodeChunk(items[0] as unknown[], 0, `iterable[${start}]`)
     : encodeMapCall(items[0], `iterable[${start}]`);
@@ -69,6 +73,11 @@ export function encodeMapJobs(items: readonly unknown[], chunksize: number, spre
     return out;
   }
   for (let k = 0, start = 0; start < items.length; k++, start += chunksize) {
+    const packed = spread ? undefined : packNumbers(items, start, Math.min(start + chunksize, items.length));
+    if (packed !== undefined) {
+      out[k] = { value: packed };
+      continue;
+    }
     const chunk = chunksize === 1 ? [items[start]] : items.slice(start, start + chunksize);
     out[k] = encodeMapJob(chunk, start, chunksize, spread, what);
   }
