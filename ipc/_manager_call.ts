@@ -7,8 +7,8 @@ export const PENDING: unique symbol = Symbol("pending");
 
 /** One client connection as the server sees it (a thread's channel or a TCP socket). */
 export interface Peer {
-  /** Queue a frame for this client. */
-  send(frame: Uint8Array): void;
+  /** Queue the frame `frame[0, length)` for this client; the buffer is reused after the call. */
+  send(frame: Uint8Array, length: number): void;
   /** Set once the client is gone: nothing may be handed to it any more. */
   closed: boolean;
   /** Calls still waiting for an answer, by call id. */

@@ -9,8 +9,8 @@
 import { wake } from "../_internal/futex.ts";
 import { isAlive } from "../_internal/shared_area.ts";
 
-/** Control words. */
-export const STATE = 0, DOORBELL = 1, SERVER_IDENT = 2, SLOTS = 3, CLAIM = 4;
+/** Control words. SLEEPING is set while the server sleeps on the doorbell. */
+export const STATE = 0, DOORBELL = 1, SERVER_IDENT = 2, SLOTS = 3, CLAIM = 4, SLEEPING = 5;
 /** Manager states in the STATE word. */
 export const STARTING = 0, RUNNING = 1, CLOSED = 2;
 
@@ -22,8 +22,12 @@ const RING = 32 * 1024;
 const HEADER_BYTES = 64;
 const CHANNEL_BYTES = HEADER_BYTES + 2 * RING;
 
-/** Channel header words. */
-export const REQ_HEAD = 0, REQ_TAIL = 1, RES_HEAD = 2, RES_TAIL = 3, STALLED = 4;
+/**
+ * Channel header words. RES_WAITERS and SPACE_WAITERS count the client's sleeps on
+ * RES_TAIL (a reply) and REQ_HEAD (room for a request): the server notifies only then.
+ */
+export const REQ_HEAD = 0, REQ_TAIL = 1, RES_HEAD = 2, RES_TAIL = 3, STALLED = 4, RES_WAITERS = 5, SPACE_WAITERS = 6;
+const NONE = -1;
 
 /** Make the buffer for a new manager, with room for one channel. */
 export function createArea(): SharedArrayBuffer {
@@ -87,10 +91,45 @@ export function releaseIfDead(control: Int32Array, i: number): boolean {
   return Atomics.compareExchange(control, OWNERS + i, owner, 0) === owner;
 }
 
+// A notify costs a lock and, when it wakes a thread, a system call (several µs on a loaded
+// machine): each side says when it sleeps, and the other notifies only then. The sleeper
+// raises its flag before its wait re-reads the word and the writer changes the word before
+// reading the flag, both sequentially consistent, so one of them sees the other.
+
 /** Ring a manager's doorbell: something was written for the server. */
 export function ring(control: Int32Array): void {
   Atomics.add(control, DOORBELL, 1);
-  wake(control, DOORBELL);
+  if (Atomics.load(control, SLEEPING) !== 0) wake(control, DOORBELL);
+}
+
+/** Run `sleep` with the waiter count `words[at]` raised, so the other side notifies. */
+export function asWaiter<T>(words: Int32Array, at: number, sleep: () => T): T {
+  Atomics.add(words, at, 1);
+  try {
+    return sleep();
+  } finally {
+    Atomics.sub(words, at, 1);
+  }
+}
+
+/** {@linkcode asWaiter} for an async sleep. */
+export async function asWaiterAsync<T>(words: Int32Array, at: number, sleep: () => Promise<T>): Promise<T> {
+  Atomics.add(words, at, 1);
+  try {
+    return await sleep();
+  } finally {
+    Atomics.sub(words, at, 1);
+  }
+}
+
+// A typed-array view costs an allocation; most frames are a few dozen bytes, which a
+// plain loop copies sooner than `set(subarray())`.
+function copyBytes(dst: Uint8Array, at: number, src: Uint8Array, from: number, n: number): void {
+  if (n > 64) {
+    dst.set(src.subarray(from, from + n), at);
+    return;
+  }
+  for (let i = 0; i < n; i++) dst[at + i] = src[from + i];
 }
 
 /** One direction of a channel: a single-producer, single-consumer byte ring. */
@@ -99,12 +138,24 @@ export class ByteRing {
   readonly #head: number;
   readonly #tail: number;
   readonly #data: Uint8Array;
+  readonly #headWaiters: number;
+  readonly #tailWaiters: number;
 
-  constructor(words: Int32Array, head: number, tail: number, data: Uint8Array) {
+  /** `headWaiters`/`tailWaiters`: the word counting sleepers on head or tail, or NONE. */
+  constructor(
+    words: Int32Array,
+    head: number,
+    tail: number,
+    data: Uint8Array,
+    headWaiters: number,
+    tailWaiters: number,
+  ) {
     this.#words = words;
     this.#head = head;
     this.#tail = tail;
     this.#data = data;
+    this.#headWaiters = headWaiters;
+    this.#tailWaiters = tailWaiters;
   }
 
   /** Bytes waiting to be read. */
@@ -112,20 +163,20 @@ export class ByteRing {
     return (Atomics.load(this.#words, this.#tail) - Atomics.load(this.#words, this.#head)) >>> 0;
   }
 
-  /** Producer: copy as much of `src` from `from` as fits; returns the new `from`. */
-  put(src: Uint8Array, from: number): number {
+  /** Producer: copy as much of `src[from, end)` as fits; returns the new `from`. */
+  put(src: Uint8Array, from: number, end: number = src.length): number {
     const w = this.#words;
     const head = Atomics.load(w, this.#head);
     const tail = Atomics.load(w, this.#tail);
     const free = RING - ((tail - head) >>> 0);
-    const n = Math.min(free, src.length - from);
+    const n = Math.min(free, end - from);
     if (n === 0) return from;
     const at = (tail >>> 0) % RING;
     const first = Math.min(n, RING - at);
-    this.#data.set(src.subarray(from, from + first), at);
-    if (first < n) this.#data.set(src.subarray(from + first, from + n), 0);
+    copyBytes(this.#data, at, src, from, first);
+    if (first < n) copyBytes(this.#data, 0, src, from + first, n - first);
     Atomics.store(w, this.#tail, (tail + n) | 0);
-    wake(w, this.#tail);
+    if (this.#tailWaiters !== NONE && Atomics.load(w, this.#tailWaiters) !== 0) wake(w, this.#tail);
     return from + n;
   }
 
@@ -138,10 +189,10 @@ export class ByteRing {
     if (n === 0) return 0;
     const from = (head >>> 0) % RING;
     const first = Math.min(n, RING - from);
-    dst.set(this.#data.subarray(from, from + first), at);
-    if (first < n) dst.set(this.#data.subarray(0, n - first), at + first);
+    copyBytes(dst, at, this.#data, from, first);
+    if (first < n) copyBytes(dst, at + first, this.#data, 0, n - first);
     Atomics.store(w, this.#head, (head + n) | 0);
-    wake(w, this.#head);
+    if (this.#headWaiters !== NONE && Atomics.load(w, this.#headWaiters) !== 0) wake(w, this.#head);
     return n;
   }
 }
@@ -157,7 +208,22 @@ export interface Channel {
 export function channelAt(area: SharedArrayBuffer, i: number): Channel {
   const base = CONTROL_BYTES + i * CHANNEL_BYTES;
   const words = new Int32Array(area, base, HEADER_BYTES / 4);
-  const requests = new ByteRing(words, REQ_HEAD, REQ_TAIL, new Uint8Array(area, base + HEADER_BYTES, RING));
-  const replies = new ByteRing(words, RES_HEAD, RES_TAIL, new Uint8Array(area, base + HEADER_BYTES + RING, RING));
+  // The server sleeps on the doorbell, never on a ring word: only the client's sleeps count.
+  const requests = new ByteRing(
+    words,
+    REQ_HEAD,
+    REQ_TAIL,
+    new Uint8Array(area, base + HEADER_BYTES, RING),
+    SPACE_WAITERS,
+    NONE,
+  );
+  const replies = new ByteRing(
+    words,
+    RES_HEAD,
+    RES_TAIL,
+    new Uint8Array(area, base + HEADER_BYTES + RING, RING),
+    NONE,
+    RES_WAITERS,
+  );
   return { words, requests, replies };
 }

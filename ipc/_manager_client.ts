@@ -15,6 +15,8 @@ import { isAlive } from "../_internal/shared_area.ts";
 import type { StreamSocket } from "../_runtime/net.ts";
 import { InvalidStateError } from "../errors.ts";
 import {
+  asWaiter,
+  asWaiterAsync,
   type Channel,
   channelAt,
   claimChannel,
@@ -22,8 +24,10 @@ import {
   controlOf,
   REQ_HEAD,
   RES_TAIL,
+  RES_WAITERS,
   ring,
   SERVER_IDENT,
+  SPACE_WAITERS,
   STALLED,
   STATE,
 } from "./_manager_channel.ts";
@@ -93,8 +97,8 @@ export abstract class Connection {
 
   /** Throw when the manager cannot be reached any more. */
   protected abstract check(what: string): void;
-  /** Send a framed message. */
-  protected abstract write(frame: Uint8Array): void;
+  /** Send the framed message `frame[0, length)`; the buffer is reused after the call. */
+  protected abstract write(frame: Uint8Array, length: number): void;
   /** Wait until replies arrive for async calls; called when some are pending. */
   protected abstract startPump(): void;
   /** Throw unless this thread and transport can block for an answer. */
@@ -115,14 +119,16 @@ export abstract class Connection {
     try {
       this.check(`call ${method}()`);
       const id = this.#nextId++;
-      const frame = this.encoder.request(id, object, method, args);
+      const length = this.encoder.requestInto(id, object, method, args);
       let p!: Pending;
       const promise = new Promise((resolve, reject) => (p = { resolve, reject, signal }));
       this.pending.set(id, p);
-      this.write(frame);
+      this.write(this.encoder.buffer, length);
       if (signal !== undefined) {
         const onAbort = () => {
-          if (this.pending.has(id)) this.write(this.encoder.cancel(id));
+          if (!this.pending.has(id)) return;
+          const frame = this.encoder.cancel(id);
+          this.write(frame, frame.length);
         };
         signal.addEventListener("abort", onAbort, { once: true });
         const off = () => signal.removeEventListener("abort", onAbort);
@@ -144,22 +150,22 @@ export abstract class Connection {
     this.checkSync(what);
     this.check(`call ${method}()`);
     const id = this.#nextId++;
-    const frame = this.encoder.request(id, object, method, args);
+    const length = this.encoder.requestInto(id, object, method, args);
     const p: Pending = { resolve: () => {}, reject: () => {}, sync: { done: false, ok: false, value: undefined } };
     p.resolve = (v) => Object.assign(p.sync!, { done: true, ok: true, value: v });
     p.reject = (e) => Object.assign(p.sync!, { done: true, ok: false, value: e });
     this.pending.set(id, p);
-    this.write(frame);
+    this.write(this.encoder.buffer, length);
     if (!this.spin(p)) this.waitSync(p);
     if (!p.sync!.ok) throw p.sync!.value;
     return p.sync!.value;
   }
 
   /** Settle the call a reply frame answers. */
-  protected deliver(frame: Uint8Array): void {
+  protected deliver(frame: Uint8Array, length: number): void {
     let m;
     try {
-      m = this.#decoder.decode(frame);
+      m = this.#decoder.decode(frame, length);
     } catch (error) {
       return this.fail(error as Error);
     }
@@ -201,7 +207,7 @@ class ThreadConnection extends Connection {
   readonly #channel: Channel;
   readonly #asm = new FrameAssembler();
   readonly #take: (dst: Uint8Array, at: number, max: number) => number;
-  readonly #onFrame = (frame: Uint8Array) => this.deliver(frame);
+  readonly #onFrame = (frame: Uint8Array, length: number) => this.deliver(frame, length);
   #out: Uint8Array[] = [];
   #outPos = 0;
   #pumping = false;
@@ -237,14 +243,14 @@ class ThreadConnection extends Connection {
     return false;
   }
 
-  protected write(frame: Uint8Array): void {
+  protected write(frame: Uint8Array, length: number): void {
     if (this.#out.length === 0) {
-      const pos = this.#channel.requests.put(frame, 0);
-      if (pos < frame.length) {
-        this.#out.push(frame);
-        this.#outPos = pos;
+      const pos = this.#channel.requests.put(frame, 0, length);
+      if (pos < length) {
+        this.#out.push(frame.slice(pos, length));
+        this.#outPos = 0;
       }
-    } else this.#out.push(frame);
+    } else this.#out.push(frame.slice(0, length));
     ring(this.#control);
   }
 
@@ -310,7 +316,12 @@ class ThreadConnection extends Connection {
     for (;;) {
       const seen = Atomics.load(words, RES_TAIL);
       if (this.#out.length > 0 && !this.#flush()) {
-        await waitSliceAsync(words, REQ_HEAD, Atomics.load(words, REQ_HEAD), performance.now() + SLICE_MS);
+        const head = Atomics.load(words, REQ_HEAD);
+        await asWaiterAsync(
+          words,
+          SPACE_WAITERS,
+          () => waitSliceAsync(words, REQ_HEAD, head, performance.now() + SLICE_MS),
+        );
         continue;
       }
       this.#read();
@@ -318,7 +329,7 @@ class ThreadConnection extends Connection {
         this.#pumping = false;
         return;
       }
-      await waitSliceAsync(words, RES_TAIL, seen, Infinity);
+      await asWaiterAsync(words, RES_WAITERS, () => waitSliceAsync(words, RES_TAIL, seen, Infinity));
     }
   }
 
@@ -331,12 +342,13 @@ class ThreadConnection extends Connection {
     while (!p.sync!.done) {
       const seen = Atomics.load(words, RES_TAIL);
       if (this.#out.length > 0 && !this.#flush()) {
-        waitSlice(words, REQ_HEAD, Atomics.load(words, REQ_HEAD), performance.now() + SLICE_MS);
+        const head = Atomics.load(words, REQ_HEAD);
+        asWaiter(words, SPACE_WAITERS, () => waitSlice(words, REQ_HEAD, head, performance.now() + SLICE_MS));
         continue;
       }
       this.#read();
       if (p.sync!.done || this.#gone()) return;
-      waitSlice(words, RES_TAIL, seen, Infinity);
+      asWaiter(words, RES_WAITERS, () => waitSlice(words, RES_TAIL, seen, Infinity));
     }
   }
 }
@@ -360,8 +372,8 @@ class TcpConnection extends Connection {
     socket.onClose(() =>
       this.fail(new InvalidStateError(`Cannot finish the call: the manager at ${where} closed the connection`))
     );
-    frames.handTo((frame) => {
-      this.deliver(frame);
+    frames.handTo((frame, length) => {
+      this.deliver(frame, length);
       this.#refIfWaiting();
     });
     for (const f of this.#queued.splice(0)) socket.write(f);
@@ -389,10 +401,11 @@ class TcpConnection extends Connection {
     if (this.broken !== null) throw this.broken;
   }
 
-  protected write(frame: Uint8Array): void {
-    if (this.#socket === null) this.#queued.push(frame);
+  protected write(frame: Uint8Array, length: number): void {
+    const copy = frame.slice(0, length);
+    if (this.#socket === null) this.#queued.push(copy);
     else {
-      this.#socket.write(frame);
+      this.#socket.write(copy);
       this.#refIfWaiting();
     }
   }

@@ -100,26 +100,43 @@ class Writer {
     this.pos = 4;
   }
 
-  /** The whole frame, length header included, as a copy the caller may keep. */
-  take(): Uint8Array {
+  /** Finish the frame; it is `buf[0, pos)`, length header included. */
+  end(): number {
     this.view.setUint32(0, this.pos - 4, true);
-    return this.buf.slice(0, this.pos);
+    return this.pos;
   }
 }
 
+// One reader per decoder, pointed at each frame in turn: a transport hands frames in one
+// reused buffer, so the view over it is made once, not per message.
 class Reader {
-  readonly view: DataView;
+  buf: Uint8Array = new Uint8Array(0);
+  view: DataView = new DataView(this.buf.buffer);
+  /** End of the frame in `buf`. */
+  end = 0;
   pos = 0;
-  constructor(readonly buf: Uint8Array) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+
+  reset(buf: Uint8Array, length: number): void {
+    if (buf !== this.buf) {
+      this.buf = buf;
+      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    this.end = length;
+    this.pos = 0;
+  }
+
+  /** Fail unless `n` more bytes are in the frame. */
+  need(n: number): void {
+    if (this.pos + n > this.end) throw new RangeError("Cannot decode a manager message: it is truncated");
   }
 
   u8(): number {
-    if (this.pos >= this.buf.length) throw new RangeError("Cannot decode a manager message: it is truncated");
+    if (this.pos >= this.end) throw new RangeError("Cannot decode a manager message: it is truncated");
     return this.buf[this.pos++];
   }
 
   u32(): number {
+    this.need(4);
     const v = this.view.getUint32(this.pos, true);
     this.pos += 4;
     return v;
@@ -128,7 +145,7 @@ class Reader {
   string(): string {
     const len = this.u32();
     const end = this.pos + len;
-    if (end > this.buf.length) throw new RangeError("Cannot decode a manager message: a string runs past its end");
+    if (end > this.end) throw new RangeError("Cannot decode a manager message: a string runs past its end");
     const b = this.buf;
     let s = "";
     if (len < 64) {
@@ -146,7 +163,7 @@ class Reader {
 
   bytes(): Uint8Array {
     const len = this.u32();
-    if (this.pos + len > this.buf.length) {
+    if (this.pos + len > this.end) {
       throw new RangeError("Cannot decode a manager message: a value runs past its end");
     }
     const out = this.buf.subarray(this.pos, this.pos + len);
@@ -179,12 +196,20 @@ export class MessageEncoder {
   }
 
   /**
-   * A request frame. Every frame this encoder makes starts with its length, ready for
-   * any transport.
+   * The frame the last `…Into` call made is `buffer[0, length)`; the buffer is reused
+   * (and may be replaced) by the next call.
+   */
+  get buffer(): Uint8Array {
+    return this.#w.buf;
+  }
+
+  /**
+   * Make a request frame in {@linkcode MessageEncoder.buffer}; returns its length. Every
+   * frame this encoder makes starts with its length, ready for any transport.
    *
    * @throws {TypeError} when an argument cannot be sent, naming where it sits
    */
-  request(id: number, object: number, method: string, args: unknown[]): Uint8Array {
+  requestInto(id: number, object: number, method: string, args: unknown[]): number {
     const w = this.#w;
     w.begin();
     w.u8(REQUEST);
@@ -193,22 +218,32 @@ export class MessageEncoder {
     w.string(method);
     this.#root = "args";
     this.#value(args);
-    return w.take();
+    return w.end();
+  }
+
+  /** A request frame, as a copy the caller may keep. */
+  request(id: number, object: number, method: string, args: unknown[]): Uint8Array {
+    return this.#w.buf.slice(0, this.requestInto(id, object, method, args));
   }
 
   /**
-   * A reply frame, ok or error.
+   * Make a reply frame, ok or error, in {@linkcode MessageEncoder.buffer}; returns its length.
    *
    * @throws {TypeError} when the value cannot be sent
    */
-  reply(kind: typeof OK | typeof ERROR, id: number, value: unknown): Uint8Array {
+  replyInto(kind: typeof OK | typeof ERROR, id: number, value: unknown): number {
     const w = this.#w;
     w.begin();
     w.u8(kind);
     w.u32(id);
     this.#root = "the result";
     this.#value(value);
-    return w.take();
+    return w.end();
+  }
+
+  /** A reply frame, as a copy the caller may keep. */
+  reply(kind: typeof OK | typeof ERROR, id: number, value: unknown): Uint8Array {
+    return this.#w.buf.slice(0, this.replyInto(kind, id, value));
   }
 
   /** A cancel frame. */
@@ -217,7 +252,7 @@ export class MessageEncoder {
     w.begin();
     w.u8(CANCEL);
     w.u32(id);
-    return w.take();
+    return w.buf.slice(0, w.end());
   }
 
   #fail(what: string): never {
@@ -332,18 +367,20 @@ export class MessageEncoder {
 /** Decodes messages; `hooks` rebuild proxies. */
 export class MessageDecoder {
   readonly #hooks: ProxyHooks;
+  readonly #r = new Reader();
 
   constructor(hooks: ProxyHooks) {
     this.#hooks = hooks;
   }
 
   /**
-   * Decode one frame, without its length header.
+   * Decode one frame, `frame[0, length)`, without its length header.
    *
    * @throws {RangeError} when the frame is malformed or truncated
    */
-  decode(frame: Uint8Array): Message {
-    const r = new Reader(frame);
+  decode(frame: Uint8Array, length: number = frame.length): Message {
+    const r = this.#r;
+    r.reset(frame, length);
     try {
       const kind = r.u8();
       const id = r.u32();
@@ -357,7 +394,7 @@ export class MessageDecoder {
       } else if (kind === OK || kind === ERROR) out = { kind, id, value: this.#value(r) };
       else if (kind === CANCEL) out = { kind, id };
       else throw new RangeError(`Cannot decode a manager message: unknown kind ${kind}`);
-      if (r.pos !== frame.length) throw new RangeError("Cannot decode a manager message: bytes are left over");
+      if (r.pos !== length) throw new RangeError("Cannot decode a manager message: bytes are left over");
       return out;
     } catch (error) {
       if (error instanceof RangeError) throw error;
@@ -377,11 +414,13 @@ export class MessageDecoder {
       case T_TRUE:
         return true;
       case T_INT: {
+        r.need(4);
         const v = r.view.getInt32(r.pos, true);
         r.pos += 4;
         return v;
       }
       case T_FLOAT: {
+        r.need(8);
         const v = r.view.getFloat64(r.pos, true);
         r.pos += 8;
         return v;
@@ -390,7 +429,7 @@ export class MessageDecoder {
         return r.string();
       case T_ARRAY: {
         const n = r.u32();
-        if (n > r.buf.length - r.pos) throw new RangeError("Cannot decode a manager message: a list runs past its end");
+        if (n > r.end - r.pos) throw new RangeError("Cannot decode a manager message: a list runs past its end");
         const out = new Array(n);
         for (let i = 0; i < n; i++) out[i] = this.#value(r);
         return out;

@@ -12,6 +12,8 @@ import { SLICE_MS, waitSlice, waitSliceAsync } from "../_internal/futex.ts";
 import { endThread, enterChild } from "../_internal/worker_child.ts";
 import type { Call, Peer } from "./_manager_call.ts";
 import {
+  asWaiter,
+  asWaiterAsync,
   type Channel,
   channelAt,
   CLOSED,
@@ -20,6 +22,7 @@ import {
   ownerOf,
   releaseIfDead,
   RUNNING,
+  SLEEPING,
   SLOTS,
   STALLED,
   STATE,
@@ -62,14 +65,23 @@ class ChannelPeer implements Peer {
   readonly #out: Uint8Array[] = [];
   #outPos = 0;
   readonly #take: (dst: Uint8Array, at: number, max: number) => number;
+  readonly #onFrame: (frame: Uint8Array, length: number) => void;
 
-  constructor(readonly owner: number, readonly channel: Channel) {
+  constructor(readonly owner: number, readonly channel: Channel, server: ManagerServer) {
     this.#take = (dst, at, max) => channel.requests.take(dst, at, max);
+    this.#onFrame = (frame, length) => server.handle(this, frame, length);
   }
 
-  send(frame: Uint8Array): void {
-    this.#out.push(frame);
-    if (this.#out.length === 1) this.flush();
+  send(frame: Uint8Array, length: number): void {
+    if (this.#out.length === 0) {
+      const sent = this.channel.replies.put(frame, 0, length);
+      if (sent === length) return;
+      this.#out.push(frame.slice(sent, length));
+      this.#outPos = 0;
+      Atomics.store(this.channel.words, STALLED, 1);
+      return;
+    }
+    this.#out.push(frame.slice(0, length));
   }
 
   get stalled(): boolean {
@@ -93,8 +105,8 @@ class ChannelPeer implements Peer {
   }
 
   /** Serve the requests waiting in the ring; returns how many. */
-  read(server: ManagerServer): number {
-    return this.#asm.feed(this.#take, (frame) => server.handle(this, frame));
+  read(): number {
+    return this.#asm.feed(this.#take, this.#onFrame);
   }
 }
 
@@ -124,12 +136,12 @@ function serveChannels(): number {
     }
     if (owner === 0) continue;
     if (p === undefined) {
-      p = peers[i] = new ChannelPeer(owner, channelAt(payload.area, i));
+      p = peers[i] = new ChannelPeer(owner, channelAt(payload.area, i), server);
       server.addPeer(p);
     }
     if (p.stalled) p.flush();
     try {
-      work += p.read(server);
+      work += p.read();
     } catch {
       // A malformed frame from a thread of this program is a bug there: stop serving it.
       drop(i);
@@ -184,9 +196,14 @@ async function serve(): Promise<void> {
     }
     if (caughtBySpin(seen)) spin.hit();
     else if (listening) {
-      await waitSliceAsync(control, DOORBELL, seen, performance.now() + SLICE_MS);
+      await asWaiterAsync(
+        control,
+        SLEEPING,
+        () => waitSliceAsync(control, DOORBELL, seen, performance.now() + SLICE_MS),
+      );
     } else {
-      waitSlice(control, DOORBELL, seen, performance.now() + (waitingOnLoop() > 0 ? WAIT_MS : IDLE_WAIT_MS));
+      const ms = waitingOnLoop() > 0 ? WAIT_MS : IDLE_WAIT_MS;
+      asWaiter(control, SLEEPING, () => waitSlice(control, DOORBELL, seen, performance.now() + ms));
       if (Atomics.load(control, DOORBELL) === seen) await yieldToLoop();
     }
     busySince = performance.now();

@@ -130,8 +130,8 @@ export class ManagerServer implements Replier {
    *
    * @throws {RangeError} when the frame is malformed: the transport closes that peer
    */
-  handle(peer: Peer, frame: Uint8Array): void {
-    const m = this.#decoder.decode(frame);
+  handle(peer: Peer, frame: Uint8Array, length: number = frame.length): void {
+    const m = this.#decoder.decode(frame, length);
     if (m.kind === CANCEL) {
       peer.waiting.get(m.id)?.cancel();
       return;
@@ -163,19 +163,20 @@ export class ManagerServer implements Replier {
 
   ok(peer: Peer, id: number, value: unknown): void {
     if (peer.closed) return;
-    let frame: Uint8Array;
+    let length: number;
     try {
-      frame = this.#encoder.reply(OK, id, value);
+      length = this.#encoder.replyInto(OK, id, value);
     } catch (error) {
-      frame = this.#encoder.reply(ERROR, id, errorToRecord(error));
+      length = this.#encoder.replyInto(ERROR, id, errorToRecord(error));
     }
-    peer.send(frame);
+    peer.send(this.#encoder.buffer, length);
   }
 
   error(peer: Peer, id: number, error: unknown, cancelled: boolean): void {
     if (peer.closed) return;
     const record = cancelled ? { cancelled: true } satisfies CancelledRecord : errorToRecord(error);
-    peer.send(this.#encoder.reply(ERROR, id, record));
+    const length = this.#encoder.replyInto(ERROR, id, record);
+    peer.send(this.#encoder.buffer, length);
   }
 
   #add(served: Served): Served {

@@ -7,7 +7,7 @@ import { equalBytes, hmacSha256, randomBytes } from "../_runtime/crypto.ts";
 import { connect, listen, type StreamServer, type StreamSocket } from "../_runtime/net.ts";
 import { AuthenticationError, EOFError, TimeoutError } from "../errors.ts";
 import type { Call, Peer } from "./_manager_call.ts";
-import { FrameAssembler, frameHeader, MAX_FRAME } from "./_manager_frames.ts";
+import { FrameAssembler, type FrameHandler, frameHeader, MAX_FRAME } from "./_manager_frames.ts";
 import type { ManagerServer } from "./_manager_server.ts";
 
 /** Where a remote manager listens and the key its clients must know. */
@@ -45,14 +45,14 @@ export class SocketFrames {
   readonly #queue: Uint8Array[] = [];
   #waiter: ((frame: Uint8Array | Error) => void) | null = null;
   #ended: Error | null = null;
-  #handler: ((frame: Uint8Array) => void) | null = null;
+  #handler: FrameHandler | null = null;
   readonly #socket: StreamSocket;
 
   constructor(socket: StreamSocket, what: string) {
     this.#socket = socket;
     socket.onData((chunk) => {
       try {
-        this.#asm.push(chunk, (f) => this.#handler !== null ? this.#handler(f) : this.#arrive(f));
+        this.#asm.push(chunk, (f, n) => this.#handler !== null ? this.#handler(f, n) : this.#arrive(f.slice(0, n)));
       } catch (error) {
         this.#end(error as Error);
         socket.close();
@@ -95,10 +95,10 @@ export class SocketFrames {
   }
 
   /** Hand every later frame to `handler`, allowing frames of any size up to the limit. */
-  handTo(handler: (frame: Uint8Array) => void): void {
+  handTo(handler: FrameHandler): void {
     this.#asm.max = MAX_FRAME;
     this.#handler = handler;
-    for (const frame of this.#queue.splice(0)) handler(frame);
+    for (const frame of this.#queue.splice(0)) handler(frame, frame.length);
   }
 }
 
@@ -131,8 +131,8 @@ class SocketPeer implements Peer {
   closed = false;
   readonly waiting: Map<number, Call> = new Map();
   constructor(readonly socket: StreamSocket) {}
-  send(frame: Uint8Array): void {
-    this.socket.write(frame);
+  send(frame: Uint8Array, length: number): void {
+    this.socket.write(frame.slice(0, length));
   }
 }
 
@@ -152,9 +152,9 @@ export function serveTcp(server: ManagerServer, address: TcpAddress): Promise<St
       const peer = new SocketPeer(socket);
       server.addPeer(peer);
       socket.onClose(() => server.dropPeer(peer));
-      frames.handTo((frame) => {
+      frames.handTo((frame, length) => {
         try {
-          server.handle(peer, frame);
+          server.handle(peer, frame, length);
         } catch {
           // A malformed request: this client speaks something else; the others go on.
           socket.close();

@@ -111,8 +111,8 @@ describe("BaseManager over TCP", () => {
     const ask = async () => {
       const { socket, frames } = await connectTcp({ host: "127.0.0.1", port: m.address!.port, authkey });
       const answer = new Promise<unknown>((resolve) => {
-        frames.handTo((frame) => {
-          const msg = decoder.decode(frame);
+        frames.handTo((frame, length) => {
+          const msg = decoder.decode(frame, length);
           resolve(msg.kind === OK ? msg.value : "error");
         });
       });
