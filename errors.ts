@@ -30,6 +30,8 @@ export class ProcessError extends Error {
 
 /** A wait ran out of time (Python's `multiprocessing.TimeoutError`). */
 export class TimeoutError extends ProcessError {
+  /** For a pool map call that timed out: the input index of the first item left unfinished. */
+  declare index?: number;
   /** Make an error. @param message what timed out */
   constructor(message?: string, options?: ErrorOptions) {
     super(message, options);
@@ -105,8 +107,10 @@ export class WorkerDiedError extends ProcessError {
   }
 }
 
-/** A future or task was cancelled before it ran. */
+/** A future or task was cancelled, before it ran or (by an abort signal) while it ran. */
 export class CancelledError extends ProcessError {
+  /** For a pool map call: the input index of the first item that was cancelled. */
+  declare index?: number;
   /** Make an error. @param message what was cancelled */
   constructor(message?: string, options?: ErrorOptions) {
     super(message, options);

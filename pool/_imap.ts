@@ -70,10 +70,11 @@ export class Imap<T> implements AsyncIterableIterator<T> {
         this.#buffer[this.#bufferAt++] = undefined;
         return { done: false, value: value as T };
       }
-      const signal = this.#setup.call?.signal;
-      if (signal?.aborted) {
+      const call = this.#setup.call;
+      if (call?.signal.aborted) {
+        const index = this.#unfinished();
         this.#stop();
-        throw signal.reason;
+        throw call.reasonFor(index);
       }
       const outcome = this.#take();
       if (outcome !== undefined) {
@@ -102,6 +103,13 @@ export class Imap<T> implements AsyncIterableIterator<T> {
       await input.iterator.return?.();
     }
     return { done: true, value: undefined };
+  }
+
+  /** Input index of the first item the consumer is still owed, for an abort's error. */
+  #unfinished(): number {
+    let job = this.#setup.ordered ? this.#emitted : this.#submitted;
+    if (!this.#setup.ordered) { for (const number of this.#live.keys()) job = Math.min(job, number); }
+    return job * this.#setup.chunksize;
   }
 
   #take(): Outcome | undefined {
@@ -186,7 +194,7 @@ export class Imap<T> implements AsyncIterableIterator<T> {
     try {
       scheduler.checkSendableItems(items, start);
       const payload = encodeMapJob(items, start, chunksize, spread, what);
-      const job = scheduler.submit(ref, mapMode(chunksize, spread), payload, settle, call?.signal, start);
+      const job = scheduler.submit(ref, mapMode(chunksize, spread), payload, settle, call, start);
       // submit() never settles a job before it returns, so the job is live here.
       this.#live.set(index, job);
     } catch (error) {

@@ -2,6 +2,7 @@
 // what to send, where it went, and how to settle it. The record owns its cleanup: it drops
 // its payload once settled (not once posted: a dead worker's unstarted jobs are sent again)
 // and removes its abort listener when it settles.
+import type { CallSignal } from "../_internal/call_signal.ts";
 import type { Encoded } from "../_internal/shareable.ts";
 import type { Mode } from "./_protocol.ts";
 import type { WorkerSlot } from "./_worker_slot.ts";
@@ -37,7 +38,9 @@ export class Job {
   /** The arguments (or chunk) ready to post; dropped once settled. */
   payload: unknown;
   refs: PayloadRefs;
-  /** The call's signal: a job that has one runs alone on its worker (see the scheduler). */
+  /** The call's timeout and signal: a job that has them runs alone on its worker (see the scheduler). */
+  readonly call: CallSignal | undefined;
+  /** The call's merged signal. */
   readonly signal: AbortSignal | undefined;
   state: JobState = QUEUED;
   /** The worker holding the job, once dispatched. */
@@ -53,7 +56,7 @@ export class Job {
     size: number,
     payload: Encoded,
     settle: Settle,
-    signal: AbortSignal | undefined,
+    call: CallSignal | undefined,
     index?: number,
   ) {
     this.id = id;
@@ -64,7 +67,8 @@ export class Job {
     this.payload = payload.value;
     this.refs = payload.refs ?? 0;
     this.#settle = settle;
-    this.signal = signal;
+    this.call = call;
+    this.signal = call?.signal;
     this.index = index;
   }
 

@@ -5,7 +5,7 @@
 // waits, and before the thread exits (so exit(n) loses no finished result). The same
 // entry runs in a worker thread or, with the "process" start method, in an OS child
 // process that hears from its parent over the IPC channel.
-import { errorToRecord } from "../_internal/error_record.ts";
+import { errorToRecord, recordToError } from "../_internal/error_record.ts";
 import { enterProcess } from "../_internal/process_child.ts";
 import { decode } from "../_internal/shareable.ts";
 import {
@@ -24,13 +24,15 @@ import {
   type FromWorker,
   JOB_FIELDS,
   MAP,
+  MODE_MASK,
+  REPORT_START,
   RESULT_FIELDS,
   STARMAP,
   STATUS_BYTES,
   type ToWorker,
   type WorkerPayload,
 } from "./_protocol.ts";
-import { enterTask, leaveTask, type RunningTask } from "./_task_context.ts";
+import { activeTask, enterTask, leaveTask, type RunningTask } from "./_task_context.ts";
 
 type Fn = TaskFunction;
 
@@ -132,7 +134,8 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 // Synchronous while the function is, so a chunk of plain calls never waits a tick. The
-// task's index follows the item being run.
+// task's index follows the item being run. An abort is heard only while a task awaits, so
+// only finishChunk checks for one between items.
 function runChunk(
   fn: Fn,
   items: ArrayLike<unknown>,
@@ -192,6 +195,7 @@ async function finishChunk(
   out[at] = await pending;
   const first = task.index - at;
   for (let i = at + 1; i < items.length; i++) {
+    if (task.aborted) throw task.reason;
     task.index = first + i;
     out[i] = await (spread ? fn(...(items[i] as unknown[])) : fn(items[i]));
   }
@@ -253,7 +257,7 @@ async function runQueue(): Promise<void> {
   while (head < queue.length) {
     const id = queue[head] as number;
     const fnId = queue[head + 1] as number;
-    const mode = queue[head + 2] as number;
+    const code = queue[head + 2] as number;
     let args = queue[head + 3];
     const refs = queue[head + 4];
     const index = queue[head + 5] as number;
@@ -263,9 +267,13 @@ async function runQueue(): Promise<void> {
     if (!claimNext()) continue;
     current[0] = id;
     const task = enterTask(id, index);
+    const mode = code & MODE_MASK;
+    if ((code & REPORT_START) !== 0) post({ t: "started", id });
     try {
       const fn = fns[fnId] ?? (fns[fnId] = await resolve(fnRefs[fnId]));
       if (refs !== 0) args = await decode({ value: args, refs: refs as never });
+      // Aborted while its function loaded: it need not start at all.
+      if (task.aborted) throw task.reason;
       let value: unknown;
       if (mode === MAP || mode === STARMAP) {
         value = runChunk(fn, args as unknown[], mode === STARMAP, task);
@@ -302,6 +310,11 @@ function accept(message: ToWorker): void {
     }
     const jobs = message.jobs;
     for (let i = 0; i < jobs.length; i++) queue.push(jobs[i]);
+  } else if (message.t === "abort") {
+    // A job that already ended, or was never begun here, has nothing to stop.
+    const task = activeTask();
+    const record = message.reason;
+    if (task?.id === message.id) task.abort("value" in record ? record.value : recordToError(record));
   } else if (message.t === "retire") {
     retiring = true;
   }

@@ -12,6 +12,13 @@ export const MAP = 1;
 export const STARMAP = 2;
 /** How a worker calls the function for one job. */
 export type Mode = typeof CALL | typeof MAP | typeof STARMAP;
+/** Bits of the mode field that hold the {@linkcode Mode}. */
+export const MODE_MASK = 3;
+/**
+ * Flag added to the mode field of a job whose call's timeout counts from its start: the
+ * worker sends a {@linkcode StartedMessage} before it runs the job.
+ */
+export const REPORT_START = 4;
 
 /**
  * Fields per job in {@linkcode RunMessage.jobs}: id, function id, mode, payload, shared refs
@@ -62,6 +69,16 @@ export interface RunMessage {
   jobs: unknown[];
 }
 
+/**
+ * Parent → worker: the caller gave up on job `id`; if it is running, fire its signal with
+ * `reason` (a record: `value` holds a reason that was not an error).
+ */
+export interface AbortMessage {
+  t: "abort";
+  id: number;
+  reason: ErrorRecord;
+}
+
 /** Parent → worker: finish what you hold, then exit with code 0. */
 export interface RetireMessage {
   t: "retire";
@@ -78,6 +95,12 @@ export interface BootFailedMessage {
   error: ErrorRecord;
 }
 
+/** Worker → parent: job `id` (sent with {@linkcode REPORT_START}) starts to run now. */
+export interface StartedMessage {
+  t: "started";
+  id: number;
+}
+
 /** Worker → parent: results in job order, and how long the jobs took in total. */
 export interface DoneMessage {
   t: "done";
@@ -86,6 +109,6 @@ export interface DoneMessage {
 }
 
 /** Any message a parent sends a pool worker. */
-export type ToWorker = RunMessage | RetireMessage;
+export type ToWorker = RunMessage | AbortMessage | RetireMessage;
 /** Any message a pool worker sends its parent. */
-export type FromWorker = ReadyMessage | BootFailedMessage | DoneMessage;
+export type FromWorker = ReadyMessage | BootFailedMessage | StartedMessage | DoneMessage;

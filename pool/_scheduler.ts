@@ -5,9 +5,11 @@
 // Placement (#pump): jobs queued in the same tick go to a worker in one message; each
 // worker holds a window of jobs sized to about TARGET_MS of work, so it never waits for
 // the parent between jobs; a job with a signal runs alone, on a worker holding nothing and
-// given nothing more until it settles, so an abort either removes it from the queue or
-// stops the worker that is running it, and no other job runs twice because of it.
-import { type ErrorRecord, recordToError } from "../_internal/error_record.ts";
+// given nothing more until its worker reports it, so an abort removes it from the queue,
+// takes it back before it starts, or fires its signal in the worker, which it may heed
+// within abortGrace before the worker is stopped; no other job runs twice because of it.
+import type { CallSignal } from "../_internal/call_signal.ts";
+import { type ErrorRecord, errorToRecord, recordToError } from "../_internal/error_record.ts";
 import { nextChildPath } from "../_internal/identity.ts";
 import { spawnProcess } from "../_internal/process_parent.ts";
 import { checkForProcess, type Encoded } from "../_internal/shareable.ts";
@@ -15,12 +17,13 @@ import { spawnChild, TERMINATED } from "../_internal/worker_parent.ts";
 import { BrokenProcessPoolError, ProcessError, WorkerDiedError } from "../errors.ts";
 import type { StartMethod } from "../process/mod.ts";
 import type { TaskRef } from "../task.ts";
-import { DISPATCHED, Job, QUEUED, type Settle } from "./_job.ts";
+import { DISPATCHED, Job, QUEUED, type Settle, SETTLED } from "./_job.ts";
 import { JobQueue } from "./_job_queue.ts";
 import {
   CALL,
   type FromWorker,
   type Mode,
+  REPORT_START,
   RESULT_FIELDS,
   type RunMessage,
   STATUS_BYTES,
@@ -34,6 +37,8 @@ const ENTRY = new URL(import.meta.url.replace(/_scheduler\.(ts|js)$/, "_pool_wor
 const TARGET_MS = 8;
 const MIN_WINDOW = 2;
 const MAX_WINDOW = 1024;
+/** Milliseconds a running task may ignore its abort by default. */
+const DEFAULT_ABORT_GRACE = 1000;
 
 /** How a scheduler is set up. */
 export interface SchedulerOptions {
@@ -47,6 +52,11 @@ export interface SchedulerOptions {
   owner: string;
   /** Executor rule: a worker that dies mid-work breaks the whole pool. */
   breakOnDeath: boolean;
+  /**
+   * Milliseconds a running task may ignore its abort before its worker is stopped.
+   * @default {1000}
+   */
+  abortGrace?: number;
   /** Workers are threads, or OS child processes. @default {"thread"} */
   startMethod?: StartMethod;
   /** Heap bound of each OS worker process, in MiB. */
@@ -125,10 +135,10 @@ export class Scheduler {
   }
 
   /**
-   * Queue a job; `settle` is called exactly once. `index` is the input index of the job's
-   * first item when it belongs to a map call.
+   * Queue a job; `settle` is called exactly once. `call` holds the call's timeout and
+   * signal; `index` is the input index of the job's first item when it belongs to a map.
    */
-  submit(ref: TaskRef, mode: Mode, payload: Encoded, settle: Settle, signal?: AbortSignal, index?: number): Job {
+  submit(ref: TaskRef, mode: Mode, payload: Encoded, settle: Settle, call?: CallSignal, index?: number): Job {
     const key = `${ref.name}\0${ref.module}`;
     let fnId = this.#fnIds.get(key);
     if (fnId === undefined) {
@@ -137,7 +147,7 @@ export class Scheduler {
       this.#fnRefs.push({ module: ref.module, name: ref.name });
     }
     const size = mode === CALL ? 1 : (payload.value as unknown[]).length;
-    const job = new Job(this.#nextId++, ref.name, fnId, mode, size, payload, settle, signal, index);
+    const job = new Job(this.#nextId++, ref.name, fnId, mode, size, payload, settle, call, index);
     if (this.#pending++ === 0) this.#setRef(true);
     const refused = this.#terminated ? this.#refuse?.(ref.name) : this.#brokenError();
     if (refused) {
@@ -162,6 +172,40 @@ export class Scheduler {
     this.#queue.removed();
     this.#finish(job, true, reason);
     return true;
+  }
+
+  /**
+   * Drop every job that has not started: those queued, and (thread workers) those a worker
+   * holds but has not begun; each fails with `reason(job)`. Running jobs go on.
+   *
+   * @returns how many jobs were dropped
+   */
+  cancelPending(reason: (job: Job) => unknown): number {
+    this.takeBack();
+    const dropped = this.#queue.size;
+    // Settling a map's job withdraws the map's other jobs; peek skips those.
+    for (let job = this.#queue.peek(); job !== undefined; job = this.#queue.peek()) this.cancel(job, reason(job));
+    return dropped;
+  }
+
+  /**
+   * Put the jobs thread workers hold but have not started back at the front of the queue,
+   * so they can be withdrawn like queued ones. OS workers keep theirs: their progress is
+   * not shared.
+   */
+  takeBack(): void {
+    const back: Job[] = [];
+    for (const slot of this.#slots) {
+      if (slot.state !== STARTING && slot.state !== READY) continue;
+      const jobs = slot.steal(Infinity);
+      slot.assigned -= jobs.length;
+      back.push(...jobs);
+    }
+    this.#queue.unshift(back);
+    if (back.length > 0 && !this.#pumpScheduled) {
+      this.#pumpScheduled = true;
+      queueMicrotask(() => this.#pump());
+    }
   }
 
   /** Whether a worker holds `job` (Python's "running" for a future). */
@@ -325,7 +369,9 @@ export class Scheduler {
         const ref = this.#fnRefs[job.fnId];
         fns.push(job.fnId, ref.module, ref.name);
       }
-      jobs.push(job.id, job.fnId, job.mode, job.payload, job.refs, job.index ?? 0);
+      // A deferred timeout starts when the worker says the job started.
+      const mode = job.call !== undefined && !job.call.started ? job.mode | REPORT_START : job.mode;
+      jobs.push(job.id, job.fnId, mode, job.payload, job.refs, job.index ?? 0);
     }
     try {
       slot.post({ t: "run", fns, jobs } satisfies RunMessage);
@@ -366,6 +412,11 @@ export class Scheduler {
       case "ready":
         if (slot.state === STARTING) slot.state = READY;
         break;
+      case "started": {
+        const job = slot.peek();
+        if (job?.id === message.id) job.call?.start();
+        break;
+      }
       case "bootFailed":
         slot.bootError = recordToError(message.error);
         break;
@@ -381,6 +432,7 @@ export class Scheduler {
         this.#confused(slot, job, results[i]);
         return;
       }
+      if (slot.aborting === job) slot.clearAbort();
       if (fnId === -1) fnId = job.fnId;
       items += job.size;
       const failed = results[i + 1] === 1;
@@ -434,19 +486,45 @@ export class Scheduler {
   }
 
   #abort(job: Job): void {
-    const reason = job.signal!.reason;
+    if (job.state === SETTLED) return;
+    const reason = job.call!.reasonFor(job.index);
     if (job.state === QUEUED) {
       this.cancel(job, reason);
       return;
     }
-    const slot = job.slot;
+    const slot = job.slot!;
+    // The job runs alone on its worker (see #place): a thread worker that has not begun it
+    // gives it back, and it never runs.
+    const back = slot.steal(1);
+    slot.assigned -= back.length;
     this.#finish(job, true, reason);
-    // The job runs alone on its worker (see #pump): only stopping that worker stops it.
-    if (slot !== null) this.#stop(slot);
+    if (back.length === 0) this.#interrupt(slot, job, reason);
+    else this.#pump();
+  }
+
+  /**
+   * Fire the signal of `job` in the worker running it; stop the worker unless the job ends
+   * within abortGrace.
+   */
+  #interrupt(slot: WorkerSlot, job: Job, reason: unknown): void {
+    if (slot.state === STOPPING) return;
+    const grace = this.#options.abortGrace ?? DEFAULT_ABORT_GRACE;
+    if (grace === 0) return this.#stop(slot);
+    try {
+      slot.post({ t: "abort", id: job.id, reason: errorToRecord(reason) });
+    } catch {
+      return this.#stop(slot);
+    }
+    slot.aborting = job;
+    if (grace === Infinity) return;
+    slot.graceTimer = setTimeout(() => {
+      if (slot.aborting === job) this.#stop(slot);
+    }, grace);
   }
 
   #stop(slot: WorkerSlot): void {
     if (slot.state === STOPPING) return;
+    slot.clearAbort();
     slot.state = STOPPING;
     // Someone may be waiting for the exit (terminate, join): keep the program alive for it.
     slot.child.handle.ref();
@@ -467,6 +545,7 @@ export class Scheduler {
 
   #onExit(slot: WorkerSlot, code: number): void {
     this.#slots.delete(slot);
+    slot.clearAbort();
     const held = slot.releaseAll().filter((job) => job.state === DISPATCHED);
     try {
       if (this.#terminated) return;

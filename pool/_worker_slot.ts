@@ -40,6 +40,10 @@ export class WorkerSlot {
   bootError: Error | null = null;
   /** Function ids this worker has been told about. */
   readonly known: boolean[] = [];
+  /** The running job whose caller gave up, while the worker has `abortGrace` to end it. */
+  aborting: Job | null = null;
+  /** Stops the worker when `aborting` outlives its grace. */
+  graceTimer: ReturnType<typeof setTimeout> | undefined;
   /** Jobs in the order posted; `null` marks one taken back for another worker. */
   #held: (Job | null | undefined)[] = [];
   #head = 0;
@@ -91,6 +95,19 @@ export class WorkerSlot {
   hold(job: Job): void {
     this.#held.push(job);
     this.#sent++;
+  }
+
+  /** The oldest job held: the one the worker runs now or next. */
+  peek(): Job | undefined {
+    this.#trim();
+    return this.#held[this.#head] ?? undefined;
+  }
+
+  /** Forget the aborted job and its grace timer: it ended, or the worker is stopping. */
+  clearAbort(): void {
+    if (this.graceTimer !== undefined) clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
+    this.aborting = null;
   }
 
   /** Take the oldest job held, whose result the worker just sent. */

@@ -199,6 +199,33 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     if (wait) await this.#scheduler.join();
   }
 
+  /**
+   * Cancel the futures whose tasks have not started (their `result()` throws
+   * `CancelledError`); running tasks finish. With OS worker processes (the process
+   * context), the few tasks a worker already holds in line still run.
+   *
+   * @returns how many futures were cancelled
+   *
+   * @example Usage
+   * ```ts
+   * import { ProcessPoolExecutor, taskModule } from "@mproc/multiprocessing";
+   * import assert from "node:assert/strict";
+   * const tasks = taskModule<typeof import("./tests/testdata/pool_tasks.ts")>(
+   *   new URL("./tests/testdata/pool_tasks.ts", import.meta.url),
+   * );
+   * await using executor = new ProcessPoolExecutor({ maxWorkers: 1 });
+   * const futures = [1, 2, 3].map((x) => executor.submit(tasks.square, x));
+   * const dropped = executor.cancelPending();
+   * assert.equal(futures.filter((f) => f.cancelled()).length, dropped);
+   * ```
+   */
+  cancelPending(): number {
+    this.#scheduler.takeBack();
+    let cancelled = 0;
+    for (const future of [...this.#pending]) if (future.cancel()) cancelled++;
+    return cancelled;
+  }
+
   /** `await using` shuts the executor down and waits, as Python's `with` does. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.shutdown({ wait: true });

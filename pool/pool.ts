@@ -1,4 +1,4 @@
-import { callSignal } from "../_internal/call_signal.ts";
+import { type CallSignal, callSignal } from "../_internal/call_signal.ts";
 import { checkMapOptions, type MapInput, mapWhat, openInput, readInput } from "../_internal/map_input.ts";
 import { runtime } from "../_runtime/mod.ts";
 import { CancelledError, InvalidStateError } from "../errors.ts";
@@ -51,17 +51,38 @@ export interface PoolOptions {
    * @default {undefined} (the runtime's own limit)
    */
   maxHeapMiB?: number;
+  /**
+   * Milliseconds a running task may ignore its abort (a call's `signal` or `timeout`) before
+   * its worker is stopped and replaced. A task that reads `currentTask().signal` and returns
+   * or throws within this time keeps its worker. `0` stops the worker at once; `Infinity`
+   * never does.
+   * @default {1000}
+   */
+  abortGrace?: number;
 }
 
 /** Options of every pool call: a deadline and a signal, for the whole call. */
 export interface PoolCallOptions {
   /**
-   * Milliseconds the call may take; then it rejects with a `TimeoutError`. A task still
-   * queued is removed; a running one has its worker stopped and replaced.
+   * Milliseconds the call may run, counted from when its first task starts running (time
+   * spent waiting in the queue does not count; see `timeoutFrom`); then it rejects with a
+   * `TimeoutError`. A task still queued is removed; a running one sees its
+   * `currentTask().signal` fire and has the pool's `abortGrace` to end before its worker is
+   * stopped and replaced.
    * @default {undefined} (no limit)
    */
   timeout?: number;
-  /** Aborting it rejects the call with the signal's reason, as `timeout` does. */
+  /**
+   * When `timeout` starts counting: `"start"`, when the call's first task starts running;
+   * `"submit"`, at the call, so time in the queue counts too.
+   * @default {"start"}
+   */
+  timeoutFrom?: "start" | "submit";
+  /**
+   * Aborting it rejects the call at once: with the signal's reason when one was given to
+   * `abort(reason)`, else with a `CancelledError`. A queued task is removed; a running one
+   * is aborted as on `timeout`.
+   */
   signal?: AbortSignal;
 }
 
@@ -105,6 +126,35 @@ export interface ImapOptions extends PoolCallOptions {
    * @default {1}
    */
   chunksize?: number;
+}
+
+/**
+ * Check a pool's `abortGrace`.
+ *
+ * @throws {RangeError} when it is not a non-negative number of milliseconds
+ */
+function checkAbortGrace(grace: number): void {
+  if (typeof grace !== "number" || Number.isNaN(grace) || grace < 0) {
+    throw new RangeError(
+      `Cannot create a pool: abortGrace must be a non-negative number of milliseconds (or Infinity), got ${
+        String(grace)
+      }`,
+    );
+  }
+}
+
+/**
+ * The call signal of a pool call: its timeout counts from the first task's start unless
+ * `timeoutFrom` is "submit".
+ *
+ * @throws {RangeError} when `timeout` or `timeoutFrom` is invalid
+ */
+function poolCallSignal(options: PoolCallOptions, what: string): CallSignal | undefined {
+  const { timeoutFrom = "start" } = options;
+  if (timeoutFrom !== "start" && timeoutFrom !== "submit") {
+    throw new RangeError(`Cannot ${what}: timeoutFrom must be "start" or "submit", got ${String(timeoutFrom)}`);
+  }
+  return callSignal(options.timeout, options.signal, what, timeoutFrom === "start");
 }
 
 function report(error: unknown): void {
@@ -165,13 +215,21 @@ export class Pool implements AsyncDisposable {
    * @throws {TypeError} when `initializer` is not a task reference or `initargs` cannot be sent
    */
   constructor(options: PoolOptions = {}) {
-    const { processes = runtime.cpuCount(), initializer, initargs = [], maxTasksPerChild, context, maxHeapMiB } =
-      options;
+    const {
+      processes = runtime.cpuCount(),
+      initializer,
+      initargs = [],
+      maxTasksPerChild,
+      context,
+      maxHeapMiB,
+      abortGrace = 1000,
+    } = options;
     const checked = checkWorkerSetup(
       { count: processes, initializer, initargs, maxTasksPerChild, context, maxHeapMiB },
       "a pool",
       "processes",
     );
+    checkAbortGrace(abortGrace);
     this.#processes = processes;
     this.#scheduler = new Scheduler({
       processes,
@@ -180,6 +238,7 @@ export class Pool implements AsyncDisposable {
       workerName: "PoolWorker",
       owner: "pool",
       breakOnDeath: false,
+      abortGrace,
     });
   }
 
@@ -330,6 +389,39 @@ export class Pool implements AsyncDisposable {
   }
 
   /**
+   * Drop the tasks that have not started: each rejects with a `CancelledError` (for a map
+   * call, the call rejects, its error's `index` naming the first dropped item). Running
+   * tasks finish. With OS worker processes (the process context), the few tasks a worker
+   * already holds in line still run.
+   *
+   * @returns how many tasks were dropped (a map chunk counts as one)
+   *
+   * @example Usage
+   * ```ts
+   * import { Pool, taskModule } from "@mproc/multiprocessing";
+   * import assert from "node:assert/strict";
+   * const tasks = taskModule<typeof import("./tests/testdata/pool_tasks.ts")>(
+   *   new URL("./tests/testdata/pool_tasks.ts", import.meta.url),
+   * );
+   * await using pool = new Pool({ processes: 1 });
+   * const late = pool.apply(tasks.square, [3]);
+   * late.catch(() => {});
+   * assert.ok(pool.cancelPending() <= 1);
+   * ```
+   */
+  cancelPending(): number {
+    return this.#scheduler.cancelPending((job) => {
+      const error = new CancelledError(
+        `Cannot run task "${job.name}": cancelPending() dropped it before it started${
+          job.index === undefined ? "" : ` (item ${job.index})`
+        }`,
+      );
+      if (job.index !== undefined) error.index = job.index;
+      return error;
+    });
+  }
+
+  /**
    * Stop every worker now. Pending work rejects with a `CancelledError`.
    *
    * @returns once every worker has exited
@@ -381,11 +473,11 @@ export class Pool implements AsyncDisposable {
       }
       this.#scheduler.checkSendable(args, "args");
       const payload = encodeArgs(args, "args");
-      const call = callSignal(options.timeout, options.signal, `run task "${fn.name}"`);
+      const call = poolCallSignal(options, `run task "${fn.name}"`);
       this.#scheduler.submit(fn, CALL, payload, (failed, value) => {
         call?.dispose();
         settle(failed, value);
-      }, call?.signal);
+      }, call);
     } catch (error) {
       settle(true, error);
     }
@@ -419,7 +511,7 @@ export class Pool implements AsyncDisposable {
     this.#check(fn);
     checkMapOptions(options, what);
     const items = await readInput(iterable, what);
-    const call = callSignal(options.timeout, options.signal, what);
+    const call = poolCallSignal(options, what);
     const scheduler = this.#scheduler;
     const jobs: Job[] = [];
     try {
@@ -453,7 +545,7 @@ export class Pool implements AsyncDisposable {
               }
               if (--left === 0) resolve(out);
             },
-            call?.signal,
+            call,
             start,
           ));
         }
@@ -476,7 +568,7 @@ export class Pool implements AsyncDisposable {
     checkMapOptions(options, what);
     const input = openInput(iterable, what);
     // Last, so nothing that throws above leaves its timer or signal listener behind.
-    const call = callSignal(options.timeout, options.signal, what);
+    const call = poolCallSignal(options, what);
     return new Imap<T>({
       scheduler: this.#scheduler,
       ref: fn,

@@ -2,7 +2,15 @@
 // worker. Each records what the scheduler posts and answers with the messages a real pool
 // worker sends (ready, done), so a test can drive any order of events, or give a wrong one.
 import type { WorkerHandle } from "../../_runtime/types.ts";
-import { type FromWorker, JOB_FIELDS, RESULT_FIELDS, type RunMessage, type ToWorker } from "../../pool/_protocol.ts";
+import {
+  CLAIM_OFFSET,
+  type FromWorker,
+  JOB_FIELDS,
+  RESULT_FIELDS,
+  type RunMessage,
+  type ToWorker,
+  type WorkerPayload,
+} from "../../pool/_protocol.ts";
 import type { WorkerChild } from "../../pool/_worker_slot.ts";
 
 /** One job as a worker receives it. */
@@ -26,10 +34,12 @@ export class FakeWorker implements WorkerChild {
   #onMessage: ((message: unknown) => void) | null = null;
   #exit!: (code: number) => void;
   #exitCode: number | null = null;
+  readonly #status: SharedArrayBuffer | undefined;
 
-  constructor(ident: number, name: string) {
+  constructor(ident: number, name: string, status?: SharedArrayBuffer) {
     this.ident = ident;
     this.name = name;
+    this.#status = status;
     let onExit: ((code: number) => void) | null = null;
     this.exited = new Promise((resolve) => {
       this.#exit = (code) => {
@@ -62,6 +72,11 @@ export class FakeWorker implements WorkerChild {
   /** End the worker as if its thread exited with `code`. */
   exit(code: number): void {
     queueMicrotask(() => this.#exit(code));
+  }
+
+  /** Claim every job posted so far on the status block, as a worker does when it begins each. */
+  claimAll(): void {
+    Atomics.store(new Int32Array(this.#status!, CLAIM_OFFSET, 1), 0, this.jobs().length);
   }
 
   /** Send the scheduler a message from this worker. */
@@ -97,12 +112,15 @@ export class FakeWorker implements WorkerChild {
 }
 
 /** A spawn function for SchedulerOptions that records the workers it makes. */
-export function fakeSpawner(): { workers: FakeWorker[]; spawn: (name: string) => FakeWorker } {
+export function fakeSpawner(): {
+  workers: FakeWorker[];
+  spawn: (name: string, payload?: WorkerPayload) => FakeWorker;
+} {
   const workers: FakeWorker[] = [];
   return {
     workers,
-    spawn(name: string) {
-      const worker = new FakeWorker(1_000_000 + workers.length, name);
+    spawn(name: string, payload?: WorkerPayload) {
+      const worker = new FakeWorker(1_000_000 + workers.length, name, payload?.status);
       workers.push(worker);
       return worker;
     },

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { callSignal } from "../../_internal/call_signal.ts";
 import { DISPATCHED, Job, QUEUED, SETTLED } from "../../pool/_job.ts";
 import { JobQueue } from "../../pool/_job_queue.ts";
 import { CALL } from "../../pool/_protocol.ts";
@@ -56,7 +57,7 @@ describe("JobQueue", () => {
       1,
       { value: ["x"] },
       (failed, value) => outcomes.push([failed, value]),
-      controller.signal,
+      callSignal(undefined, controller.signal, "run f"),
     );
     let aborted = 0;
     j.listen(() => aborted++);

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { callSignal } from "../../_internal/call_signal.ts";
 import { encode } from "../../_internal/shareable.ts";
 import { BrokenProcessPoolError, ProcessError, WorkerDiedError } from "../../errors.ts";
 import { CALL } from "../../pool/_protocol.ts";
 import { Scheduler, type SchedulerOptions } from "../../pool/_scheduler.ts";
 import type { TaskRef } from "../../task.ts";
-import { within } from "../_helpers.ts";
+import { eventually, within } from "../_helpers.ts";
 import { fakeSpawner, settleMicrotasks } from "./_fake_workers.ts";
 
 const ref = { module: "file:///fake.ts", name: "echo" } as TaskRef;
@@ -29,7 +30,13 @@ function scheduler(processes: number, more: Partial<SchedulerOptions> = {}) {
 /** Submit a call of `echo(x)`; resolves or rejects with its outcome. */
 function call(s: Scheduler, x: unknown, signal?: AbortSignal): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    s.submit(ref, CALL, { value: [x] }, (failed, value) => failed ? reject(value) : resolve(value), signal);
+    s.submit(
+      ref,
+      CALL,
+      { value: [x] },
+      (failed, value) => failed ? reject(value) : resolve(value),
+      callSignal(undefined, signal, "run echo"),
+    );
   });
 }
 
@@ -84,15 +91,69 @@ describe("Scheduler (with stand-in workers)", () => {
     await settleMicrotasks();
     const [w] = workers;
     assert.deepEqual(w.jobs().map((job) => job.payload), [["s"]]);
-    // Aborting it stops its worker; the plain jobs were never sent there, so each runs once.
+    // Aborted before the worker began it, it is taken back: no abort message, and the
+    // plain jobs go to the same worker, each once.
     controller.abort(new Error("stop"));
     await assert.rejects(guarded, /stop/);
     await settleMicrotasks();
-    assert.equal(workers.length, 2);
-    const next = workers[1].jobs();
+    assert.equal(workers.length, 1);
+    assert.equal(w.posted.filter((message) => message.t === "abort").length, 0);
+    const next = w.jobs().slice(1);
     assert.deepEqual(next.map((job) => job.payload), [[1], [2]]);
-    workers[1].answer(next);
+    w.answer(next);
     assert.deepEqual(await Promise.all(plain), [[1], [2]]);
+    await s.terminate((name) => new Error(name));
+  });
+
+  test("aborting a running job tells its worker; it keeps the worker when it ends within the grace", {
+    timeout: 5_000,
+  }, async () => {
+    const { s, workers } = scheduler(1, { abortGrace: 60_000 });
+    const controller = new AbortController();
+    const guarded = call(s, "s", controller.signal);
+    guarded.catch(() => {});
+    await settleMicrotasks();
+    const [w] = workers;
+    w.claimAll();
+    const plain = call(s, 1);
+    controller.abort(new Error("stop"));
+    await assert.rejects(guarded, /stop/);
+    const abort = w.posted.find((message) => message.t === "abort");
+    assert.deepEqual(abort && { t: abort.t, id: abort.id, message: abort.reason.message }, {
+      t: "abort",
+      id: w.jobs()[0].id,
+      message: "stop",
+    });
+    await settleMicrotasks();
+    assert.equal(w.jobs().length, 1, "nothing is posted behind the aborted job until it ends");
+    w.answer(w.jobs(), () => "late");
+    await settleMicrotasks();
+    const next = w.jobs().slice(1);
+    assert.deepEqual(next.map((job) => job.payload), [[1]]);
+    w.answer(next);
+    assert.deepEqual(await plain, [1]);
+    assert.equal(w.stoppedWith, null, "the worker was kept");
+    await s.terminate((name) => new Error(name));
+  });
+
+  test("a running job that ignores its abort past the grace has its worker stopped and replaced", {
+    timeout: 5_000,
+  }, async () => {
+    const { s, workers } = scheduler(1, { abortGrace: 5 });
+    const controller = new AbortController();
+    const guarded = call(s, "s", controller.signal);
+    guarded.catch(() => {});
+    await settleMicrotasks();
+    workers[0].claimAll();
+    const plain = call(s, 1);
+    controller.abort(new Error("stop"));
+    await assert.rejects(guarded, /stop/);
+    await eventually(() => workers.length === 2, 2_000, "a replacement worker");
+    assert.notEqual(workers[0].stoppedWith, null);
+    const next = workers[1].jobs();
+    assert.deepEqual(next.map((job) => job.payload), [[1]]);
+    workers[1].answer(next);
+    assert.deepEqual(await plain, [1]);
     await s.terminate((name) => new Error(name));
   });
 
