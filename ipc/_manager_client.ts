@@ -31,7 +31,7 @@ import {
   STALLED,
   STATE,
 } from "./_manager_channel.ts";
-import { ERROR, MessageDecoder, MessageEncoder, type ProxyToken } from "./_manager_codec.ts";
+import { ERROR, MessageDecoder, MessageEncoder, NO_REPLY, type ProxyToken } from "./_manager_codec.ts";
 import { FrameAssembler } from "./_manager_frames.ts";
 import { SpinBudget } from "./_manager_spin.ts";
 import { connectTcp, type SocketFrames, type TcpAddress } from "./_manager_tcp.ts";
@@ -108,6 +108,31 @@ export abstract class Connection {
   /** Spin briefly for a fast reply; returns whether `p` got one. */
   protected abstract spin(p: Pending): boolean;
 
+  // Ids are u32 on the wire and 0 means "no reply wanted".
+  #newId(): number {
+    const id = this.#nextId;
+    this.#nextId = id === 0xffffffff ? 1 : id + 1;
+    return id;
+  }
+
+  /** Whether this connection still reaches its manager. */
+  protected abstract get open(): boolean;
+
+  /**
+   * Send `method` to the manager (object 0) without waiting for, or getting, an answer:
+   * a reference count change. Requests from one thread are served in order, so it takes
+   * effect before any later call of this thread. Does nothing once the manager is gone.
+   */
+  post(method: string, args: unknown[]): void {
+    if (this.broken !== null || !this.open) return;
+    try {
+      const length = this.encoder.requestInto(NO_REPLY, 0, method, args);
+      this.write(this.encoder.buffer, length);
+    } catch {
+      // Only ids and strings are sent: nothing can fail to encode.
+    }
+  }
+
   /**
    * Call `method` on object `object` (0: the manager itself).
    *
@@ -118,7 +143,7 @@ export abstract class Connection {
     if (signal?.aborted) return Promise.reject(signal.reason);
     try {
       this.check(`call ${method}()`);
-      const id = this.#nextId++;
+      const id = this.#newId();
       const length = this.encoder.requestInto(id, object, method, args);
       let p!: Pending;
       const promise = new Promise((resolve, reject) => (p = { resolve, reject, signal }));
@@ -149,7 +174,7 @@ export abstract class Connection {
   callSync(object: number, method: string, args: unknown[], what: string): unknown {
     this.checkSync(what);
     this.check(`call ${method}()`);
-    const id = this.#nextId++;
+    const id = this.#newId();
     const length = this.encoder.requestInto(id, object, method, args);
     const p: Pending = { resolve: () => {}, reject: () => {}, sync: { done: false, ok: false, value: undefined } };
     p.resolve = (v) => Object.assign(p.sync!, { done: true, ok: true, value: v });
@@ -220,6 +245,10 @@ class ThreadConnection extends Connection {
     if (Atomics.load(this.#control, STATE) === CLOSED) throw shutDownError("connect to the manager");
     this.#channel = channelAt(area, claimChannel(area, identity().ident));
     this.#take = (dst, at, max) => this.#channel.replies.take(dst, at, max);
+  }
+
+  protected get open(): boolean {
+    return Atomics.load(this.#control, STATE) !== CLOSED;
   }
 
   protected check(what: string): void {
@@ -397,6 +426,10 @@ class TcpConnection extends Connection {
     forget(this);
   }
 
+  protected get open(): boolean {
+    return true;
+  }
+
   protected check(_what: string): void {
     if (this.broken !== null) throw this.broken;
   }
@@ -474,6 +507,11 @@ export function connectionFor(address: ManagerAddress): Connection {
     connections.set(key, c);
   }
   return c;
+}
+
+/** This thread's connection to the manager at `address`, if it has one. */
+export function existingConnection(address: ManagerAddress): Connection | undefined {
+  return connections.get(keyOf(address));
 }
 
 /** Open (and authenticate) this thread's connection to a remote manager. */

@@ -1,7 +1,7 @@
 // The manager's wire format: one message per frame, the same bytes whether the frame
 // crosses a SharedArrayBuffer ring to a thread or a TCP socket to another machine.
 //
-//   request  u8 1, u32 call id, u32 object id, string method, value args
+//   request  u8 1, u32 call id (0: answer nothing), u32 object id, string method, value args
 //   ok       u8 2, u32 call id, value result
 //   error    u8 3, u32 call id, value error record
 //   cancel   u8 4, u32 call id
@@ -15,6 +15,9 @@ import { deserialize, serialize } from "../_runtime/serialize.ts";
 
 /** Message kinds. */
 export const REQUEST = 1, OK = 2, ERROR = 3, CANCEL = 4;
+
+/** Call id of a request that wants no answer (a reference count change). */
+export const NO_REPLY = 0;
 
 /** A proxy as it crosses the wire: which manager, which object, what it exposes. */
 export interface ProxyToken {

@@ -46,9 +46,18 @@ export function onLoop<T>(promise: Promise<T>): Promise<T> {
   return promise;
 }
 
-/** A reference, held in the server, to another object of the same manager. */
+/**
+ * A reference, held in the server, to another object of the same manager. It keeps its
+ * target alive while some served object holds it (a dict of lists), even after every
+ * proxy of the target was released; sending it out again makes a proxy of the same object.
+ */
 export class Ref {
-  constructor(readonly typeid: string, readonly id: number, readonly methods: string[] | null) {}
+  constructor(
+    readonly typeid: string,
+    readonly id: number,
+    readonly methods: string[] | null,
+    readonly target: Served,
+  ) {}
 }
 
 /** Base of every served object: which methods a client may call. */

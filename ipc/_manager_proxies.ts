@@ -4,10 +4,17 @@
 // object, and the child's calls use that thread's own connection.
 import { checkTimeout } from "../_internal/deadline.ts";
 import { registerShareable, type SharedState, toProcess, toShared } from "../_internal/shareable.ts";
-import { FullError, RemoteError, TimeoutError } from "../errors.ts";
+import { FullError, InvalidStateError, RemoteError, TimeoutError } from "../errors.ts";
 import type { AcquireOptions } from "../sync/lock.ts";
 import type { AnyFunction } from "../task.ts";
-import { type Connection, connectionFor, type ManagerAddress, remoteOf, setProxyHooks } from "./_manager_client.ts";
+import {
+  type Connection,
+  connectionFor,
+  existingConnection,
+  type ManagerAddress,
+  remoteOf,
+  setProxyHooks,
+} from "./_manager_client.ts";
 import type { ProxyToken } from "./_manager_codec.ts";
 
 const KIND = "ipc.ManagerProxy";
@@ -16,6 +23,7 @@ interface ProxyState {
   address: ManagerAddress;
   token: ProxyToken;
   connection: Connection | null;
+  disposed: boolean;
 }
 
 const states = new WeakMap<object, ProxyState>();
@@ -24,14 +32,17 @@ function stateOf(proxy: object): ProxyState {
   return states.get(proxy)!;
 }
 
-function connection(s: ProxyState): Connection {
+function connection(s: ProxyState, method: string): Connection {
+  if (s.disposed) {
+    throw new InvalidStateError(`Cannot call ${method}() on a ${s.token.typeid} proxy: it was disposed`);
+  }
   return s.connection ??= connectionFor(s.address);
 }
 
 function call(proxy: object, method: string, args: unknown[], signal?: AbortSignal): Promise<never> {
   const s = stateOf(proxy);
   try {
-    return connection(s).call(s.token.id, method, args, signal) as Promise<never>;
+    return connection(s, method).call(s.token.id, method, args, signal) as Promise<never>;
   } catch (error) {
     return Promise.reject(error);
   }
@@ -39,7 +50,46 @@ function call(proxy: object, method: string, args: unknown[], signal?: AbortSign
 
 function callSync(proxy: object, method: string, args: unknown[]): never {
   const s = stateOf(proxy);
-  return connection(s).callSync(s.token.id, method, args, `${s.token.typeid}.${method}Sync()`) as never;
+  return connection(s, method).callSync(s.token.id, method, args, `${s.token.typeid}.${method}Sync()`) as never;
+}
+
+// Reference counting (Python's BaseProxy._incref/_decref): each proxy holds one reference
+// to its object in the manager and gives it back when disposed, when collected, or when
+// its thread's connection ends. What a collected proxy left is all the registry needs.
+interface Held {
+  address: ManagerAddress;
+  id: number;
+}
+
+function giveBack(held: Held): void {
+  existingConnection(held.address)?.post("decref", [held.id]);
+}
+
+const registry = new FinalizationRegistry<Held>(giveBack);
+
+function track(proxy: object, s: ProxyState): void {
+  registry.register(proxy, { address: s.address, id: s.token.id }, s);
+}
+
+// A loan names one reference in transit to another thread or process; unique across
+// every client of a manager, including other machines.
+const loanPrefix = [...crypto.getRandomValues(new Uint8Array(8))].map((b) => b.toString(16).padStart(2, "0"))
+  .join("");
+let loans = 0;
+
+/** Lend a reference for the copy of `proxy` about to cross; its revival takes it over. */
+function lend(s: ProxyState): string | null {
+  if (s.disposed) {
+    throw new InvalidStateError(`Cannot send a ${s.token.typeid} proxy: it was disposed`);
+  }
+  const loan = `${loanPrefix}-${++loans}`;
+  try {
+    connection(s, "lend").post("lend", [s.token.id, loan]);
+  } catch {
+    // The manager is gone: the copy will say so when used.
+    return null;
+  }
+  return loan;
 }
 
 /** Options for a proxy wait: `timeout` in ms and an AbortSignal. */
@@ -97,7 +147,7 @@ function disposer(release: () => Promise<unknown>): AsyncDisposable & Disposable
 export class BaseProxy {
   /** @internal */
   constructor(address: ManagerAddress, token: ProxyToken) {
-    states.set(this, { address, token, connection: null });
+    states.set(this, { address, token, connection: null, disposed: false });
   }
 
   /** The type served, e.g. `"dict"`, or the typeid of a registered type. */
@@ -105,10 +155,43 @@ export class BaseProxy {
     return stateOf(this).token.typeid;
   }
 
-  /** Describe this proxy for another thread. */
+  /**
+   * Give back this proxy's reference to its object. The manager frees the object once
+   * no proxy anywhere refers to it (and no other managed object holds it), as Python's
+   * manager does when the last proxy is garbage-collected; a collected proxy gives its
+   * reference back by itself, so disposing only makes it prompt. Calls on this proxy
+   * then fail with an {@linkcode InvalidStateError}; copies sent to other threads hold
+   * their own references and go on working. A second dispose does nothing.
+   *
+   * @example Usage
+   * ```ts
+   * import { Manager } from "@mproc/multiprocessing";
+   * import assert from "node:assert/strict";
+   * await using manager = await Manager.start();
+   * {
+   *   using d = await manager.dict({ a: 1 });
+   *   assert.equal(await d.get("a"), 1);
+   * }
+   * assert.equal((await manager.stats()).objects, 0);
+   * ```
+   */
+  [Symbol.dispose](): void {
+    const s = stateOf(this);
+    if (s.disposed) return;
+    s.disposed = true;
+    registry.unregister(s);
+    giveBack({ address: s.address, id: s.token.id });
+  }
+
+  /**
+   * Describe this proxy for another thread.
+   *
+   * @throws {InvalidStateError} when the proxy was disposed
+   */
   [toShared](): SharedState {
-    const { address, token } = stateOf(this);
-    return { kind: KIND, module: import.meta.url, state: { address, token } };
+    const s = stateOf(this);
+    const { address, token } = s;
+    return { kind: KIND, module: import.meta.url, state: { address, token, loan: lend(s) } };
   }
 
   /**
@@ -117,7 +200,8 @@ export class BaseProxy {
    * @throws {TypeError} when the manager serves the threads of this program only
    */
   [toProcess](): SharedState {
-    const { address, token } = stateOf(this);
+    const s = stateOf(this);
+    const { address, token } = s;
     const remote = remoteOf(address);
     if (remote === undefined) {
       throw new TypeError(
@@ -127,7 +211,7 @@ export class BaseProxy {
     return {
       kind: KIND,
       module: import.meta.url,
-      state: { address: { uid: address.uid, remote }, token },
+      state: { address: { uid: address.uid, remote }, token, loan: lend(s) },
     };
   }
 
@@ -1015,17 +1099,39 @@ const CLASSES: Record<string, new(address: ManagerAddress, token: ProxyToken) =>
   Barrier: BarrierProxy,
 };
 
-/** Build the proxy a token stands for. */
+/**
+ * Build the proxy a token stands for, holding the reference the manager took for this
+ * client when it sent the token.
+ */
 export function makeProxy(address: ManagerAddress, token: ProxyToken): BaseProxy {
-  if (token.methods !== null) return autoProxy(address, token);
-  const Ctor = CLASSES[token.typeid];
-  if (Ctor === undefined) throw new TypeError(`Cannot make a proxy for unknown manager type "${token.typeid}"`);
-  return new Ctor(address, token);
+  let proxy: BaseProxy;
+  if (token.methods !== null) proxy = autoProxy(address, token);
+  else {
+    const Ctor = CLASSES[token.typeid];
+    if (Ctor === undefined) throw new TypeError(`Cannot make a proxy for unknown manager type "${token.typeid}"`);
+    proxy = new Ctor(address, token);
+  }
+  track(proxy, stateOf(proxy));
+  return proxy;
 }
 
-setProxyHooks(makeProxy, (o) => states.get(o)?.token);
+setProxyHooks(makeProxy, (o) => {
+  const s = states.get(o);
+  if (s?.disposed) throw new InvalidStateError(`Cannot send a ${s.token.typeid} proxy: it was disposed`);
+  return s?.token;
+});
 
+// A copy from another thread or process takes its own reference, taking over the one its
+// sender lent; this thread's requests are served in order, so it counts before any call.
 registerShareable(
   KIND,
-  (state: { address: ManagerAddress; token: ProxyToken }) => makeProxy(state.address, state.token),
+  (state: { address: ManagerAddress; token: ProxyToken; loan?: string | null }) => {
+    const proxy = makeProxy(state.address, state.token);
+    try {
+      connectionFor(state.address).post("incref", [state.token.id, state.loan ?? null]);
+    } catch {
+      // The manager was shut down: the proxy's calls say so.
+    }
+    return proxy;
+  },
 );

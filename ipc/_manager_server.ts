@@ -5,7 +5,16 @@ import { errorToRecord } from "../_internal/error_record.ts";
 import { loadTask } from "../_internal/worker_child.ts";
 import { InvalidStateError } from "../errors.ts";
 import { Call, type Peer, PENDING, type Replier } from "./_manager_call.ts";
-import { CANCEL, ERROR, MessageDecoder, MessageEncoder, OK, type ProxyToken, REQUEST } from "./_manager_codec.ts";
+import {
+  CANCEL,
+  ERROR,
+  MessageDecoder,
+  MessageEncoder,
+  NO_REPLY,
+  OK,
+  type ProxyToken,
+  REQUEST,
+} from "./_manager_codec.ts";
 import {
   ArrayObject,
   AutoObject,
@@ -71,14 +80,53 @@ const BUILTIN: Record<string, (args: unknown[], server: ManagerServer) => Served
   Barrier: ([parties, timeout]) => new BarrierObject(parties, timeout),
 };
 
+const RELEASED = "every proxy of it was released (or collected), so the manager freed it";
+
+function idArg(v: unknown): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
+    throw new TypeError(`Cannot change a reference count: ${String(v)} is not an object id`);
+  }
+  return v;
+}
+
+function loanArg(v: unknown): string | null {
+  return typeof v === "string" && v !== "" ? v : null;
+}
+
 /** The typeids every manager serves without registration. */
 export const BUILTIN_TYPES: readonly string[] = Object.keys(BUILTIN);
 
-/** The object table and the dispatch of one manager. */
+/** Counts a manager's `stats()` reports. */
+export interface ServerStats {
+  /** Objects some proxy (or a proxy on its way to a thread or process) refers to. */
+  objects: number;
+  /** References those proxies hold, over all clients. */
+  references: number;
+}
+
+/**
+ * The object table and the dispatch of one manager.
+ *
+ * Objects are reference-counted as Python's manager counts them: every proxy a client
+ * holds is one reference, taken when the server sends the client a token (the reply to
+ * `create`, or a proxy inside a value) or when a proxy revived from another thread or
+ * process says `incref`, and given back by `decref` (the proxy was released or collected)
+ * or when the client disconnects. A proxy sent to another thread first lends a reference
+ * that its revival takes over, so the sender may drop its own at once. At zero the object
+ * leaves the table; one still stored in another object (a dict of lists) lives on there
+ * and comes back when sent out again.
+ */
 export class ManagerServer implements Replier {
   readonly uid: string;
   readonly #types: Map<string, TypeSpec>;
   readonly #objects = new Map<number, Served>();
+  readonly #counts = new Map<number, number>();
+  readonly #holds = new Map<Peer, Map<number, number>>();
+  readonly #loans = new Map<string, number>();
+  // Revivals whose loan had not arrived yet: it comes later on the sender's connection.
+  readonly #redeemed = new Set<string>();
+  // Objects the reply being encoded hands out: held for its peer once it is sent.
+  readonly #outgoing: Served[] = [];
   readonly #wrapped = new WeakMap<object, Served>();
   readonly #peers = new Set<Peer>();
   #nextId = 1;
@@ -92,12 +140,14 @@ export class ManagerServer implements Replier {
     const hooks = {
       toToken: (o: object): ProxyToken | undefined => {
         const ref = o instanceof Ref ? o : o instanceof Served ? o.ref : null;
-        return ref === null ? undefined : { uid, typeid: ref.typeid, id: ref.id, methods: ref.methods };
+        if (ref === null) return undefined;
+        this.#outgoing.push(ref.target);
+        return { uid, typeid: ref.typeid, id: ref.id, methods: ref.methods };
       },
       fromToken: (t: ProxyToken): unknown => {
         if (t.uid !== uid) throw new TypeError("Cannot store a proxy of another manager in this one");
         const served = this.#objects.get(t.id);
-        if (served?.ref == null) throw new RangeError(`Cannot find object ${t.id} in the manager`);
+        if (served?.ref == null) throw new RangeError(`Cannot find object ${t.id} in the manager: ${RELEASED}`);
         return served.ref;
       },
     };
@@ -115,7 +165,7 @@ export class ManagerServer implements Replier {
     this.#peers.add(peer);
   }
 
-  /** A client is gone: drop its waiting calls and free the locks it held. */
+  /** A client is gone: drop its waiting calls, free the locks it held and give back its references. */
   dropPeer(peer: Peer): void {
     if (!this.#peers.delete(peer)) return;
     peer.closed = true;
@@ -123,6 +173,65 @@ export class ManagerServer implements Replier {
     for (const o of this.#objects.values()) {
       if (o instanceof LockObject && o.core.owner === peer) o.core.passOn();
     }
+    const held = this.#holds.get(peer);
+    this.#holds.delete(peer);
+    if (held !== undefined) { for (const [id, n] of held) this.#unref(id, n); }
+  }
+
+  /** The counts `stats()` reports. */
+  stats(): ServerStats {
+    let references = 0;
+    for (const n of this.#counts.values()) references += n;
+    return { objects: this.#objects.size, references };
+  }
+
+  #hold(peer: Peer, served: Served): void {
+    const id = served.ref!.id;
+    this.#objects.set(id, served);
+    this.#counts.set(id, (this.#counts.get(id) ?? 0) + 1);
+    let held = this.#holds.get(peer);
+    if (held === undefined) this.#holds.set(peer, held = new Map());
+    held.set(id, (held.get(id) ?? 0) + 1);
+  }
+
+  #unref(id: number, n: number): void {
+    const left = (this.#counts.get(id) ?? 0) - n;
+    if (left > 0) {
+      this.#counts.set(id, left);
+      return;
+    }
+    this.#counts.delete(id);
+    this.#objects.delete(id);
+  }
+
+  // A client gives back `n` of its own references: never more than it holds, so a
+  // confused or hostile client cannot free what others use.
+  #decref(peer: Peer, id: number, n: number): void {
+    const held = this.#holds.get(peer);
+    const mine = held?.get(id) ?? 0;
+    const k = Math.min(mine, n);
+    if (k <= 0) return;
+    if (mine === k) held!.delete(id);
+    else held!.set(id, mine - k);
+    this.#unref(id, k);
+  }
+
+  #lend(id: number, loan: string): void {
+    if (this.#redeemed.delete(loan)) return;
+    if (!this.#objects.has(id)) return;
+    this.#loans.set(loan, id);
+    this.#counts.set(id, this.#counts.get(id)! + 1);
+  }
+
+  #incref(peer: Peer, id: number, loan: string | null): void {
+    const served = this.#objects.get(id);
+    if (served === undefined) return;
+    this.#hold(peer, served);
+    if (loan === null) return;
+    if (this.#loans.get(loan) === id) {
+      this.#loans.delete(loan);
+      this.#unref(id, 1);
+    } else this.#redeemed.add(loan);
   }
 
   /**
@@ -143,7 +252,7 @@ export class ManagerServer implements Replier {
       const target = m.object === 0 ? undefined : this.#objects.get(m.object);
       const answer = m.object === 0 ? this.#root(call, m.method, m.args) : target?.dispatch(call, m.method, m.args);
       if (m.object !== 0 && target === undefined) {
-        throw new InvalidStateError(`Cannot call ${m.method}(): object ${m.object} is not in the manager`);
+        throw new InvalidStateError(`Cannot call ${m.method}(): object ${m.object} is not in the manager: ${RELEASED}`);
       }
       if (answer !== PENDING) call.reply(answer);
     } catch (error) {
@@ -162,32 +271,40 @@ export class ManagerServer implements Replier {
   }
 
   ok(peer: Peer, id: number, value: unknown): void {
-    if (peer.closed) return;
+    if (peer.closed || id === NO_REPLY) return;
+    const outgoing = this.#outgoing;
+    outgoing.length = 0;
     let length: number;
     try {
       length = this.#encoder.replyInto(OK, id, value);
+      for (const served of outgoing) this.#hold(peer, served);
     } catch (error) {
       length = this.#encoder.replyInto(ERROR, id, errorToRecord(error));
     }
+    outgoing.length = 0;
     peer.send(this.#encoder.buffer, length);
   }
 
   error(peer: Peer, id: number, error: unknown, cancelled: boolean): void {
-    if (peer.closed) return;
+    if (peer.closed || id === NO_REPLY) return;
     const record = cancelled ? { cancelled: true } satisfies CancelledRecord : errorToRecord(error);
     const length = this.#encoder.replyInto(ERROR, id, record);
     peer.send(this.#encoder.buffer, length);
   }
 
+  // The table takes the object once its token goes out with the reply.
   #add(served: Served): Served {
     const id = this.#nextId++;
-    served.ref = new Ref(served.typeid, id, served instanceof AutoObject ? [...served.exposed()] : null);
-    this.#objects.set(id, served);
+    served.ref = new Ref(served.typeid, id, served instanceof AutoObject ? [...served.exposed()] : null, served);
     return served;
   }
 
   #root(call: Call, method: string, args: unknown[]): unknown {
     if (method === "ping") return this.uid;
+    if (method === "decref") return this.#decref(call.peer, idArg(args[0]), idArg(args[1] ?? 1));
+    if (method === "incref") return this.#incref(call.peer, idArg(args[0]), loanArg(args[1]));
+    if (method === "lend") return this.#lend(idArg(args[0]), loanArg(args[1]) ?? "");
+    if (method === "stats") return this.stats();
     if (method !== "create") throw new TypeError(`Cannot call ${method}() on the manager: it has no such method`);
     const [typeid, params = []] = args as [string, unknown[]];
     const make = BUILTIN[typeid];

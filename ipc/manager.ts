@@ -77,6 +77,14 @@ function newUid(): string {
   return [...randomBytes(12)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** What {@linkcode BaseManager.stats} reports. */
+export interface ManagerStats {
+  /** Objects some proxy refers to (or a proxy on its way to another thread or process). */
+  objects: number;
+  /** References those proxies hold, over every thread, process and machine. */
+  references: number;
+}
+
 /**
  * A server holding shared objects that every thread, process or machine reaches through
  * proxies, like Python's `multiprocessing.managers.BaseManager`. Register your own types
@@ -113,7 +121,7 @@ export class BaseManager {
   #state: State = "initial";
   #child: Child | null = null;
   #address: ManagerAddress | null = null;
-  #serving: { stop(): Promise<void>; done: Promise<void> } | null = null;
+  #serving: { server: ManagerServer; stop(): Promise<void>; done: Promise<void> } | null = null;
 
   /**
    * Describe a manager; nothing runs until `start()`, `connect()` or `serveForever()`.
@@ -262,6 +270,7 @@ export class BaseManager {
     let finish!: () => void;
     const done = new Promise<void>((resolve) => (finish = resolve));
     this.#serving = {
+      server,
       done,
       stop: async () => {
         server.close();
@@ -327,6 +336,35 @@ export class BaseManager {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * How many objects the manager holds for proxies, and how many references those
+   * proxies hold. Each proxy holds one until it is disposed or collected (or its thread
+   * or connection ends); an object leaves the manager when its last one goes.
+   *
+   * @throws {InvalidStateError} before start/connect or after shutdown
+   * @example Usage
+   * ```ts
+   * import { Manager } from "@mproc/multiprocessing";
+   * import assert from "node:assert/strict";
+   * await using manager = await Manager.start();
+   * const d = await manager.dict();
+   * assert.deepEqual(await manager.stats(), { objects: 1, references: 1 });
+   * d[Symbol.dispose]();
+   * assert.deepEqual(await manager.stats(), { objects: 0, references: 0 });
+   * ```
+   */
+  async stats(): Promise<ManagerStats> {
+    if (this.#serving !== null && this.#state === "serving") return this.#serving.server.stats();
+    if (this.#address === null || this.#state === "shut down") {
+      throw new InvalidStateError(
+        `Cannot read a manager's stats: it ${
+          this.#state === "shut down" ? "was shut down" : "is not started or connected"
+        }`,
+      );
+    }
+    return await connectionFor(this.#address).call(0, "stats", []) as ManagerStats;
   }
 
   /** A short description, like Python's repr. */
