@@ -22,7 +22,14 @@
  * processes, a pool's workers included, so one server must hold the items, and the
  * Manager protocol already serves them on every runtime. In an OS child a queue's
  * methods are async only: the `Sync` twins throw a `TypeError` there (a thread cannot
- * block on a socket). A pipe across OS processes is not offered: use a queue.
+ * block on a socket).
+ *
+ * `Pipe()` gives two connections that work between OS processes, with the thread pipe's
+ * methods, EOF and closed semantics. The process that makes a pipe serves it on a Unix
+ * socket in a private temporary directory (only this user may connect) and keeps the
+ * items until a reader asks for one, so any handle of an end may read, a send never
+ * waits, and a process that ends, however it ends, closes its handles. A pipe lives as
+ * long as the process that made it. Receives are async only, as for the queues.
  *
  * `setStartMethod()` and `getStartMethod()` choose and read the start method of a
  * `Process` created without one.
@@ -41,7 +48,14 @@
  *
  * @module
  */
-import { type JoinableQueueProxy, Manager, type QueueProxy } from "./ipc/mod.ts";
+import {
+  type JoinableQueueProxy,
+  Manager,
+  type ProcessConnection,
+  processPipe,
+  type ProcessPipeOptions,
+  type QueueProxy,
+} from "./ipc/mod.ts";
 import { Pool, type PoolOptions, ProcessPoolExecutor, type ProcessPoolExecutorOptions } from "./pool/mod.ts";
 import {
   activeChildren,
@@ -114,6 +128,11 @@ export interface ProcessContext extends BaseContext {
   readonly SimpleQueue: <T = unknown>() => Promise<QueueProxy<T>>;
   /** A joinable queue OS children reach, like {@linkcode ProcessContext.Queue}. */
   readonly JoinableQueue: <T = unknown>(options?: { maxsize?: number }) => Promise<JoinableQueueProxy<T>>;
+  /**
+   * Python's `Pipe()` across OS processes: two {@linkcode ProcessConnection}s (see the
+   * module doc). `duplex: false` gives `[reader, writer]`.
+   */
+  readonly Pipe: <T = unknown>(options?: ProcessPipeOptions) => [ProcessConnection<T>, ProcessConnection<T>];
 }
 
 /** A context of either start method. */
@@ -197,6 +216,7 @@ const PROCESS: ProcessContext = Object.freeze({
   SimpleQueue: <T>() => managedQueue("simple queue", undefined, (m) => m.Queue<T>()),
   JoinableQueue: <T>(options?: { maxsize?: number }) =>
     managedQueue("joinable queue", options, (m, maxsize) => m.JoinableQueue<T>({ maxsize })),
+  Pipe: processPipe,
 });
 
 /**

@@ -27,6 +27,7 @@ export * from "./connection.ts";
 export * from "./joinable_queue.ts";
 export * from "./manager.ts";
 export * from "./pipe.ts";
+export * from "./process_connection.ts";
 export * from "./queue.ts";
 export * from "./simple_queue.ts";
 export * from "./wait.ts";

@@ -1,6 +1,7 @@
 import { checkTimeout, deadlineOf, throwIfAborted, timeLeft } from "../_internal/deadline.ts";
 import { requireBlocking } from "../_internal/futex.ts";
 import { rings } from "./_ops.ts";
+import { type Poller, pollers } from "./_pollers.ts";
 import { DONE, ENDED, getOp, type Ring, WAIT } from "./_ring.ts";
 
 /** Options of {@linkcode wait}. */
@@ -14,14 +15,18 @@ export interface ConnectionWaitOptions {
 /** How long `waitSync` sleeps on one object before looking at the others. */
 const ROUND_MS = 1;
 
-function ringsOf<T extends object>(objects: Iterable<T>): [T, Ring][] {
+function ringsOf<T extends object>(objects: Iterable<T>, polled?: [T, Poller][]): [T, Ring][] {
   const out: [T, Ring][] = [];
   for (const o of objects) {
     const ring = rings.get(o);
-    if (ring === undefined) {
-      throw new TypeError(`Cannot wait on ${String(o)}: expected a readable Connection or a queue`);
-    }
-    out.push([o, ring]);
+    const poller = pollers.get(o);
+    if (ring !== undefined) out.push([o, ring]);
+    else if (poller !== undefined && polled !== undefined) polled.push([o, poller]);
+    else if (poller !== undefined) {
+      throw new TypeError(
+        `Cannot wait on ${String(o)} in waitSync(): a thread cannot block on a socket, use await wait() instead`,
+      );
+    } else throw new TypeError(`Cannot wait on ${String(o)}: expected a readable Connection or a queue`);
   }
   return out;
 }
@@ -39,7 +44,7 @@ function ready(ring: Ring): boolean {
  * end (a closed pipe or queue), like Python's `multiprocessing.connection.wait`.
  *
  * @typeParam T the objects' type
- * @param objects readable {@linkcode Connection}s and queues
+ * @param objects readable {@linkcode Connection}s and queues, and process-context connections
  * @param options `timeout` (ms) and `signal`
  * @returns those ready, in the order given; empty when the timeout passed first
  * @throws {TypeError} when an object is not a readable connection or a queue
@@ -59,8 +64,11 @@ export async function wait<T extends object>(objects: Iterable<T>, options: Conn
   const { timeout, signal } = options;
   checkTimeout(timeout, "wait for connections");
   throwIfAborted(signal);
-  const all = ringsOf(objects);
+  const list = [...objects];
+  const polled: [T, Poller][] = [];
+  const all = ringsOf(list, polled);
   const deadline = deadlineOf(timeout);
+  if (polled.length > 0) return await waitMixed(list, all, polled, deadline, signal);
   for (;;) {
     const now = all.filter(([, ring]) => ready(ring)).map(([o]) => o);
     if (now.length > 0 || timeLeft(deadline) === 0 || all.length === 0) return now;
@@ -80,6 +88,43 @@ export async function wait<T extends object>(objects: Iterable<T>, options: Conn
 }
 
 const DONE_NOW: Promise<boolean> = Promise.resolve(true);
+
+/** Whether `ring` becomes ready before `deadline` or the signal. */
+async function ringReady(ring: Ring, deadline: number, signal: AbortSignal): Promise<boolean> {
+  for (;;) {
+    if (ready(ring)) return true;
+    if (timeLeft(deadline) === 0 || signal.aborted) return false;
+    const op = getOp(false);
+    op.peek = true;
+    if (ring.getStep(op) === WAIT) await ring.sleepAsync(op, deadline, signal).catch(() => false);
+  }
+}
+
+// Some objects are process-context connections, whose state only their pipe's process
+// knows: ask each (and sleep on each ring) at once; the first to be ready stops the rest.
+async function waitMixed<T extends object>(
+  order: T[],
+  all: [T, Ring][],
+  polled: [T, Poller][],
+  deadline: number,
+  signal: AbortSignal | undefined,
+): Promise<T[]> {
+  const stop = new AbortController();
+  const either = signal === undefined ? stop.signal : AbortSignal.any([signal, stop.signal]);
+  const found = new Set<T>();
+  const mark = (o: T) => (ok: boolean) => {
+    if (!ok) return;
+    found.add(o);
+    stop.abort();
+  };
+  await Promise.all([
+    ...all.map(([o, ring]) => ringReady(ring, deadline, either).then(mark(o))),
+    ...polled.map(([o, poll]) => poll(timeLeft(deadline), either).then(mark(o), () => {})),
+  ]);
+  throwIfAborted(signal);
+  for (const [o, ring] of all) if (ready(ring)) found.add(o);
+  return order.filter((o) => found.has(o));
+}
 
 /**
  * The same, blocking this thread while it waits. It sleeps on each object in turn for

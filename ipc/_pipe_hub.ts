@@ -1,0 +1,354 @@
+// The hub of process-context pipes: a thread that creates such a pipe serves it on a Unix
+// socket, and holds its items until a reader asks for one. Every handle of an end, in any
+// process, is registered here, so the hub knows when an end has no handle left: a socket
+// that closes (its process ended, however it ended) takes its handles with it, which
+// gives EOF the same meaning as with the thread pipe. A handle sent in `args` reserves
+// its place with a ticket before it leaves, so the sender may close its own copy at once
+// (Python's `child_conn.close()` after `start()`) without the reader seeing EOF early.
+//
+// Items wait in the hub, not in a reader, because any handle of an end may read: a reader
+// asks for one item at a time and nothing is ever pushed to a handle that did not ask.
+import { listenLocal, type LocalServer, type StreamSocket } from "../_runtime/net.ts";
+import {
+  CANCEL,
+  CANCELLED,
+  CLOSE,
+  DUP,
+  EOF,
+  type Frame,
+  frame,
+  FrameReader,
+  GET,
+  GONE,
+  isBytes,
+  ITEM,
+  type Item,
+  OPEN,
+  PEEK,
+  readGetBody,
+  READY,
+  REFUSED,
+  SEND,
+  TAKE_BYTES,
+  TIMEOUT,
+  UNGET,
+} from "./_pipe_wire.ts";
+
+/** Where answers to one client go: a socket, or the hub's own thread. */
+export interface Session {
+  reply(f: Frame): void;
+}
+
+interface Waiter {
+  session: Session;
+  handle: number;
+  req: number;
+  mode: number;
+  maxlength: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+interface End {
+  /** Open handles and tickets in flight. */
+  count: number;
+  /** Whether every handle was closed once: a later handle of the other end sees it at once. */
+  ended: boolean;
+  /** Items sent to this end, oldest first. */
+  items: Item[];
+  /** Requests of this end's readers, oldest first. */
+  waiters: Waiter[];
+}
+
+interface PipeState {
+  id: number;
+  ends: [End, End];
+}
+
+interface Held {
+  pipe: PipeState;
+  end: number;
+}
+
+const EMPTY: Uint8Array = new Uint8Array(0);
+
+function reply(session: Session, op: number, x: number, y: number, a = 0, b = 0, body: Uint8Array = EMPTY): void {
+  session.reply({ op, x, y, a, b, body });
+}
+
+/** One thread's hub: its pipes, and the handles every session holds. */
+export class Hub {
+  readonly #pipes = new Map<number, PipeState>();
+  readonly #handles = new Map<Session, Map<number, Held>>();
+  readonly #tickets = new Map<string, Held & { owner: Session }>();
+  #nextPipe = 1;
+  #server: LocalServer | null = null;
+  #localWaits = 0;
+
+  /** The socket path clients connect to; the server starts on first use. */
+  get path(): string {
+    this.#server ??= this.#listen();
+    return this.#server.path;
+  }
+
+  /** A new pipe with no handles yet. */
+  newPipe(): number {
+    const id = this.#nextPipe++;
+    const end = (): End => ({ count: 0, ended: false, items: [], waiters: [] });
+    this.#pipes.set(id, { id, ends: [end(), end()] });
+    return id;
+  }
+
+  /**
+   * Keep the program alive while this thread waits on one of its own pipes: the answer
+   * comes from another process, through the server's sockets.
+   */
+  localWaits(delta: number): void {
+    this.#localWaits += delta;
+    this.#server?.ref(this.#localWaits > 0);
+  }
+
+  #listen(): LocalServer {
+    const server = listenLocal((socket) => this.#accept(socket));
+    server.ref(this.#localWaits > 0);
+    return server;
+  }
+
+  #accept(socket: StreamSocket): void {
+    let out: Uint8Array[] = [];
+    const session: Session = {
+      reply: (f) => {
+        // Answers written in one turn go out as one write.
+        if (out.length === 0) queueMicrotask(flush);
+        out.push(frame(f.op, f.x, f.y, f.a, f.b, f.body));
+      },
+    };
+    const flush = () => {
+      const parts = out;
+      out = [];
+      socket.write(parts.length === 1 ? parts[0] : concat(parts));
+    };
+    const reader = new FrameReader();
+    socket.onData((chunk) => {
+      try {
+        reader.push(chunk, (f) => this.handle(session, f));
+      } catch {
+        // Garbage from a peer that is not one of ours: drop only that connection.
+        socket.close();
+      }
+    });
+    socket.onClose(() => this.drop(session));
+  }
+
+  /** Act on one frame from a client. */
+  handle(session: Session, f: Frame): void {
+    switch (f.op) {
+      case OPEN:
+        return this.#open(session, f.x, f.y, f.a, f.body.length > 0 ? ticketOf(f.body) : null);
+      case CLOSE:
+        return this.#close(session, f.x);
+      case DUP:
+        return this.#dup(session, f.x, ticketOf(f.body));
+      case SEND:
+        return this.#send(session, f.x, { tag: f.a, sub: f.b, body: f.body }, false);
+      case UNGET:
+        return this.#send(session, f.x, { tag: f.a, sub: f.b, body: f.body }, true);
+      case GET:
+        return this.#get(session, f);
+      case CANCEL:
+        return this.#cancel(session, f.x, f.y);
+    }
+  }
+
+  /** A session ended: its handles and unclaimed tickets are closed. */
+  drop(session: Session): void {
+    const held = this.#handles.get(session);
+    this.#handles.delete(session);
+    for (const [ticket, t] of this.#tickets) {
+      if (t.owner === session) {
+        this.#tickets.delete(ticket);
+        this.#release(t.pipe, t.end);
+      }
+    }
+    for (const { pipe } of held?.values() ?? []) {
+      for (const end of pipe.ends) {
+        end.waiters = end.waiters.filter((w) => {
+          if (w.session !== session) return true;
+          clearTimeout(w.timer);
+          return false;
+        });
+      }
+    }
+    for (const { pipe, end } of held?.values() ?? []) this.#release(pipe, end);
+  }
+
+  #held(session: Session, handle: number): Held | undefined {
+    return this.#handles.get(session)?.get(handle);
+  }
+
+  #open(session: Session, handle: number, pipeId: number, end: number, ticket: string | null): void {
+    const pipe = this.#pipes.get(pipeId);
+    if (pipe === undefined || (end !== 0 && end !== 1)) {
+      // The pipe ended before this copy arrived: it sees the end at once.
+      return reply(session, GONE, 0, pipeId, 1 - end);
+    }
+    const t = ticket === null ? undefined : this.#tickets.get(ticket);
+    if (t !== undefined && t.pipe === pipe && t.end === end) this.#tickets.delete(ticket!);
+    else pipe.ends[end].count++;
+    let map = this.#handles.get(session);
+    if (map === undefined) this.#handles.set(session, map = new Map());
+    map.set(handle, { pipe, end });
+    if (pipe.ends[1 - end].ended) reply(session, GONE, 0, pipe.id, 1 - end);
+  }
+
+  #close(session: Session, handle: number): void {
+    const held = this.#held(session, handle);
+    if (held === undefined) return;
+    this.#handles.get(session)!.delete(handle);
+    const mine = held.pipe.ends[held.end];
+    mine.waiters = mine.waiters.filter((w) => {
+      if (w.session !== session || w.handle !== handle) return true;
+      clearTimeout(w.timer);
+      return false;
+    });
+    this.#release(held.pipe, held.end);
+  }
+
+  #dup(session: Session, handle: number, ticket: string): void {
+    const held = this.#held(session, handle);
+    if (held === undefined) return;
+    held.pipe.ends[held.end].count++;
+    this.#tickets.set(ticket, { ...held, owner: session });
+  }
+
+  /** One handle or ticket of `end` is gone. */
+  #release(pipe: PipeState, end: number): void {
+    const mine = pipe.ends[end];
+    if (--mine.count > 0) return;
+    mine.ended = true;
+    // No reader of this end will ever come: what was sent to it goes.
+    mine.items = [];
+    const other = pipe.ends[1 - end];
+    if (other.count === 0) {
+      this.#pipes.delete(pipe.id);
+      return;
+    }
+    for (const [session, map] of this.#handles) {
+      for (const held of map.values()) {
+        if (held.pipe === pipe && held.end === 1 - end) {
+          reply(session, GONE, 0, pipe.id, end);
+          break;
+        }
+      }
+    }
+    this.#serve(pipe, 1 - end);
+  }
+
+  #send(session: Session, handle: number, item: Item, first: boolean): void {
+    const held = this.#held(session, handle);
+    // An unget goes back to the handle's own end; a send to the other.
+    const to = held === undefined ? undefined : first ? held.end : 1 - held.end;
+    if (held === undefined || held.pipe.ends[to!].count === 0) return;
+    const end = held.pipe.ends[to!];
+    // A body views the socket's chunk: a copy, so a waiting item does not keep the chunk.
+    const kept = { ...item, body: item.body.slice() };
+    if (first) end.items.unshift(kept);
+    else end.items.push(kept);
+    this.#serve(held.pipe, to!);
+  }
+
+  #get(session: Session, f: Frame): void {
+    const held = this.#held(session, f.x);
+    // A handle whose pipe had ended before it opened.
+    if (held === undefined) return reply(session, f.a === PEEK ? READY : EOF, 0, f.y);
+    const { timeout, maxlength } = readGetBody(f.body);
+    const w: Waiter = { session, handle: f.x, req: f.y, mode: f.a, maxlength, timer: undefined };
+    const end = held.pipe.ends[held.end];
+    if (end.waiters.length === 0 && this.#answer(held.pipe, held.end, w)) return;
+    if (timeout === 0) return reply(session, TIMEOUT, 0, w.req);
+    if (timeout !== Infinity) {
+      w.timer = setTimeout(() => {
+        end.waiters = end.waiters.filter((x) => x !== w);
+        reply(session, TIMEOUT, 0, w.req);
+      }, timeout);
+    }
+    end.waiters.push(w);
+  }
+
+  #cancel(session: Session, handle: number, req: number): void {
+    const held = this.#held(session, handle);
+    if (held === undefined) return;
+    const end = held.pipe.ends[held.end];
+    const i = end.waiters.findIndex((w) => w.session === session && w.req === req);
+    if (i < 0) return;
+    clearTimeout(end.waiters[i].timer);
+    end.waiters.splice(i, 1);
+    reply(session, CANCELLED, 0, req);
+  }
+
+  /** Answer waiting readers of `to` while items (or the end) are there. */
+  #serve(pipe: PipeState, to: number): void {
+    const end = pipe.ends[to];
+    while (end.waiters.length > 0) {
+      if (!this.#answer(pipe, to, end.waiters[0])) return;
+      clearTimeout(end.waiters.shift()!.timer);
+    }
+  }
+
+  /** Answer `w` now if it can be; returns whether it was. */
+  #answer(pipe: PipeState, to: number, w: Waiter): boolean {
+    const end = pipe.ends[to];
+    const head = end.items[0];
+    if (head === undefined) {
+      if (pipe.ends[1 - to].count > 0) return false;
+      reply(w.session, w.mode === PEEK ? READY : EOF, 0, w.req);
+      return true;
+    }
+    if (w.mode === PEEK) {
+      reply(w.session, READY, 0, w.req);
+      return true;
+    }
+    if (w.mode === TAKE_BYTES) {
+      if (!isBytes(head.tag)) {
+        reply(w.session, REFUSED, 0, w.req, 1);
+        return true;
+      }
+      if (head.body.length > w.maxlength) {
+        reply(w.session, REFUSED, head.body.length, w.req, 2);
+        return true;
+      }
+    }
+    end.items.shift();
+    reply(w.session, ITEM, 0, w.req, head.tag, head.sub, head.body);
+    return true;
+  }
+}
+
+const text = new TextDecoder();
+
+function ticketOf(body: Uint8Array): string {
+  return text.decode(body);
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  n = 0;
+  for (const p of parts) {
+    out.set(p, n);
+    n += p.length;
+  }
+  return out;
+}
+
+let hub: Hub | null = null;
+
+/** This thread's hub, made on first use. */
+export function localHub(): Hub {
+  return hub ??= new Hub();
+}
+
+/** This thread's hub if it serves `path`. */
+export function hubAt(path: string): Hub | null {
+  return hub !== null && hub.path === path ? hub : null;
+}

@@ -1,0 +1,301 @@
+// A thread's link to the hub serving a process-context pipe (see _pipe_hub.ts): straight
+// calls when the hub is this thread's own, a Unix socket otherwise. One link per hub per
+// thread carries every handle this thread holds of that hub's pipes.
+import { randomBytes } from "../_runtime/crypto.ts";
+import { connectLocal, type StreamSocket } from "../_runtime/net.ts";
+import { EOFError } from "../errors.ts";
+import { type Hub, hubAt, type Session } from "./_pipe_hub.ts";
+import {
+  CANCEL,
+  CLOSE,
+  DUP,
+  EOF,
+  type Frame,
+  frame,
+  FrameReader,
+  GET,
+  getBody,
+  GONE,
+  isBytes,
+  ITEM,
+  type Item,
+  OPEN,
+  PEEK,
+  READY,
+  REFUSED,
+  SEND,
+  TAKE,
+  TAKE_BYTES,
+  UNGET,
+} from "./_pipe_wire.ts";
+
+/** One handle this thread holds. */
+export interface Handle {
+  readonly id: number;
+  readonly pipe: number;
+  readonly end: number;
+  /** Items answering requests that were aborted after the hub had sent them: read first. */
+  readonly stash: Item[];
+  /** Aborted requests whose answer has not come yet; the hub closes the handle after them. */
+  unsettled: number;
+  closing: boolean;
+}
+
+interface Pending {
+  handle: Handle;
+  resolve(f: Frame): void;
+  aborted: boolean;
+}
+
+const utf8 = new TextEncoder();
+const EMPTY: Uint8Array = new Uint8Array(0);
+
+function answer(op: number, a = 0, x = 0, item?: Item): Frame {
+  return { op, a, b: item?.sub ?? 0, x, y: 0, body: item?.body ?? EMPTY };
+}
+
+/** A thread's link to one hub. */
+abstract class Link {
+  #nextHandle = 1;
+  #nextReq = 1;
+  readonly #pending = new Map<number, Pending>();
+  /** `pipe:end` of ends whose every handle is closed. */
+  readonly #gone = new Set<string>();
+  /** Set when the hub cannot be reached: every pipe it served has ended. */
+  protected broken = false;
+
+  protected abstract write(f: Frame): void;
+  /** Keep the program alive while requests wait. */
+  protected abstract waiting(count: number): void;
+
+  /** Register a handle of `end` of `pipe`, taking over the place `ticket` reserved. */
+  open(pipe: number, end: number, ticket: string | null): Handle {
+    const handle: Handle = { id: this.#nextHandle++, pipe, end, stash: [], unsettled: 0, closing: false };
+    this.write({ op: OPEN, x: handle.id, y: pipe, a: end, b: 0, body: ticket === null ? EMPTY : utf8.encode(ticket) });
+    return handle;
+  }
+
+  /** Reserve a place for a copy of `handle` on its way to another thread or process. */
+  dup(handle: Handle): string {
+    const ticket = Array.from(randomBytes(12), (b) => b.toString(16).padStart(2, "0")).join("");
+    this.write({ op: DUP, x: handle.id, y: 0, a: 0, b: 0, body: utf8.encode(ticket) });
+    return ticket;
+  }
+
+  /** Close `handle`, once the answers to its aborted requests are in: none may be lost. */
+  close(handle: Handle): void {
+    handle.closing = true;
+    if (handle.unsettled > 0) return;
+    // Items the handle took but did not use go back to the front, newest first.
+    for (let i = handle.stash.length - 1; i >= 0; i--) {
+      const item = handle.stash[i];
+      this.write({ op: UNGET, x: handle.id, y: 0, a: item.tag, b: item.sub, body: item.body });
+    }
+    handle.stash.length = 0;
+    this.write({ op: CLOSE, x: handle.id, y: 0, a: 0, b: 0, body: EMPTY });
+  }
+
+  /** Whether every handle of the end `handle` sends to is closed. */
+  peerGone(handle: Handle): boolean {
+    return this.broken || this.#gone.has(`${handle.pipe}:${1 - handle.end}`);
+  }
+
+  /**
+   * Send `item` from `handle`; it waits in the hub until read.
+   *
+   * @throws {EOFError} when every handle of the other end is closed
+   */
+  send(handle: Handle, item: Item): void {
+    if (this.peerGone(handle)) {
+      throw new EOFError("Cannot send on connection: every handle of the other end is closed");
+    }
+    this.write({ op: SEND, x: handle.id, y: 0, a: item.tag, b: item.sub, body: item.body });
+  }
+
+  /** Ask the hub for the next item (or, with PEEK, whether one is there); resolves with its answer. */
+  request(
+    handle: Handle,
+    mode: number,
+    timeout: number | undefined,
+    maxlength: number | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Frame> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const local = this.#fromStash(handle, mode, maxlength);
+    if (local !== null) return Promise.resolve(local);
+    if (this.broken) return Promise.resolve(answer(mode === PEEK ? READY : EOF));
+    const req = this.#nextReq++;
+    return new Promise<Frame>((resolve, reject) => {
+      const p: Pending = { handle, resolve, aborted: false };
+      const onAbort = () => {
+        p.aborted = true;
+        handle.unsettled++;
+        this.write({ op: CANCEL, x: handle.id, y: req, a: 0, b: 0, body: EMPTY });
+        reject(signal!.reason);
+      };
+      p.resolve = (f) => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve(f);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#pending.set(req, p);
+      this.waiting(this.#pending.size);
+      this.write({ op: GET, x: handle.id, y: req, a: mode, b: 0, body: getBody(timeout, maxlength) });
+    });
+  }
+
+  #fromStash(handle: Handle, mode: number, maxlength: number | undefined): Frame | null {
+    const head = handle.stash[0];
+    if (head === undefined) return null;
+    if (mode === PEEK) return answer(READY);
+    if (mode === TAKE_BYTES) {
+      if (!isBytes(head.tag)) return answer(REFUSED, 1);
+      if (maxlength !== undefined && head.body.length > maxlength) return answer(REFUSED, 2, head.body.length);
+    }
+    handle.stash.shift();
+    return { ...answer(ITEM, head.tag, 0, head), a: head.tag };
+  }
+
+  /** Act on one answer from the hub. */
+  protected deliver(f: Frame): void {
+    if (f.op === GONE) {
+      this.#gone.add(`${f.y}:${f.a}`);
+      return;
+    }
+    const p = this.#pending.get(f.y);
+    if (p === undefined) return;
+    this.#pending.delete(f.y);
+    this.waiting(this.#pending.size);
+    if (!p.aborted) return p.resolve(f);
+    // The answer to an aborted request: keep what it took for the handle's next read.
+    const handle = p.handle;
+    if (f.op === ITEM) handle.stash.push({ tag: f.a, sub: f.b, body: f.body });
+    if (--handle.unsettled === 0 && handle.closing) this.close(handle);
+  }
+
+  /** The hub is gone: every pipe it served has ended. */
+  protected fail(): void {
+    this.broken = true;
+    const all = [...this.#pending.values()];
+    this.#pending.clear();
+    this.waiting(0);
+    for (const p of all) {
+      if (p.aborted) continue;
+      p.resolve(answer(EOF));
+    }
+  }
+}
+
+/** The link to this thread's own hub: frames are handed over as objects. */
+class LocalLink extends Link {
+  readonly #hub: Hub;
+  readonly #session: Session;
+  #waits = 0;
+
+  constructor(hub: Hub) {
+    super();
+    this.#hub = hub;
+    this.#session = { reply: (f) => this.deliver(f) };
+  }
+
+  protected write(f: Frame): void {
+    // The hub copies what it keeps, so the caller may reuse its buffer once send() returns.
+    this.#hub.handle(this.#session, f);
+  }
+
+  protected waiting(count: number): void {
+    const on = count > 0 ? 1 : 0;
+    if (on !== this.#waits) this.#hub.localWaits(on - this.#waits);
+    this.#waits = on;
+  }
+}
+
+/** The link to a hub in another thread or process, over its Unix socket. */
+class SocketLink extends Link {
+  #socket: StreamSocket | null = null;
+  #out: Uint8Array[] = [];
+  #scheduled = false;
+  #waiting = false;
+  #unsent = 0;
+
+  constructor(path: string) {
+    super();
+    connectLocal(path).then((socket) => {
+      this.#socket = socket;
+      const reader = new FrameReader();
+      socket.onData((chunk) => reader.push(chunk, (f) => this.deliver(f)));
+      socket.onClose(() => {
+        links.delete(path);
+        this.fail();
+      });
+      this.#ref();
+      this.#flush();
+    }, () => {
+      links.delete(path);
+      this.fail();
+    });
+  }
+
+  protected write(f: Frame): void {
+    if (this.broken) return;
+    this.#out.push(frame(f.op, f.x, f.y, f.a, f.b, f.body));
+    // Frames written in one turn go out as one write, and while a write is on its way the
+    // next ones gather behind it: a sender in a loop fills few large writes, not many small.
+    if (!this.#scheduled && this.#unsent === 0) {
+      this.#scheduled = true;
+      queueMicrotask(() => this.#flush());
+    }
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    if (this.#socket === null || this.#out.length === 0) return;
+    const parts = this.#out;
+    this.#out = [];
+    let all = parts[0];
+    if (parts.length > 1) {
+      let n = 0;
+      for (const p of parts) n += p.length;
+      all = new Uint8Array(n);
+      n = 0;
+      for (const p of parts) {
+        all.set(p, n);
+        n += p.length;
+      }
+    }
+    // Like Python's queue feeder at exit, what was sent leaves before the process ends: an
+    // unref'd socket's unwritten bytes are dropped at exit on Deno and Bun.
+    this.#unsent++;
+    this.#ref();
+    this.#socket.write(all, () => {
+      this.#unsent--;
+      if (this.#out.length > 0) this.#flush();
+      else this.#ref();
+    });
+  }
+
+  #ref(): void {
+    this.#socket?.ref(this.#waiting || this.#unsent > 0);
+  }
+
+  protected waiting(count: number): void {
+    this.#waiting = count > 0;
+    this.#ref();
+  }
+}
+
+const links = new Map<string, Link>();
+
+/** This thread's link to the hub at `path`. */
+export function linkTo(path: string): Link {
+  let link = links.get(path);
+  if (link === undefined) {
+    const hub = hubAt(path);
+    link = hub !== null ? new LocalLink(hub) : new SocketLink(path);
+    links.set(path, link);
+  }
+  return link;
+}
+
+export { TAKE, TAKE_BYTES };
+export type { Link };

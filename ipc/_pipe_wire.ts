@@ -1,0 +1,196 @@
+// The frames of a process-context pipe (see _pipe_hub.ts). After a little-endian u32
+// length, each frame has a 12-byte head: op, two small fields, a pad byte, and
+// two u32 fields (a handle or pipe id, a request id), then a body. An item's body is its
+// record payload from _codec.ts, so a pipe carries values exactly as the thread pipe does.
+import { BYTES, CONST, fromBytes, NUM, STR16, STR8, toMsg, TYPED } from "./_codec.ts";
+
+// Client to hub.
+/** Register handle `x` of pipe `y`, end `a`; the body is the ticket it takes over, if any. */
+export const OPEN = 1;
+/** Close handle `x`. */
+export const CLOSE = 2;
+/** Reserve a handle of the end of handle `x` for a copy in flight; the body is its ticket. */
+export const DUP = 3;
+/** Send an item (tag `a`, sub `b`) from handle `x`. */
+export const SEND = 4;
+/** Request `y` of handle `x`: mode `a`; the body is the timeout (f64, -1: none) and maxlength (u32). */
+export const GET = 5;
+/** Cancel request `y` of handle `x`. */
+export const CANCEL = 6;
+/** Give back an item (tag `a`, sub `b`) handle `x` received but did not use: it goes first. */
+export const UNGET = 7;
+
+// Hub to client.
+/** The item (tag `a`, sub `b`) answering request `y`. */
+export const ITEM = 8;
+/** Request `y`: nothing is left and every handle of the other end is closed. */
+export const EOF = 9;
+/** Request `y` waited its whole timeout. */
+export const TIMEOUT = 10;
+/** Request `y` (a poll): an item or the end is there. */
+export const READY = 11;
+/** Request `y` was cancelled before it was answered. */
+export const CANCELLED = 12;
+/** Request `y` (bytes): the next item is not bytes (`a` 1) or is `x` bytes, too long (`a` 2). */
+export const REFUSED = 13;
+/** Every handle of end `a` of pipe `y` is closed: sends to it fail. */
+export const GONE = 14;
+
+/** GET modes. */
+export const TAKE = 0;
+export const PEEK = 1;
+export const TAKE_BYTES = 2;
+
+/** No maxlength. */
+export const ANY_LENGTH = 0xffffffff;
+
+const HEAD = 12;
+/** Largest frame accepted: a larger length means the stream is not one of ours. */
+const MAX_FRAME = 1024 * 1024 * 1024;
+
+/** One decoded frame. */
+export interface Frame {
+  op: number;
+  a: number;
+  b: number;
+  x: number;
+  y: number;
+  body: Uint8Array;
+}
+
+/** An item as it travels: its record tag and sub-tag, and its payload. */
+export interface Item {
+  tag: number;
+  sub: number;
+  body: Uint8Array;
+}
+
+const EMPTY: Uint8Array = new Uint8Array(0);
+const utf8 = new TextEncoder();
+
+/** A whole frame, with its length prefix. */
+export function frame(op: number, x: number, y = 0, a = 0, b = 0, body: Uint8Array = EMPTY): Uint8Array {
+  const out = new Uint8Array(4 + HEAD + body.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, HEAD + body.length, true);
+  out[4] = op;
+  out[5] = a;
+  out[6] = b;
+  view.setUint32(8, x, true);
+  view.setUint32(12, y, true);
+  out.set(body, 4 + HEAD);
+  return out;
+}
+
+/**
+ * Read a frame (without its length prefix).
+ *
+ * @throws {RangeError} when it is shorter than a head
+ */
+export function readFrame(bytes: Uint8Array): Frame {
+  if (bytes.length < HEAD) throw new RangeError(`Cannot read a pipe frame of ${bytes.length} bytes`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return {
+    op: bytes[0],
+    a: bytes[1],
+    b: bytes[2],
+    x: view.getUint32(4, true),
+    y: view.getUint32(8, true),
+    body: bytes.subarray(HEAD),
+  };
+}
+
+/**
+ * Frames from a byte stream that arrives in chunks of any size. A frame's body views the
+ * chunk it came in (chunks are never reused), so it stays valid after the call.
+ */
+export class FrameReader {
+  #rest: Uint8Array = EMPTY;
+
+  /**
+   * Take one chunk and call `onFrame` for each whole frame.
+   *
+   * @throws {RangeError} when a frame is malformed
+   */
+  push(chunk: Uint8Array, onFrame: (f: Frame) => void): void {
+    let data = chunk;
+    if (this.#rest.length > 0) {
+      data = new Uint8Array(this.#rest.length + chunk.length);
+      data.set(this.#rest);
+      data.set(chunk, this.#rest.length);
+    }
+    let pos = 0;
+    while (data.length - pos >= 4) {
+      const length = (data[pos] | data[pos + 1] << 8 | data[pos + 2] << 16 | data[pos + 3] << 24) >>> 0;
+      if (length > MAX_FRAME) throw new RangeError(`Cannot read a pipe frame of ${length} bytes`);
+      if (data.length - pos - 4 < length) break;
+      onFrame(readFrame(data.subarray(pos + 4, pos + 4 + length)));
+      pos += 4 + length;
+    }
+    this.#rest = pos === data.length ? EMPTY : data.subarray(pos);
+  }
+}
+
+/** The body of a GET. */
+export function getBody(timeout: number | undefined, maxlength: number | undefined): Uint8Array {
+  const body = new Uint8Array(12);
+  const view = new DataView(body.buffer);
+  view.setFloat64(0, timeout === undefined || timeout === Infinity ? -1 : timeout, true);
+  view.setUint32(8, maxlength ?? ANY_LENGTH, true);
+  return body;
+}
+
+/** Read a GET body: the timeout (`Infinity` for none) and maxlength. */
+export function readGetBody(body: Uint8Array): { timeout: number; maxlength: number } {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const timeout = view.getFloat64(0, true);
+  return { timeout: timeout < 0 ? Infinity : timeout, maxlength: view.getUint32(8, true) };
+}
+
+/**
+ * An item for `value`, encoded before anything is sent so a bad value fails in the sender.
+ *
+ * @throws {TypeError} when the value cannot be copied to another process
+ */
+export function toItem(value: unknown): Item {
+  const m = toMsg(value, "the item");
+  switch (m.tag) {
+    case NUM: {
+      const body = new Uint8Array(8);
+      new DataView(body.buffer).setFloat64(0, m.num, true);
+      return { tag: NUM, sub: 0, body };
+    }
+    case STR16:
+      return { tag: STR8, sub: m.sub, body: utf8.encode(m.str) };
+    case CONST:
+      return { tag: CONST, sub: m.sub, body: EMPTY };
+    default:
+      return { tag: m.tag, sub: m.sub, body: m.bytes! };
+  }
+}
+
+/** An item of raw bytes, as `sendBytes` sends. */
+export function bytesItem(bytes: Uint8Array): Item {
+  return { tag: BYTES, sub: 0, body: bytes };
+}
+
+const CONSTS = [undefined, null, false, true];
+
+/** The value an item holds. */
+export function fromItem(item: Item): unknown {
+  const body = item.body;
+  switch (item.tag) {
+    case NUM:
+      return new DataView(body.buffer, body.byteOffset, 8).getFloat64(0, true);
+    case CONST:
+      return CONSTS[item.sub];
+    default:
+      // Bytes handed out own their buffer, as the thread pipe's do.
+      return fromBytes(item.tag, item.sub, body, body.byteOffset === 0 && body.byteLength === body.buffer.byteLength);
+  }
+}
+
+/** Whether an item is bytes to `recvBytes`. */
+export function isBytes(tag: number): boolean {
+  return tag === BYTES || tag === TYPED;
+}
