@@ -78,6 +78,13 @@ export function makeRuntime(
     enterProcess,
     serialize: name === "bun" ? serializeRefusingShared : (value) => v8.serialize(value),
     deserialize: (bytes) => v8.deserialize(bytes),
+    // Bun's v8.getHeapStatistics() takes milliseconds; its memoryUsage() reads the
+    // thread's own VM heap in microseconds.
+    heapUsed: name === "bun" ? () => process.memoryUsage().heapUsed : () => v8.getHeapStatistics().used_heap_size,
+    unrefTimer: name === "deno"
+      // deno-lint-ignore no-explicit-any
+      ? (timer) => (globalThis as any).Deno.unrefTimer(timer)
+      : (timer) => (timer as unknown as { unref(): void }).unref(),
   };
 }
 

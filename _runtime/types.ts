@@ -100,6 +100,13 @@ export interface Runtime {
   serialize(value: unknown): Uint8Array;
   /** Rebuild a value from {@linkcode Runtime.serialize}'s bytes; `bytes` may view shared memory. */
   deserialize(bytes: Uint8Array): unknown;
+  /**
+   * Bytes of JavaScript heap in use by this thread (its own isolate or VM), garbage not yet
+   * collected included.
+   */
+  heapUsed(): number;
+  /** Let the program end while `timer` (from `setTimeout`) is pending. */
+  unrefTimer(timer: ReturnType<typeof setTimeout>): void;
 }
 
 /** Options for starting an OS child process running a module. */

@@ -160,6 +160,11 @@ export class Imap<T> implements AsyncIterableIterator<T> {
     const { ahead, chunksize } = this.#setup;
     try {
       while (!this.#inputDone && !this.#stopped && this.#outstanding < ahead) {
+        // With maxQueue, read no more input than the pool has room for.
+        if (this.#setup.scheduler.full()) {
+          await this.#setup.scheduler.drained();
+          continue;
+        }
         const items: unknown[] = [];
         while (items.length < chunksize) {
           const input = this.#input;

@@ -45,6 +45,8 @@ export class Job {
   state: JobState = QUEUED;
   /** The worker holding the job, once dispatched. */
   slot: WorkerSlot | null = null;
+  /** When it was submitted (the parent's `performance.now()`), for its wait time. */
+  submittedAt = 0;
   readonly #settle: Settle;
   #onAbort: (() => void) | undefined;
 

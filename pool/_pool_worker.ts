@@ -72,6 +72,8 @@ let results: unknown[] = [];
  */
 let transfer: ArrayBuffer[] = [];
 const canTransfer = !runtime.isMainThread;
+/** Run time and start of each result, for the pool's stats (see DoneMessage.times). */
+let times: number[] = [];
 let busyMs = 0;
 let flushedAt = 0;
 /** When the last task ended (or the drain began): one clock read per task, not two. */
@@ -94,12 +96,18 @@ function flush(): void {
   const out = results;
   const ms = busyMs;
   const moved = transfer;
+  const spans = times;
   results = [];
   transfer = [];
+  times = [];
   busyMs = 0;
   flushedAt = lastNow;
+  const heap = payload.measureHeap === true ? runtime.heapUsed() : undefined;
   try {
-    post({ t: "done", results: out, ms }, moved.length > 0 ? moved : undefined);
+    post(
+      { t: "done", results: out, ms, times: spans, at: performance.now(), heap },
+      moved.length > 0 ? moved : undefined,
+    );
   } catch {
     // Some result cannot be cloned: send the others, and an error in place of each bad one.
     for (let i = 0; i < out.length; i += RESULT_FIELDS) {
@@ -292,6 +300,7 @@ async function runQueue(): Promise<void> {
     leaveTask();
     const now = performance.now();
     busyMs += now - lastNow;
+    times.push(now - lastNow, lastNow);
     lastNow = now;
     current[0] = -1;
     if (results.length >= FLUSH_EVERY * RESULT_FIELDS || now - flushedAt >= FLUSH_MS) flush();

@@ -58,6 +58,8 @@ export interface WorkerPayload {
    * process, which shares no memory with its parent and keeps a block of its own.
    */
   status?: SharedArrayBuffer;
+  /** Measure the heap after each batch and report it (`maxMemoryPerChild` is set). */
+  measureHeap?: boolean;
 }
 
 /** Parent → worker: run these jobs in order, after defining the functions they name. */
@@ -106,6 +108,15 @@ export interface DoneMessage {
   t: "done";
   results: unknown[];
   ms: number;
+  /**
+   * Two numbers per result, for the pool's stats: how long the job ran (ms), and when it
+   * started on the worker's clock. Absent when a result had to be sent on its own.
+   */
+  times?: number[];
+  /** When the message was sent, on the worker's clock: the parent learns how long ago each job started. */
+  at?: number;
+  /** Bytes of heap the worker had in use after the batch, when asked to measure it. */
+  heap?: number;
 }
 
 /** Any message a parent sends a pool worker. */

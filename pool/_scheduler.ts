@@ -8,19 +8,27 @@
 // given nothing more until its worker reports it, so an abort removes it from the queue,
 // takes it back before it starts, or fires its signal in the worker, which it may heed
 // within abortGrace before the worker is stopped; no other job runs twice because of it.
+//
+// Sizing (#fill): the pool keeps `minProcesses` workers, and more, up to `processes`, while
+// it holds more jobs than workers; with `idleTimeout` a worker beyond `minProcesses` that
+// had no work for that long retires. A worker whose heap passed `maxMemoryPerChild` retires
+// after the job it is running; its unstarted jobs go back to the queue.
 import type { CallSignal } from "../_internal/call_signal.ts";
 import { type ErrorRecord, errorToRecord, recordToError } from "../_internal/error_record.ts";
 import { nextChildPath } from "../_internal/identity.ts";
 import { spawnProcess } from "../_internal/process_parent.ts";
 import { checkForProcess, type Encoded } from "../_internal/shareable.ts";
 import { spawnChild, TERMINATED } from "../_internal/worker_parent.ts";
+import { runtime } from "../_runtime/mod.ts";
 import { BrokenProcessPoolError, ProcessError, WorkerDiedError } from "../errors.ts";
 import type { StartMethod } from "../process/mod.ts";
 import type { TaskRef } from "../task.ts";
+import { Histogram } from "./_histogram.ts";
 import { DISPATCHED, Job, QUEUED, type Settle, SETTLED } from "./_job.ts";
 import { JobQueue } from "./_job_queue.ts";
 import {
   CALL,
+  type DoneMessage,
   type FromWorker,
   type Mode,
   REPORT_START,
@@ -30,6 +38,7 @@ import {
   type WorkerPayload,
 } from "./_protocol.ts";
 import { READY, RETIRING, STARTING, STOPPING, type WorkerChild, WorkerSlot } from "./_worker_slot.ts";
+import type { PoolStats, WorkerStats } from "./stats.ts";
 
 const ENTRY = new URL(import.meta.url.replace(/_scheduler\.(ts|js)$/, "_pool_worker.$1"));
 
@@ -46,6 +55,14 @@ export interface SchedulerOptions {
   initializer: TaskRef | null;
   initargs: Encoded;
   maxTasksPerChild: number | undefined;
+  /** Workers kept however idle the pool is; the pool starts with these. @default {processes} */
+  minProcesses?: number;
+  /** Milliseconds a worker beyond `minProcesses` may go without work before it retires. */
+  idleTimeout?: number;
+  /** Bytes of heap in use after a batch beyond which a worker is replaced. */
+  maxMemoryPerChild?: number;
+  /** Tasks queued (not started) at which {@linkcode Scheduler.full} turns true. */
+  maxQueue?: number;
   /** Worker names are `${workerName}-N`. */
   workerName: string;
   /** What to call the owner in messages: "pool", "executor". */
@@ -97,9 +114,20 @@ export class Scheduler {
   #broken: BrokenProcessPoolError | null = null;
   #refuse: ((name: string) => Error) | undefined;
   #exitWaiters: (() => void)[] = [];
+  readonly #min: number;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  #drainWaiters: (() => void)[] = [];
+  readonly #createdAt = performance.now();
+  #completed = 0;
+  #failed = 0;
+  /** Milliseconds the workers spent running jobs, as they reported it. */
+  #busyMs = 0;
+  readonly #runTime = new Histogram();
+  readonly #waitTime = new Histogram();
 
   constructor(options: SchedulerOptions) {
     this.#options = options;
+    this.#min = Math.min(options.processes, options.minProcesses ?? options.processes);
     this.#fill();
   }
 
@@ -122,6 +150,51 @@ export class Scheduler {
   /** Jobs submitted and not yet settled. */
   get pending(): number {
     return this.#pending;
+  }
+
+  /** Jobs submitted and not started: those waiting in the queue or behind a worker's running job. */
+  get queued(): number {
+    let running = 0;
+    for (const slot of this.#slots) if (slot.load > 0 && slot.state !== STOPPING) running++;
+    return Math.max(0, this.#pending - running);
+  }
+
+  /** Whether `maxQueue` jobs are queued, so a single submission must be refused. */
+  full(): boolean {
+    const max = this.#options.maxQueue;
+    return max !== undefined && this.queued >= max;
+  }
+
+  /**
+   * Resolve once fewer than `maxQueue` jobs are queued (with no `maxQueue`, once none is):
+   * a submission made then is accepted.
+   */
+  drained(): Promise<void> {
+    if (this.#isDrained()) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  /** The counts and percentiles of {@linkcode PoolStats}. */
+  stats(): PoolStats {
+    let running = 0;
+    const workers: WorkerStats[] = [];
+    for (const slot of this.#slots) {
+      if (slot.load > 0 && slot.state !== STOPPING) running++;
+      if (slot.state === STARTING || slot.state === READY) workers.push({ ident: slot.child.ident, tasks: slot.tasks });
+    }
+    const run = this.#runTime;
+    const wait = this.#waitTime;
+    const capacity = (performance.now() - this.#createdAt) * this.#options.processes;
+    return {
+      completed: this.#completed,
+      failed: this.#failed,
+      running,
+      queued: Math.max(0, this.#pending - running),
+      workers,
+      runTime: { p50: run.percentile(50), p90: run.percentile(90), p99: run.percentile(99) },
+      waitTime: { p50: wait.percentile(50), p90: wait.percentile(90), p99: wait.percentile(99) },
+      utilization: capacity > 0 ? Math.min(1, this.#busyMs / capacity) : 0,
+    };
   }
 
   /** Why the pool stopped taking work after a failure, or `null`. */
@@ -148,6 +221,7 @@ export class Scheduler {
     }
     const size = mode === CALL ? 1 : (payload.value as unknown[]).length;
     const job = new Job(this.#nextId++, ref.name, fnId, mode, size, payload, settle, call, index);
+    job.submittedAt = performance.now();
     if (this.#pending++ === 0) this.#setRef(true);
     const refused = this.#terminated ? this.#refuse?.(ref.name) : this.#brokenError();
     if (refused) {
@@ -157,8 +231,9 @@ export class Scheduler {
     }
     this.#queue.push(job);
     job.listen(() => this.#abort(job));
-    // After close() the workers may have exited already: start what this task needs.
-    if (this.#closed) this.#fill();
+    // After close() the workers may have exited already: start what this task needs. A pool
+    // below its size grows while it holds more jobs than workers.
+    if (this.#closed || this.#min < this.#options.processes) this.#fill();
     if (!this.#pumpScheduled) {
       this.#pumpScheduled = true;
       queueMicrotask(() => this.#pump());
@@ -217,12 +292,14 @@ export class Scheduler {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#clearIdle();
     if (this.#pending === 0) this.#retireAll();
   }
 
   /** Stop every worker now; every pending job fails with `reason(taskName)`. */
   async terminate(reason: (name: string) => Error): Promise<void> {
     this.#closed = true;
+    this.#clearIdle();
     if (!this.#terminated) {
       this.#terminated = true;
       this.#refuse = reason;
@@ -243,8 +320,8 @@ export class Scheduler {
   }
 
   #fill(): void {
-    const { processes } = this.#options;
-    while (this.#active() < processes && this.#shouldRun()) this.#spawn();
+    const want = Math.min(this.#options.processes, Math.max(this.#min, this.#pending));
+    for (let active = this.#active(); active < want && this.#shouldRun(); active++) this.#spawn();
   }
 
   #shouldRun(): boolean {
@@ -267,6 +344,7 @@ export class Scheduler {
     const current = new Float64Array(status, 0, 1);
     current[0] = -1;
     const payload: WorkerPayload = { initializer, initargs, status };
+    if (this.#options.maxMemoryPerChild !== undefined) payload.measureHeap = true;
     const name = `${workerName}-${++this.#spawned}`;
     const child = spawn(name, payload);
     const slot = new WorkerSlot(child, name, current, startMethod !== "process");
@@ -328,6 +406,8 @@ export class Scheduler {
       }
       if (picked.length > 0) this.#post(slot, picked);
     }
+    // A worker that was idle runs a job now: one fewer is queued.
+    if (this.#drainWaiters.length > 0) this.#wakeDrained();
   }
 
   /**
@@ -407,10 +487,14 @@ export class Scheduler {
   #onMessage(slot: WorkerSlot, message: FromWorker): void {
     switch (message.t) {
       case "done":
-        this.#onDone(slot, message.results, message.ms);
+        this.#onDone(slot, message);
         break;
       case "ready":
-        if (slot.state === STARTING) slot.state = READY;
+        if (slot.state === STARTING) {
+          slot.state = READY;
+          slot.idleSince = performance.now();
+          this.#armIdle();
+        }
         break;
       case "started": {
         const job = slot.peek();
@@ -423,10 +507,14 @@ export class Scheduler {
     }
   }
 
-  #onDone(slot: WorkerSlot, results: unknown[], ms: number): void {
+  #onDone(slot: WorkerSlot, message: DoneMessage): void {
+    const { results, ms, times } = message;
     let fnId = -1;
     let items = 0;
-    for (let i = 0; i < results.length; i += RESULT_FIELDS) {
+    const now = performance.now();
+    // How long before this message arrived the worker sent it, on the worker's own clock.
+    const at = message.at ?? 0;
+    for (let i = 0, k = 0; i < results.length; i += RESULT_FIELDS, k += 2) {
       const job = slot.release();
       if (job === undefined || job.id !== results[i]) {
         this.#confused(slot, job, results[i]);
@@ -435,9 +523,15 @@ export class Scheduler {
       if (slot.aborting === job) slot.clearAbort();
       if (fnId === -1) fnId = job.fnId;
       items += job.size;
+      slot.tasks++;
+      if (times !== undefined) {
+        this.#runTime.record(times[k]);
+        this.#waitTime.record(now - (at - times[k + 1]) - job.submittedAt);
+      }
       const failed = results[i + 1] === 1;
       this.#finish(job, failed, failed ? recordToError(results[i + 2] as ErrorRecord) : results[i + 2]);
     }
+    this.#busyMs += ms;
     if (ms > 0 && items > 0) {
       // A batch usually holds one function; a mixed one is charged to its first.
       const perItem = ms / items;
@@ -449,8 +543,89 @@ export class Scheduler {
       this.#retire(slot);
       this.#fill();
     }
+    const heapLimit = this.#options.maxMemoryPerChild;
+    if (heapLimit !== undefined && message.heap !== undefined && message.heap > heapLimit) this.#recycle(slot);
+    if (slot.load === 0 && this.#options.idleTimeout !== undefined) {
+      slot.idleSince = now;
+      this.#armIdle();
+    }
     this.#pump();
     this.#balance();
+  }
+
+  /**
+   * Replace a worker whose heap grew past `maxMemoryPerChild`: it retires after the job it
+   * runs; the jobs it has not started run elsewhere (a thread's, that is: an OS child's
+   * cannot be taken back, and it runs them first).
+   */
+  #recycle(slot: WorkerSlot): void {
+    if (slot.state !== READY) return;
+    this.#retire(slot);
+    const back = slot.steal(Infinity);
+    slot.assigned -= back.length;
+    for (const job of back) job.slot = null;
+    this.#queue.unshift(back);
+    this.#fill();
+  }
+
+  /**
+   * Retire, once idleTimeout has passed, the workers beyond `minProcesses` that have had no
+   * work that long, longest idle first. One unref'd timer, set for the first that may be
+   * due: an idle pool never keeps the program alive.
+   */
+  #armIdle(): void {
+    const ms = this.#options.idleTimeout;
+    if (ms === undefined || this.#idleTimer !== undefined || this.#closed) return;
+    let active = 0;
+    let earliest = Infinity;
+    for (const slot of this.#slots) {
+      if (slot.state !== STARTING && slot.state !== READY) continue;
+      active++;
+      if (slot.state === READY && slot.load === 0 && slot.idleSince < earliest) earliest = slot.idleSince;
+    }
+    if (active <= this.#min || earliest === Infinity) return;
+    const timer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      this.#retireIdle();
+      // Beyond 2^31 - 1 ms a timer fires at once; one that fires early only sets the next.
+    }, Math.min(2 ** 31 - 1, Math.max(0, earliest + ms - performance.now())));
+    runtime.unrefTimer(timer);
+    this.#idleTimer = timer;
+  }
+
+  #retireIdle(): void {
+    if (this.#closed) return;
+    const ms = this.#options.idleTimeout!;
+    // Timers may fire a little early by performance.now().
+    const due = performance.now() - ms + 1;
+    const idle: WorkerSlot[] = [];
+    for (const slot of this.#slots) {
+      if (slot.state === READY && slot.load === 0 && slot.idleSince <= due) idle.push(slot);
+    }
+    idle.sort((a, b) => a.idleSince - b.idleSince);
+    let active = this.#active();
+    for (const slot of idle) {
+      if (active <= this.#min) break;
+      // Left unref'd when the pool is idle: it exits at once, and must not hold the program.
+      this.#retire(slot, false);
+      active--;
+    }
+    this.#armIdle();
+  }
+
+  #clearIdle(): void {
+    if (this.#idleTimer === undefined) return;
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+
+  #isDrained(): boolean {
+    return this.queued < (this.#options.maxQueue ?? 1);
+  }
+
+  #wakeDrained(): void {
+    if (!this.#isDrained()) return;
+    for (const resolve of this.#drainWaiters.splice(0)) resolve();
   }
 
   /**
@@ -478,11 +653,17 @@ export class Scheduler {
   }
 
   #finish(job: Job, failed: boolean, value: unknown): void {
+    const ran = job.state === DISPATCHED;
     if (!job.done(failed, value)) return;
+    if (ran) {
+      if (failed) this.#failed++;
+      else this.#completed++;
+    }
     if (--this.#pending === 0) {
       this.#setRef(false);
       if (this.#closed) this.#retireAll();
     }
+    if (this.#drainWaiters.length > 0) this.#wakeDrained();
   }
 
   #abort(job: Job): void {
@@ -531,16 +712,21 @@ export class Scheduler {
     void slot.child.stop(TERMINATED);
   }
 
-  #retire(slot: WorkerSlot): void {
+  #retire(slot: WorkerSlot, keepAlive = true): void {
     if (slot.state === RETIRING || slot.state === STOPPING) return;
     slot.state = RETIRING;
     // A retiring worker exits soon; join() may be waiting for it.
-    slot.child.handle.ref();
+    if (keepAlive) slot.child.handle.ref();
     slot.post({ t: "retire" });
   }
 
   #retireAll(): void {
-    for (const slot of this.#slots) this.#retire(slot);
+    this.#clearIdle();
+    for (const slot of this.#slots) {
+      this.#retire(slot);
+      // One retired for idling is unref'd; join() waits for it now.
+      slot.child.handle.ref();
+    }
   }
 
   #onExit(slot: WorkerSlot, code: number): void {

@@ -13,6 +13,18 @@ export interface WorkerSetup {
   context: { readonly startMethod: StartMethod } | undefined;
   /** Heap bound of each OS worker process, in MiB. */
   maxHeapMiB?: number | undefined;
+  minProcesses?: number;
+  idleTimeout?: number;
+  maxMemoryPerChild?: number;
+  maxQueue?: number;
+}
+
+/** The sizing options as the scheduler takes them, defaults filled in. */
+export interface Sizing {
+  minProcesses: number;
+  idleTimeout: number | undefined;
+  maxMemoryPerChild: number | undefined;
+  maxQueue: number | undefined;
 }
 
 /**
@@ -33,7 +45,7 @@ export function checkWorkerSetup(
   initargs: Encoded;
   startMethod: StartMethod;
   maxHeapMiB: number | undefined;
-} {
+} & Sizing {
   const { count, initializer, initargs, maxTasksPerChild, context, maxHeapMiB } = setup;
   if (!Number.isInteger(count) || count < 1) {
     throw new RangeError(`Cannot create ${what}: ${countName} must be a positive integer, got ${String(count)}`);
@@ -53,6 +65,7 @@ export function checkWorkerSetup(
   if (!Array.isArray(initargs)) {
     throw new TypeError(`Cannot create ${what}: initargs must be an array, got ${String(initargs)}`);
   }
+  const sizing = checkSizing(setup, what, countName);
   const startMethod = context === undefined ? getStartMethod() : context?.startMethod;
   if (startMethod !== "thread" && startMethod !== "process") {
     throw new TypeError(`Cannot create ${what}: context must be what getContext() returns, got ${String(context)}`);
@@ -76,5 +89,43 @@ export function checkWorkerSetup(
     initargs: startMethod === "process" ? encodeForProcess(initargs, "initargs") : encode(initargs, "initargs"),
     startMethod,
     maxHeapMiB,
+    ...sizing,
+  };
+}
+
+/**
+ * Check `minProcesses`, `idleTimeout`, `maxMemoryPerChild` and `maxQueue`. Without
+ * `idleTimeout` the pool never shrinks, so `minProcesses` defaults to the count (every
+ * worker starts at once, as in Python); with it, to 0 (an idle pool holds no worker).
+ *
+ * @throws {RangeError} naming the option and the values it takes
+ */
+function checkSizing(setup: WorkerSetup, what: string, countName: string): Sizing {
+  const { count, minProcesses, maxMemoryPerChild, maxQueue } = setup;
+  const idleTimeout = setup.idleTimeout === Infinity ? undefined : setup.idleTimeout;
+  const fail = (option: string, takes: string, got: unknown) =>
+    new RangeError(`Cannot create ${what}: ${option} must be ${takes}, got ${String(got)}`);
+  if (idleTimeout !== undefined && !(typeof idleTimeout === "number" && idleTimeout >= 0)) {
+    throw fail("idleTimeout", "a non-negative number of milliseconds or undefined", idleTimeout);
+  }
+  if (
+    minProcesses !== undefined && !(Number.isInteger(minProcesses) && minProcesses >= 0 && minProcesses <= count)
+  ) {
+    throw fail("minProcesses", `an integer from 0 to ${countName} (${count})`, minProcesses);
+  }
+  if (
+    maxMemoryPerChild !== undefined
+    && !(typeof maxMemoryPerChild === "number" && maxMemoryPerChild > 0 && maxMemoryPerChild < Infinity)
+  ) {
+    throw fail("maxMemoryPerChild", "a positive number of bytes or undefined", maxMemoryPerChild);
+  }
+  if (maxQueue !== undefined && !(Number.isInteger(maxQueue) && maxQueue > 0)) {
+    throw fail("maxQueue", "a positive integer or undefined", maxQueue);
+  }
+  return {
+    minProcesses: minProcesses ?? (idleTimeout === undefined ? count : 0),
+    idleTimeout,
+    maxMemoryPerChild,
+    maxQueue,
   };
 }

@@ -36,6 +36,10 @@ export class WorkerSlot {
   state: SlotState = STARTING;
   /** Jobs given to the worker over its life, for maxTasksPerChild. */
   assigned = 0;
+  /** Jobs the worker finished, for the pool's stats. */
+  tasks = 0;
+  /** When the worker last ran out of work (`performance.now()`), for idleTimeout. */
+  idleSince: number;
   /** Why the worker failed to start, when it says so before exiting. */
   bootError: Error | null = null;
   /** Function ids this worker has been told about. */
@@ -63,6 +67,7 @@ export class WorkerSlot {
     this.name = name;
     this.current = current;
     this.tracksCurrent = tracksCurrent;
+    this.idleSince = performance.now();
     this.#bell = new Int32Array(current.buffer, BELL_OFFSET, 1);
     this.#claim = new Int32Array(current.buffer, CLAIM_OFFSET, 1);
   }

@@ -2,6 +2,7 @@ import { valuesInOrder } from "../_internal/in_order.ts";
 import { checkMapOptions, type MapInput, mapWhat, readInput } from "../_internal/map_input.ts";
 import type { Encoded } from "../_internal/shareable.ts";
 import { runtime } from "../_runtime/mod.ts";
+import { FullError } from "../errors.ts";
 import type { StartMethod } from "../process/mod.ts";
 import type { TaskRef, TaskResult } from "../task.ts";
 import type { Job } from "./_job.ts";
@@ -11,6 +12,7 @@ import { Scheduler } from "./_scheduler.ts";
 import { checkSubmit, encodeMapJobs, mapMode } from "./_submit.ts";
 import { checkWorkerSetup } from "./_worker_setup.ts";
 import { Future } from "./future.ts";
+import type { PoolStats } from "./stats.ts";
 
 /** Options for {@linkcode ProcessPoolExecutor}. */
 export interface ProcessPoolExecutorOptions {
@@ -31,6 +33,32 @@ export interface ProcessPoolExecutorOptions {
    * @default {undefined} (workers live as long as the executor)
    */
   maxTasksPerChild?: number;
+  /**
+   * Workers the pool keeps however idle it is; it starts with these and starts more, up to
+   * `maxWorkers`, while it holds more tasks than workers.
+   * @default {maxWorkers} without `idleTimeout`, else 0
+   */
+  minProcesses?: number;
+  /**
+   * Milliseconds a worker beyond `minProcesses` may go without a task before it exits; new
+   * work starts workers again. The wait never keeps the program alive.
+   * @default {undefined} (workers never exit for idling)
+   */
+  idleTimeout?: number;
+  /**
+   * Bytes of JavaScript heap a worker may hold after a task (garbage not yet collected
+   * included; measured in the worker, on every runtime and in OS children); past it the
+   * worker finishes the task it runs and is replaced, its unstarted tasks run elsewhere.
+   * @default {undefined} (no limit)
+   */
+  maxMemoryPerChild?: number;
+  /**
+   * Tasks that may wait unstarted: a single submission beyond it throws `FullError`;
+   * await `drained()` before submitting again. A map queues all its chunks (its input is
+   * read already) and imap reads its input only while there is room.
+   * @default {undefined} (no limit)
+   */
+  maxQueue?: number;
   /**
    * Where the workers run: `getContext("thread")` (worker threads) or
    * `getContext("process")` (OS child processes, which take no shared-memory arguments).
@@ -114,14 +142,15 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   /**
    * Start the workers.
    *
-   * @throws {RangeError} when `maxWorkers` or `maxTasksPerChild` is not a positive integer
+   * @throws {RangeError} when `maxWorkers` or `maxTasksPerChild` is not a positive integer, or
+   * a sizing option (`minProcesses`, `idleTimeout`, `maxMemoryPerChild`, `maxQueue`) is out of range
    * @throws {TypeError} when `initializer` is not a task reference or `initargs` cannot be sent
    */
   constructor(options: ProcessPoolExecutorOptions = {}) {
-    const { maxWorkers = runtime.cpuCount(), initializer, initargs = [], maxTasksPerChild, context, maxHeapMiB } =
-      options;
+    const { maxWorkers = runtime.cpuCount(), initializer, initargs = [], maxTasksPerChild, context } = options;
+    // Every other option (maxHeapMiB and the sizing ones) passes through as it was given.
     const checked = checkWorkerSetup(
-      { count: maxWorkers, initializer, initargs, maxTasksPerChild, context, maxHeapMiB },
+      { ...options, count: maxWorkers, initializer, initargs, maxTasksPerChild, context },
       "an executor",
       "maxWorkers",
     );
@@ -146,11 +175,18 @@ export class ProcessPoolExecutor implements AsyncDisposable {
    *
    * @throws {InvalidStateError} after `shutdown()`
    * @throws {BrokenProcessPoolError} when a worker died and the executor is broken
+   * @throws {FullError} when `maxQueue` tasks are queued already
    * @throws {TypeError} when an argument cannot be sent to a worker
    */
   // deno-lint-ignore no-explicit-any
   submit<F extends (...args: any[]) => unknown>(fn: TaskRef<F>, ...args: Parameters<F>): Future<TaskResult<F>> {
     this.#check(fn);
+    if (this.#scheduler.full()) {
+      throw new FullError(
+        `Cannot submit task "${fn.name}": the executor holds ${this.#scheduler.queued} unstarted tasks, its maxQueue; await executor.drained() before submitting more`,
+        args,
+      );
+    }
     this.#scheduler.checkSendable(args, "args");
     return this.#submit(fn, CALL, encodeArgs(args, "args")) as Future<TaskResult<F>>;
   }
@@ -185,6 +221,22 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     options: ExecutorMapOptions = {},
   ): AsyncIterableIterator<TaskResult<F>> {
     return this.#map(fn, true, iterable, options, "starmap") as AsyncIterableIterator<TaskResult<F>>;
+  }
+
+  /**
+   * Counts, run and wait times and utilization of the executor's tasks so far (see
+   * {@linkcode PoolStats}). Cheap enough to poll.
+   */
+  stats(): PoolStats {
+    return this.#scheduler.stats();
+  }
+
+  /**
+   * Resolve once fewer than `maxQueue` tasks wait unstarted (without `maxQueue`, once none
+   * does), so a submission made then is accepted: the way to wait after a `FullError`.
+   */
+  drained(): Promise<void> {
+    return this.#scheduler.drained();
   }
 
   /**

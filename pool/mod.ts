@@ -29,3 +29,4 @@ export * from "./current_task.ts";
 export * from "./executor.ts";
 export * from "./future.ts";
 export * from "./pool.ts";
+export * from "./stats.ts";

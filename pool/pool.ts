@@ -1,7 +1,7 @@
 import { type CallSignal, callSignal } from "../_internal/call_signal.ts";
 import { checkMapOptions, type MapInput, mapWhat, openInput, readInput } from "../_internal/map_input.ts";
 import { runtime } from "../_runtime/mod.ts";
-import { CancelledError, InvalidStateError } from "../errors.ts";
+import { CancelledError, FullError, InvalidStateError } from "../errors.ts";
 import type { StartMethod } from "../process/mod.ts";
 import type { TaskRef, TaskResult } from "../task.ts";
 import { defaultChunksize } from "./_chunk.ts";
@@ -13,6 +13,7 @@ import { Scheduler } from "./_scheduler.ts";
 import { checkSubmit, encodeMapJobs, mapMode } from "./_submit.ts";
 import { checkWorkerSetup } from "./_worker_setup.ts";
 import { AsyncResult } from "./async_result.ts";
+import type { PoolStats } from "./stats.ts";
 
 /** Chunks an imap keeps submitted ahead of its consumer, per worker. */
 const AHEAD_PER_WORKER = 128;
@@ -36,6 +37,32 @@ export interface PoolOptions {
    * @default {undefined} (workers live as long as the pool)
    */
   maxTasksPerChild?: number;
+  /**
+   * Workers the pool keeps however idle it is; it starts with these and starts more, up to
+   * `processes`, while it holds more tasks than workers.
+   * @default {processes} without `idleTimeout`, else 0
+   */
+  minProcesses?: number;
+  /**
+   * Milliseconds a worker beyond `minProcesses` may go without a task before it exits; new
+   * work starts workers again. The wait never keeps the program alive.
+   * @default {undefined} (workers never exit for idling)
+   */
+  idleTimeout?: number;
+  /**
+   * Bytes of JavaScript heap a worker may hold after a task (garbage not yet collected
+   * included; measured in the worker, on every runtime and in OS children); past it the
+   * worker finishes the task it runs and is replaced, its unstarted tasks run elsewhere.
+   * @default {undefined} (no limit)
+   */
+  maxMemoryPerChild?: number;
+  /**
+   * Tasks that may wait unstarted: a single submission beyond it throws `FullError`;
+   * await `drained()` before submitting again. A map queues all its chunks (its input is
+   * read already) and imap reads its input only while there is room.
+   * @default {undefined} (no limit)
+   */
+  maxQueue?: number;
   /**
    * Where the workers run: `getContext("thread")` (worker threads) or
    * `getContext("process")` (OS child processes, which take no shared-memory arguments).
@@ -211,21 +238,16 @@ export class Pool implements AsyncDisposable {
   /**
    * Start the workers.
    *
-   * @throws {RangeError} when `processes` or `maxTasksPerChild` is not a positive integer
+   * @throws {RangeError} when `processes` or `maxTasksPerChild` is not a positive integer, or
+   * a sizing option (`minProcesses`, `idleTimeout`, `maxMemoryPerChild`, `maxQueue`) is out of range
    * @throws {TypeError} when `initializer` is not a task reference or `initargs` cannot be sent
    */
   constructor(options: PoolOptions = {}) {
-    const {
-      processes = runtime.cpuCount(),
-      initializer,
-      initargs = [],
-      maxTasksPerChild,
-      context,
-      maxHeapMiB,
-      abortGrace = 1000,
-    } = options;
+    const { processes = runtime.cpuCount(), initializer, initargs = [], maxTasksPerChild, context, abortGrace = 1000 } =
+      options;
+    // Every other option (maxHeapMiB and the sizing ones) passes through as it was given.
     const checked = checkWorkerSetup(
-      { count: processes, initializer, initargs, maxTasksPerChild, context, maxHeapMiB },
+      { ...options, count: processes, initializer, initargs, maxTasksPerChild, context },
       "a pool",
       "processes",
     );
@@ -254,6 +276,7 @@ export class Pool implements AsyncDisposable {
    * @param args its arguments, checked against its parameters
    * @returns the task's value (awaited when it is a promise)
    * @throws {InvalidStateError} when the pool is closed
+   * @throws {FullError} when `maxQueue` tasks are queued already
    * @throws {WorkerDiedError} when the worker died while running the task
    * @throws {TimeoutError} when `timeout` passed first
    */
@@ -273,6 +296,7 @@ export class Pool implements AsyncDisposable {
    * with a `TypeError` naming it (as Python's `get()` raises the pickling error).
    *
    * @throws {InvalidStateError} when the pool is closed
+   * @throws {FullError} when `maxQueue` tasks are queued already
    */
   // deno-lint-ignore no-explicit-any
   applyAsync<F extends (...args: any[]) => unknown>(
@@ -280,6 +304,7 @@ export class Pool implements AsyncDisposable {
     ...[args, options = {}]: ApplyArgs<F, ApplyAsyncOptions<TaskResult<F>>>
   ): AsyncResult<TaskResult<F>> {
     this.#check(fn);
+    this.#checkRoom(fn, args ?? []);
     const { callback, errorCallback } = options;
     return new AsyncResult((resolve, reject) => {
       this.#call(fn, args ?? [], options, settleWith(resolve, reject, callback, errorCallback));
@@ -382,6 +407,22 @@ export class Pool implements AsyncDisposable {
   }
 
   /**
+   * Counts, run and wait times and utilization of the pool's tasks so far (see
+   * {@linkcode PoolStats}). Cheap enough to poll.
+   */
+  stats(): PoolStats {
+    return this.#scheduler.stats();
+  }
+
+  /**
+   * Resolve once fewer than `maxQueue` tasks wait unstarted (without `maxQueue`, once none
+   * does), so a submission made then is accepted: the way to wait after a `FullError`.
+   */
+  drained(): Promise<void> {
+    return this.#scheduler.drained();
+  }
+
+  /**
    * Take no more work; the workers exit once the pending work is done. Idempotent.
    */
   close(): void {
@@ -460,6 +501,14 @@ export class Pool implements AsyncDisposable {
     checkSubmit(this.#scheduler, fn, "the pool is closed");
   }
 
+  #checkRoom(fn: TaskRef, args: readonly unknown[]): void {
+    if (!this.#scheduler.full()) return;
+    throw new FullError(
+      `Cannot submit task "${fn.name}": the pool holds ${this.#scheduler.queued} unstarted tasks, its maxQueue; await pool.drained() before submitting more`,
+      args,
+    );
+  }
+
   #call(
     fn: TaskRef,
     args: readonly unknown[],
@@ -468,6 +517,7 @@ export class Pool implements AsyncDisposable {
   ): void {
     try {
       this.#check(fn);
+      this.#checkRoom(fn, args);
       if (!Array.isArray(args)) {
         throw new TypeError(`Cannot run task "${fn.name}": args must be an array, got ${String(args)}`);
       }

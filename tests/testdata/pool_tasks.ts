@@ -176,3 +176,14 @@ export function costly(counts: SharedArrayBuffer, i: number, ms: number): number
   if (ms > 0) spin(ms);
   return currentProcess().ident;
 }
+
+const retained: unknown[] = [];
+
+/**
+ * Keep `count` small objects alive in this worker for good (about 40 bytes of heap each on
+ * V8, more on Bun), for maxMemoryPerChild; returns the worker's ident.
+ */
+export function retain(count: number): number {
+  retained.push(Array.from({ length: count }, (_, i) => ({ i })));
+  return currentProcess().ident;
+}
