@@ -512,7 +512,8 @@ export class Scheduler {
     let fnId = -1;
     let items = 0;
     const now = performance.now();
-    // How long before this message arrived the worker sent it, on the worker's own clock.
+    // When the worker sent this, on its own clock: a job that started there at `s` started
+    // `at - s` before the message arrived here.
     const at = message.at ?? 0;
     for (let i = 0, k = 0; i < results.length; i += RESULT_FIELDS, k += 2) {
       const job = slot.release();
