@@ -6,9 +6,9 @@ import { join } from "node:path";
 import process from "node:process";
 import { describe } from "node:test";
 import { getContext } from "../../context.ts";
-import { BrokenProcessPoolError, WorkerDiedError } from "../../errors.ts";
+import { BrokenProcessPoolError, InvalidStateError, WorkerDiedError } from "../../errors.ts";
 import { Manager } from "../../ipc/mod.ts";
-import { Pool, ProcessPoolExecutor } from "../../pool/mod.ts";
+import { asCompleted, Pool, ProcessPoolExecutor } from "../../pool/mod.ts";
 import { taskModule } from "../../process/mod.ts";
 import { Lock } from "../../sync/mod.ts";
 import { after, eventually, pidAlive, test, within } from "../_helpers.ts";
@@ -63,6 +63,32 @@ describe("Pool with the process start method", () => {
       return true;
     });
     assert.equal(await within(pool.apply(tasks.square, [9]), LIMIT, "apply after kill"), 81);
+  });
+
+  test("Pool offers its async, unordered and lifecycle methods with OS workers, as with threads", {
+    timeout: LIMIT,
+  }, async () => {
+    const pool = new PROCESS.Pool({ processes: 2, maxTasksPerChild: 3 });
+    const called: number[] = [];
+    const one = pool.applyAsync(tasks.add, [2, 3], { callback: (v) => called.push(v) });
+    assert.equal(await within(one.get(), LIMIT, "applyAsync"), 5);
+    assert.ok(one.ready() && one.successful());
+    assert.deepEqual(await within(pool.mapAsync(tasks.square, [1, 2, 3]).get(), LIMIT, "mapAsync"), [1, 4, 9]);
+    assert.deepEqual(await within(pool.starmapAsync(tasks.add, [[1, 1], [2, 2]]).get(), LIMIT, "starmapAsync"), [2, 4]);
+    const unordered: number[] = [];
+    for await (const x of pool.imapUnordered(tasks.square, [1, 2, 3, 4, 5, 6])) unordered.push(x);
+    assert.deepEqual(unordered.sort((a, b) => a - b), [1, 4, 9, 16, 25, 36]);
+    const pids = new Set(await within(pool.map(os.osPid, Array.from({ length: 12 }, () => 0 as never)), LIMIT, "pids"));
+    assert.ok(pids.size >= 2, "maxTasksPerChild replaced OS workers");
+    await assert.rejects(
+      pool.apply(tasks.sleepy, [5_000, "late"], { timeout: 50 }),
+      (e: Error) => e.name === "TimeoutError",
+    );
+    assert.equal(await within(pool.apply(tasks.square, [5]), LIMIT, "apply after a timeout"), 25);
+    assert.deepEqual(called, [5]);
+    pool.close();
+    await assert.rejects(pool.apply(tasks.square, [1]), InvalidStateError);
+    await within(pool.join(), LIMIT, "join");
   });
 
   test("Pool with maxHeapMiB: a task that runs its OS worker out of memory fails, the other worker runs on", {
@@ -155,6 +181,13 @@ describe("ProcessPoolExecutor with the process start method", () => {
     const results: number[] = [];
     for await (const x of executor.map(tasks.square, [4, 5])) results.push(x);
     assert.deepEqual(results, [16, 25]);
+    const sums: number[] = [];
+    for await (const x of executor.starmap(tasks.add, [[1, 2], [3, 4]])) sums.push(x);
+    assert.deepEqual(sums, [3, 7]);
+    const futures = [executor.submit(tasks.sleepy, 30, "b"), executor.submit(tasks.sleepy, 0, "a")];
+    const done: string[] = [];
+    for await (const f of asCompleted(futures)) done.push(await f.result());
+    assert.deepEqual(done.sort(), ["a", "b"]);
     await assert.rejects(within(executor.submit(os.abortNow).result(), LIMIT, "abort"), BrokenProcessPoolError);
     assert.throws(() => executor.submit(tasks.square, 2), BrokenProcessPoolError);
   });
