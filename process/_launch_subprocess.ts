@@ -6,7 +6,7 @@ import { ENTRY, type Launcher } from "./_launcher.ts";
 import type { ProcessPayload } from "./_protocol.ts";
 
 /** Start the target in an OS child process. */
-export const launchSubprocess: Launcher = ({ target, args, name, path, daemon }) => {
+export const launchSubprocess: Launcher = ({ target, args, name, path, daemon, maxHeapMiB }) => {
   const payload: ProcessPayload = { target, args: encodeForProcess(args, "args") };
-  return spawnProcess({ entry: ENTRY, payload, name, path, daemon });
+  return spawnProcess({ entry: ENTRY, payload, name, path, daemon, maxHeapMiB });
 };

@@ -8,6 +8,8 @@ export interface LaunchSpec {
   name: string;
   path: number[];
   daemon: boolean;
+  /** Heap bound of an OS child in MiB. */
+  maxHeapMiB?: number;
 }
 
 /** A started child as a Process sees it, whatever runs it. */

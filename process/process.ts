@@ -32,6 +32,15 @@ export interface ProcessOptions<F extends AnyFunction = AnyFunction> {
    * @default {getStartMethod()} when the process starts
    */
   startMethod?: StartMethod;
+  /**
+   * Bound on the child's JavaScript heap in MiB, for the `"process"` start method only:
+   * past it the child dies (exit code -6 or -5 by signal) and takes nothing else down.
+   * Node and Deno pass V8's `--max-old-space-size`; Bun, which has no heap bound, gets an
+   * address-space limit of this much plus its own ~640 MiB, past which an allocation may
+   * instead throw a `RangeError` the child can catch.
+   * @default {undefined} (the runtime's own limit)
+   */
+  maxHeapMiB?: number;
 }
 
 /** Options for {@linkcode Process.join}. */
@@ -66,6 +75,7 @@ export class Process<F extends AnyFunction = AnyFunction> {
   #daemon: boolean;
   #path: number[];
   #startMethod: StartMethod | undefined;
+  readonly #maxHeapMiB: number | undefined;
   #child: Started | null = null;
   #error: Error | null = null;
   #closed = false;
@@ -75,11 +85,18 @@ export class Process<F extends AnyFunction = AnyFunction> {
    *
    * @param options target, args, name, daemon, startMethod
    * @throws {TypeError} when the target is not a task reference or module URL
-   * @throws {RangeError} when `startMethod` names no start method
+   * @throws {RangeError} when `startMethod` names no start method, or `maxHeapMiB` is not a positive integer
    */
   constructor(options: ProcessOptions<F>) {
-    const { target, fn = "default", args = [] as unknown as Parameters<F>, name, daemon = false, startMethod } =
-      options;
+    const {
+      target,
+      fn = "default",
+      args = [] as unknown as Parameters<F>,
+      name,
+      daemon = false,
+      startMethod,
+      maxHeapMiB,
+    } = options;
     if (isTaskRef(target)) this.#target = { module: target.module, name: target.name };
     else if (typeof target === "string" || target instanceof URL) this.#target = task(target, fn);
     else {
@@ -93,6 +110,12 @@ export class Process<F extends AnyFunction = AnyFunction> {
     this.#name = name ?? `Process-${this.#path.join(":")}`;
     this.#daemon = daemon;
     this.#startMethod = startMethod === undefined ? undefined : checkStartMethod(startMethod, "create a process");
+    if (maxHeapMiB !== undefined && (!Number.isInteger(maxHeapMiB) || maxHeapMiB < 1)) {
+      throw new RangeError(
+        `Cannot create a process: maxHeapMiB must be a positive integer or undefined, got ${String(maxHeapMiB)}`,
+      );
+    }
+    this.#maxHeapMiB = maxHeapMiB;
   }
 
   /** Display name. */
@@ -152,6 +175,7 @@ export class Process<F extends AnyFunction = AnyFunction> {
    *
    * @throws {InvalidStateError} when started twice or after `close()`
    * @throws {TypeError} when an argument cannot be sent; the message names it (`args[1].cb`).
+   * Also when `maxHeapMiB` is given and the process would be a worker thread.
    * With the `"process"` start method that includes anything in shared memory (locks,
    * SharedArrayBuffers), which OS processes do not share.
    */
@@ -161,12 +185,20 @@ export class Process<F extends AnyFunction = AnyFunction> {
       throw new InvalidStateError(`Cannot start process "${this.#name}": it was already started`);
     }
     const method = this.#startMethod ?? getStartMethod();
+    // A worker thread shares this process's memory: only an OS child's heap can be bounded
+    // alike on every runtime (Deno and Bun workers have no resource limits).
+    if (this.#maxHeapMiB !== undefined && method !== "process") {
+      throw new TypeError(
+        `Cannot start process "${this.#name}": maxHeapMiB bounds OS child processes only: use getContext("process").Process, or leave it out`,
+      );
+    }
     const child = LAUNCHERS[method]({
       target: this.#target,
       args: this.#args,
       name: this.#name,
       path: this.#path,
       daemon: this.#daemon,
+      maxHeapMiB: this.#maxHeapMiB,
     });
     this.#startMethod = method;
     this.#child = child;

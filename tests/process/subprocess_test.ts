@@ -155,6 +155,34 @@ describe("Process with the process start method", () => {
   });
 });
 
+describe("Process maxHeapMiB", () => {
+  test("Process with maxHeapMiB: an OS child that runs out of memory ends alone, by a signal or its own error", {
+    timeout: LIMIT,
+  }, async () => {
+    const p = new Process({ target: tasks.allocateForever, startMethod: "process", maxHeapMiB: 64 });
+    p.start();
+    await within(p.join(), LIMIT, "the child's end");
+    if (process.versions.bun !== undefined && p.exitCode === 1) {
+      // JavaScriptCore has no heap bound: past Bun's address-space limit the allocation
+      // may throw, as Python's MemoryError would.
+      assert.ok(p.error instanceof RangeError, `got ${p.error}`);
+      console.log(`# Bun: the child's allocation threw "${(p.error as Error).message}"`);
+    } else assert.ok(p.exitCode !== null && p.exitCode < 0, `exit code ${p.exitCode}: killed by a signal`);
+  });
+
+  test("Process refuses maxHeapMiB for a worker thread, and one that is not a positive integer", () => {
+    const p = new Process({ target: tasks.osPid, startMethod: "thread", maxHeapMiB: 64 });
+    assert.throws(
+      () => p.start(),
+      (e: Error) => e instanceof TypeError && /maxHeapMiB/.test(e.message) && /getContext\("process"\)/.test(e.message),
+    );
+    assert.throws(
+      () => new Process({ target: tasks.osPid, startMethod: "process", maxHeapMiB: -1 }),
+      (e: Error) => e instanceof RangeError && /maxHeapMiB/.test(e.message),
+    );
+  });
+});
+
 describe("Manager proxies in OS children", () => {
   test("a Manager dict and lock served over TCP are shared by 4 OS processes, with exact totals", {
     timeout: LIMIT,
