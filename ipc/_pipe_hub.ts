@@ -16,8 +16,8 @@ import {
   DUP,
   EOF,
   type Frame,
-  frame,
   FrameReader,
+  FrameWriter,
   GET,
   GONE,
   isBytes,
@@ -114,19 +114,15 @@ export class Hub {
   }
 
   #accept(socket: StreamSocket): void {
-    let out: Uint8Array[] = [];
+    const out = new FrameWriter();
     const session: Session = {
       reply: (f) => {
         // Answers written in one turn go out as one write.
         if (out.length === 0) queueMicrotask(flush);
-        out.push(frame(f.op, f.x, f.y, f.a, f.b, f.body));
+        out.add(f.op, f.x, f.y, f.a, f.b, f.body);
       },
     };
-    const flush = () => {
-      const parts = out;
-      out = [];
-      socket.write(parts.length === 1 ? parts[0] : concat(parts));
-    };
+    const flush = () => socket.write(out.take());
     const reader = new FrameReader();
     socket.onData((chunk) => {
       try {
@@ -327,18 +323,6 @@ const text = new TextDecoder();
 
 function ticketOf(body: Uint8Array): string {
   return text.decode(body);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  n = 0;
-  for (const p of parts) {
-    out.set(p, n);
-    n += p.length;
-  }
-  return out;
 }
 
 let hub: Hub | null = null;

@@ -4,6 +4,7 @@
 import { randomBytes } from "../_runtime/crypto.ts";
 import { connectLocal, type StreamSocket } from "../_runtime/net.ts";
 import { EOFError } from "../errors.ts";
+import type { Msg } from "./_codec.ts";
 import { type Hub, hubAt, type Session } from "./_pipe_hub.ts";
 import {
   CANCEL,
@@ -11,14 +12,15 @@ import {
   DUP,
   EOF,
   type Frame,
-  frame,
   FrameReader,
+  FrameWriter,
   GET,
   getBody,
   GONE,
   isBytes,
   ITEM,
   type Item,
+  msgItem,
   OPEN,
   PEEK,
   READY,
@@ -105,11 +107,17 @@ abstract class Link {
    *
    * @throws {EOFError} when every handle of the other end is closed
    */
-  send(handle: Handle, item: Item): void {
+  send(handle: Handle, m: Msg): void {
     if (this.peerGone(handle)) {
       throw new EOFError("Cannot send on connection: every handle of the other end is closed");
     }
-    this.write({ op: SEND, x: handle.id, y: 0, a: item.tag, b: item.sub, body: item.body });
+    this.writeItem(handle.id, m);
+  }
+
+  /** Send the item `m` from handle `id`. */
+  protected writeItem(id: number, m: Msg): void {
+    const item = msgItem(m);
+    this.write({ op: SEND, x: id, y: 0, a: item.tag, b: item.sub, body: item.body });
   }
 
   /** Ask the hub for the next item (or, with PEEK, whether one is there); resolves with its answer. */
@@ -213,7 +221,7 @@ class LocalLink extends Link {
 /** The link to a hub in another thread or process, over its Unix socket. */
 class SocketLink extends Link {
   #socket: StreamSocket | null = null;
-  #out: Uint8Array[] = [];
+  readonly #out = new FrameWriter();
   #scheduled = false;
   #waiting = false;
   #unsent = 0;
@@ -238,7 +246,17 @@ class SocketLink extends Link {
 
   protected write(f: Frame): void {
     if (this.broken) return;
-    this.#out.push(frame(f.op, f.x, f.y, f.a, f.b, f.body));
+    this.#out.add(f.op, f.x, f.y, f.a, f.b, f.body);
+    this.#schedule();
+  }
+
+  protected override writeItem(id: number, m: Msg): void {
+    if (this.broken) return;
+    this.#out.addMsg(SEND, id, 0, m);
+    this.#schedule();
+  }
+
+  #schedule(): void {
     // Frames written in one turn go out as one write, and while a write is on its way the
     // next ones gather behind it: a sender in a loop fills few large writes, not many small.
     if (!this.#scheduled && this.#unsent === 0) {
@@ -250,19 +268,7 @@ class SocketLink extends Link {
   #flush(): void {
     this.#scheduled = false;
     if (this.#socket === null || this.#out.length === 0) return;
-    const parts = this.#out;
-    this.#out = [];
-    let all = parts[0];
-    if (parts.length > 1) {
-      let n = 0;
-      for (const p of parts) n += p.length;
-      all = new Uint8Array(n);
-      n = 0;
-      for (const p of parts) {
-        all.set(p, n);
-        n += p.length;
-      }
-    }
+    const all = this.#out.take();
     // Like Python's queue feeder at exit, what was sent leaves before the process ends: an
     // unref'd socket's unwritten bytes are dropped at exit on Deno and Bun.
     this.#unsent++;

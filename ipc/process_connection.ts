@@ -1,9 +1,10 @@
 import { checkTimeout } from "../_internal/deadline.ts";
 import { registerShareable, type SharedState, toProcess, toShared } from "../_internal/shareable.ts";
 import { BufferTooShortError, EOFError, InvalidStateError, TimeoutError } from "../errors.ts";
+import { bytesToMsg } from "./_codec.ts";
 import { localHub } from "./_pipe_hub.ts";
 import { type Handle, type Link, linkTo, TAKE, TAKE_BYTES } from "./_pipe_link.ts";
-import { bytesItem, EOF, type Frame, fromItem, ITEM, PEEK, READY, REFUSED, TIMEOUT, toItem } from "./_pipe_wire.ts";
+import { EOF, type Frame, fromItem, ITEM, itemMsg, PEEK, READY, REFUSED, TIMEOUT } from "./_pipe_wire.ts";
 import { pollers } from "./_pollers.ts";
 
 /** Options of a send or a receive on a {@linkcode ProcessConnection}: a bound on the wait, and a signal. */
@@ -130,7 +131,7 @@ export class ProcessConnection<T = unknown> implements Disposable {
    */
   sendSync(obj: T): void {
     this.#writer("send");
-    this.#link.send(this.#handle, toItem(obj));
+    this.#link.send(this.#handle, itemMsg(obj));
   }
 
   /**
@@ -184,7 +185,7 @@ export class ProcessConnection<T = unknown> implements Disposable {
    */
   sendBytesSync(buf: ArrayBufferView | ArrayBuffer, offset = 0, size?: number): void {
     this.#writer("send bytes");
-    this.#link.send(this.#handle, bytesItem(byteRange(buf, offset, size)));
+    this.#link.send(this.#handle, bytesToMsg(byteRange(buf, offset, size)));
   }
 
   /**

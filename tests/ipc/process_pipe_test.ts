@@ -128,6 +128,32 @@ describe("process-context Pipe", () => {
     assert.equal(child.exitCode, 0);
   });
 
+  test("values of every kind cross to an OS child and back intact", { timeout: LIMIT }, async () => {
+    const [mine, theirs] = PROCESS.Pipe<unknown>();
+    const child = new PROCESS.Process({ target: tasks.echoBack, args: [theirs as never] });
+    child.start();
+    theirs.close();
+    const values = [
+      -0.5,
+      "héllo 🌍",
+      "ü".repeat(200),
+      "",
+      { a: [1, "x", null], b: { c: true } },
+      new Float64Array([1.5, -2]),
+      new Uint8Array([0, 255]),
+      new Map([[1, "one"]]),
+      undefined,
+      false,
+      10n ** 30n,
+      new Date(0),
+    ];
+    for (const v of values) mine.sendSync(v);
+    for (const v of values) assert.deepEqual(await within(mine.recv(), LIMIT, "echo"), v);
+    mine.close();
+    await within(child.join(), LIMIT, "child");
+    assert.equal(child.exitCode, 0);
+  });
+
   test("Pipe works between two OS children, and no message is lost when the sender ends right after sending", {
     timeout: LIMIT,
   }, async () => {

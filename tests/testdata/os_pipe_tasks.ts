@@ -49,3 +49,16 @@ export async function pidThenWait(conn: Conn<number>): Promise<void> {
   await conn.send(process.pid);
   await conn.recv().catch(() => {});
 }
+
+/** Send back every message as it came until the other end closes. */
+export async function echoBack(conn: Conn<unknown>): Promise<void> {
+  for (;;) {
+    let v: unknown;
+    try {
+      v = await conn.recv();
+    } catch {
+      return;
+    }
+    await conn.send(v);
+  }
+}
