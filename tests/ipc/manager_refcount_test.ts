@@ -97,6 +97,24 @@ describe("Manager reference counting", () => {
     await statsUntil(m, (s) => s.objects === 0, LIMIT, "freeing the dict after the child ended");
   });
 
+  test("a proxy passed to an OS child keeps its object alive until the child ends", { timeout: 30_000 }, async () => {
+    await using m = await Manager.start({ address: { host: "127.0.0.1", port: 0 } });
+    // The gates live in another manager, so that the counts below are the dict's alone.
+    await using gates = await Manager.start({ address: { host: "127.0.0.1", port: 0 } });
+    const d = await m.dict<string, unknown>();
+    const held = await gates.Event();
+    const go = await gates.Event();
+    const child = new Process({ target: tasks.holdThenWriteRemote, args: [d, held, go], startMethod: "process" });
+    child.start();
+    assert.equal(await held.wait(LIMIT), true);
+    d[Symbol.dispose]();
+    assert.deepEqual(await m.stats(), { objects: 1, references: 1 });
+    await go.set();
+    await within(child.join(), LIMIT, "child");
+    assert.equal(child.exitCode, 0, String(child.error?.stack));
+    await statsUntil(m, (s) => s.objects === 0, LIMIT, "freeing the dict after the OS child ended");
+  });
+
   test("a remote client's references go when it disconnects", { timeout: 20_000 }, async () => {
     await using server = await Manager.start({ address: { port: 0 }, authkey: "refs" });
     const client = new Manager({ address: server.address!, authkey: "refs" });
