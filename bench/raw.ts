@@ -172,6 +172,25 @@ async function rwMix(s: Sizes): Promise<number> {
   });
 }
 
+// Round trips from `clients` threads through one server thread (tasks/raw_worker.mjs
+// pingServer): the floor for a manager call, with nothing encoded or dispatched.
+async function pingRoundTrips(s: Sizes, clients: number): Promise<number> {
+  const n = 2 * s.manager_ops_n;
+  return await medianOf(s.reps, async () => {
+    const { sab, ctl } = controlBlock(64 * (clients + 1));
+    const server = rawWorker("pingServer", { sab, clients });
+    const ws = Array.from({ length: clients }, (_, slot) => rawWorker("pingClient", { sab, slot, n }));
+    const ms = await timeParties(ctl, clients);
+    await Promise.all(ws.map(exited));
+    const words = new Int32Array(sab, 32);
+    Atomics.store(words, 2, 1);
+    Atomics.add(words, 0, 1);
+    Atomics.notify(words, 0);
+    await exited(server);
+    return (clients * n) / (ms / 1e3);
+  });
+}
+
 /** Measure every raw limit. */
 export async function measureRaw(
   s: Sizes,
@@ -202,5 +221,7 @@ export async function measureRaw(
   await step("value_locked_incr", () => lockedIncr(s), "lock_contended_incr");
   if (out.value_locked_incr !== undefined) out.lock_contended_incr = out.value_locked_incr;
   await step("rwlock_read_mix", () => rwMix(s));
+  await step("manager_dict_ops", () => pingRoundTrips(s, 1));
+  await step("manager_dict_ops_2w", () => pingRoundTrips(s, 2));
   return out;
 }

@@ -167,6 +167,89 @@ function rwMix({ sab, n, writeEvery }) {
   return seen;
 }
 
+// Round trips through one server thread over shared memory, the way a manager's thread
+// transport works with no encoding, dispatch or object at all: each client writes a
+// sequence number in its own 64-byte slot and rings a doorbell; the server copies it to
+// the slot's reply word. Both sides spin before sleeping on a futex, and notify only a
+// side that said it sleeps. A spin pays only while the other side has a core, so its
+// budget adapts: full after a spin that caught the reply, halved after one that did not,
+// down to none, with a full probe every 32 waits. Words after the control block:
+// [doorbell, server sleeping, stop, ...], then per client at 16 * (k + 1): [request,
+// reply, sleeping].
+const PING_SPIN_MS = 0.1;
+
+function spinner() {
+  let budget = PING_SPIN_MS;
+  let skipped = 0;
+  return function spinUntil(words, at, value, sleepFlag) {
+    let spin = budget;
+    if (spin === 0 && ++skipped >= 32) {
+      skipped = 0;
+      spin = PING_SPIN_MS;
+    }
+    const start = performance.now();
+    for (let n = 1;; n++) {
+      if (Atomics.load(words, at) !== value) {
+        budget = PING_SPIN_MS;
+        return;
+      }
+      if ((n & 63) === 0 && performance.now() - start >= spin) break;
+    }
+    budget = budget > PING_SPIN_MS / 8 ? budget / 2 : 0;
+    while (Atomics.load(words, at) === value) {
+      Atomics.store(words, sleepFlag, 1);
+      Atomics.wait(words, at, value, 20);
+      Atomics.store(words, sleepFlag, 0);
+    }
+  };
+}
+
+function pingServer({ sab, clients }) {
+  const spinUntil = spinner();
+  const words = new Int32Array(sab, 32);
+  const seen = new Int32Array(clients);
+  while (Atomics.load(words, 2) === 0) {
+    const bell = Atomics.load(words, 0);
+    let work = 0;
+    for (let k = 0; k < clients; k++) {
+      const at = 16 * (k + 1);
+      const req = Atomics.load(words, at);
+      if (req === seen[k]) continue;
+      seen[k] = req;
+      work++;
+      Atomics.store(words, at + 1, req);
+      if (Atomics.load(words, at + 2) !== 0) Atomics.notify(words, at + 1);
+    }
+    if (work === 0) spinUntil(words, 0, bell, 1);
+  }
+}
+
+function pingClient({ sab, slot, n }) {
+  const spinUntil = spinner();
+  const ctl = new Int32Array(sab, 0, 8);
+  const words = new Int32Array(sab, 32);
+  const at = 16 * (slot + 1);
+  ready(ctl);
+  for (let i = 1; i <= n; i++) {
+    Atomics.store(words, at, i);
+    Atomics.add(words, 0, 1);
+    if (Atomics.load(words, 1) !== 0) Atomics.notify(words, 0);
+    spinUntil(words, at + 1, i - 1, at + 2);
+  }
+  finish(ctl);
+}
+
 // Dispatch last: the roles above use module-level constants that must be initialized first.
-const roles = { echo, stream, ringProducer, ringConsumer, bigProducer, bigConsumer, lockIncr, rwMix };
+const roles = {
+  echo,
+  stream,
+  ringProducer,
+  ringConsumer,
+  bigProducer,
+  bigConsumer,
+  lockIncr,
+  rwMix,
+  pingServer,
+  pingClient,
+};
 roles[workerData.mode](workerData);
