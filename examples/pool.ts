@@ -1,8 +1,10 @@
 // A Pool, as in Python's multiprocessing docs: map, starmap, imap (in order, lazily),
 // imapUnordered (as results come), applyAsync with a callback, and a task's error raised
 // in the caller. `await using` terminates the pool at the end, as Python's `with Pool()`.
+// Beyond Python: a map drawing a progress bar on stderr, and a generator task streamed.
 //
 //   node --import tsx examples/pool.ts   |   deno run -A examples/pool.ts   |   bun examples/pool.ts
+import process from "node:process";
 import { Pool, taskModule } from "../mod.ts";
 
 const tasks = taskModule<typeof import("./pool_tasks.ts")>(new URL("./pool_tasks.ts", import.meta.url));
@@ -31,3 +33,20 @@ try {
 } catch (error) {
   console.log(`apply raised ${(error as Error).name}: ${(error as Error).message}`);
 }
+
+// onProgress hears { done, total } as each chunk's results arrive: enough for a bar.
+const squares = await pool.map(tasks.slowSquare, [...Array(20).keys()], {
+  chunksize: 2,
+  onProgress: ({ done, total = 0 }) => {
+    const width = 20;
+    const filled = Math.round((width * done) / total);
+    process.stderr.write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total}`);
+  },
+});
+process.stderr.write("\n");
+console.log(`map with a progress bar: ${squares.length} values, the last ${squares.at(-1)}`);
+
+// A generator task streams its yields as it makes them; break would stop it early.
+const launch: string[] = [];
+for await (const step of pool.stream(tasks.countdown, [3])) launch.push(step);
+console.log(`stream: ${launch.join(", ")}`);

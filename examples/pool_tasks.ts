@@ -21,3 +21,9 @@ export function checkedSqrt(n: number): number {
   if (n < 0) throw new RangeError(`cannot take the square root of ${n}`);
   return Math.sqrt(n);
 }
+
+/** Count down from `n`, one value at a time, for `pool.stream`. */
+export async function* countdown(n: number): AsyncGenerator<string> {
+  for (let i = n; i > 0; i--) yield String(i);
+  yield "liftoff";
+}

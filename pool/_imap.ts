@@ -7,6 +7,7 @@ import type { OpenInput } from "../_internal/map_input.ts";
 import { CancelledError } from "../errors.ts";
 import type { TaskRef } from "../task.ts";
 import type { Job } from "./_job.ts";
+import type { MapProgressCount } from "./_map_progress.ts";
 import type { Scheduler } from "./_scheduler.ts";
 import { encodeMapJob, mapMode } from "./_submit.ts";
 
@@ -28,6 +29,8 @@ export interface ImapSetup {
   call: CallSignal | undefined;
   /** The call, for messages: `run imap of task "fib"`. */
   what: string;
+  /** The `onProgress` count, when the caller asked for one. */
+  progress: MapProgressCount | undefined;
 }
 
 /** Results of an imap as an async iterator. */
@@ -145,9 +148,10 @@ export class Imap<T> implements AsyncIterableIterator<T> {
     waiter?.();
   }
 
-  #arrive(index: number, failed: boolean, value: unknown): void {
+  #arrive(index: number, failed: boolean, value: unknown, items = 0): void {
     this.#live.delete(index);
     if (this.#stopped) return;
+    if (items > 0) this.#setup.progress?.add(items);
     const outcome = { failed, value };
     if (this.#setup.ordered) this.#byIndex.set(index, outcome);
     else this.#arrived.push(outcome);
@@ -172,6 +176,7 @@ export class Imap<T> implements AsyncIterableIterator<T> {
           const step = input.sync ? input.iterator.next() : await input.iterator.next();
           if (step.done) {
             this.#inputDone = true;
+            this.#setup.progress?.setTotal(this.#pulled + items.length);
             break;
           }
           items.push(step.value);
@@ -190,16 +195,17 @@ export class Imap<T> implements AsyncIterableIterator<T> {
   }
 
   #submit(items: unknown[]): void {
-    const { scheduler, ref, spread, chunksize, call, what } = this.#setup;
+    const { scheduler, ref, spread, chunksize, call, what, progress } = this.#setup;
     const index = this.#submitted++;
     const start = this.#pulled;
     this.#pulled += items.length;
     this.#outstanding++;
-    const settle = (failed: boolean, value: unknown) => this.#arrive(index, failed, value);
+    const settle = (failed: boolean, value: unknown) => this.#arrive(index, failed, value, items.length);
     try {
       scheduler.checkSendableItems(items, start);
       const payload = encodeMapJob(items, start, chunksize, spread, what);
-      const job = scheduler.submit(ref, mapMode(chunksize, spread), payload, settle, call, start);
+      const mode = mapMode(chunksize, spread);
+      const job = scheduler.submit(ref, mode, payload, settle, call, start, progress?.hooks());
       // submit() never settles a job before it returns, so the job is live here.
       this.#live.set(index, job);
     } catch (error) {

@@ -4,7 +4,7 @@
 // and removes its abort listener when it settles.
 import type { CallSignal } from "../_internal/call_signal.ts";
 import type { Encoded } from "../_internal/shareable.ts";
-import type { Mode } from "./_protocol.ts";
+import { type Mode, STREAM } from "./_protocol.ts";
 import type { WorkerSlot } from "./_worker_slot.ts";
 
 /** Waiting in the pool's queue. */
@@ -21,6 +21,14 @@ export type PayloadRefs = NonNullable<Encoded["refs"]> | 0;
 
 /** Called once with the outcome: the value, or the error (already rebuilt). */
 export type Settle = (failed: boolean, value: unknown) => void;
+
+/** What a caller hears from a running job besides its outcome. */
+export interface JobHooks {
+  /** A value the task reported while on input index `index` (0 for a call). */
+  onProgress?: (value: unknown, index: number) => void;
+  /** A value a stream job yielded. */
+  onYield?: (value: unknown) => void;
+}
 
 /** One unit of work as the scheduler tracks it. */
 export class Job {
@@ -42,6 +50,8 @@ export class Job {
   readonly call: CallSignal | undefined;
   /** The call's merged signal. */
   readonly signal: AbortSignal | undefined;
+  /** Progress and yields; `undefined` for most jobs, which hear nothing before they settle. */
+  readonly hooks: JobHooks | undefined;
   state: JobState = QUEUED;
   /** The worker holding the job, once dispatched. */
   slot: WorkerSlot | null = null;
@@ -60,6 +70,7 @@ export class Job {
     settle: Settle,
     call: CallSignal | undefined,
     index?: number,
+    hooks?: JobHooks,
   ) {
     this.id = id;
     this.name = name;
@@ -72,6 +83,15 @@ export class Job {
     this.call = call;
     this.signal = call?.signal;
     this.index = index;
+    this.hooks = hooks;
+  }
+
+  /**
+   * Whether the job runs alone on its worker: one with a signal (stopping the worker must
+   * take nothing else down) or a stream (it holds the worker until its consumer is done).
+   */
+  get alone(): boolean {
+    return this.signal !== undefined || this.mode === STREAM;
   }
 
   /** Run `onAbort` once if the job's signal fires before the job settles. */

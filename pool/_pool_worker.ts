@@ -25,10 +25,12 @@ import {
   JOB_FIELDS,
   MAP,
   MODE_MASK,
+  PROGRESS,
   REPORT_START,
   RESULT_FIELDS,
   STARMAP,
   STATUS_BYTES,
+  STREAM,
   type ToWorker,
   type WorkerPayload,
 } from "./_protocol.ts";
@@ -78,6 +80,12 @@ let busyMs = 0;
 let flushedAt = 0;
 /** When the last task ended (or the drain began): one clock read per task, not two. */
 let lastNow = 0;
+/** How many yields in all each stream job may have sent: the parent's latest credit. */
+const credits = new Map<number, number>();
+/** Stream jobs whose consumer left. */
+const stops = new Set<number>();
+/** Wakes the running stream when a credit or a stop arrives. */
+let wakeStream: (() => void) | null = null;
 
 function post(message: FromWorker, transferList?: ArrayBuffer[]): void {
   const sent = transferList === undefined ? port.post(message) : (port as ParentPort).post(message, transferList);
@@ -210,6 +218,83 @@ async function finishChunk(
   return out;
 }
 
+/** The iterator of what a stream task returned: a generator, sync or async. */
+function iteratorOf(made: unknown, name: string): Iterator<unknown> | AsyncIterator<unknown> {
+  if (made !== null && typeof made === "object") {
+    const iterable = made as Partial<AsyncIterable<unknown> & Iterable<unknown>>;
+    if (typeof iterable[Symbol.asyncIterator] === "function") return iterable[Symbol.asyncIterator]!();
+    if (typeof iterable[Symbol.iterator] === "function") return iterable[Symbol.iterator]!();
+  }
+  throw new TypeError(
+    `Cannot stream task "${name}": it returned ${
+      made === null ? "null" : typeof made
+    }, not a generator; write it as \`async function*\` or \`function*\``,
+  );
+}
+
+/**
+ * Run stream job `id`: send each yield as it comes, but never more than the parent's
+ * credit allows (back-pressure: a slow consumer holds the generator at a yield), and end
+ * the generator early when the consumer leaves. Returns the generator's return value.
+ */
+async function runStream(id: number, fnId: number, fn: Fn, args: unknown[]): Promise<unknown> {
+  // The first credit (the high-water mark) travels as the last argument.
+  credits.set(id, args.pop() as number);
+  const name = fnRefs[fnId].name;
+  let made = fn(...args);
+  if (isThenable(made)) made = await made;
+  const iterator = iteratorOf(made, name);
+  // A caller that gives up (signal, timeout) ends the generator as a consumer that leaves does.
+  const task = activeTask()!;
+  const onAbort = () => wakeStream?.();
+  task.signal.addEventListener("abort", onAbort);
+  let sent = 0;
+  try {
+    for (;;) {
+      while (!stops.has(id) && !task.aborted && sent >= credits.get(id)!) {
+        await new Promise<void>((resolve) => wakeStream = resolve);
+      }
+      if (stops.has(id) || task.aborted) {
+        await iterator.return?.();
+        return undefined;
+      }
+      const step = await iterator.next();
+      if (step.done) return step.value;
+      const value = isThenable(step.value) ? await step.value : step.value;
+      try {
+        post({ t: "yield", id, value });
+      } catch (cause) {
+        await iterator.return?.();
+        throw new TypeError(
+          `Cannot stream task "${name}": its yield number ${sent} cannot be copied to the parent: ${
+            (cause as Error)?.message ?? cause
+          }`,
+          { cause },
+        );
+      }
+      sent++;
+    }
+  } finally {
+    task.signal.removeEventListener("abort", onAbort);
+    credits.delete(id);
+    stops.delete(id);
+    wakeStream = null;
+  }
+}
+
+/** How reportProgress() sends a value for the running task, when its caller listens. */
+function report(value: unknown): void {
+  const task = activeTask()!;
+  try {
+    post({ t: "progress", id: task.id, index: task.index, value });
+  } catch (cause) {
+    throw new TypeError(
+      `Cannot report progress: the value cannot be copied to the parent: ${(cause as Error)?.message ?? cause}`,
+      { cause },
+    );
+  }
+}
+
 // After its queue runs dry a worker spins this long on its inbox before it sleeps: a
 // reply to the parent is often followed at once by the next task (a loop of `apply`
 // calls), and a spinning hand-off takes microseconds where waking a sleeping thread takes
@@ -277,6 +362,7 @@ async function runQueue(): Promise<void> {
     const task = enterTask(id, index);
     const mode = code & MODE_MASK;
     if ((code & REPORT_START) !== 0) post({ t: "started", id });
+    task.progress = (code & PROGRESS) !== 0 ? report : undefined;
     try {
       const fn = fns[fnId] ?? (fns[fnId] = await resolve(fnRefs[fnId]));
       if (refs !== 0) args = await decode({ value: args, refs: refs as never });
@@ -285,6 +371,8 @@ async function runQueue(): Promise<void> {
       let value: unknown;
       if (mode === MAP || mode === STARMAP) {
         value = runChunk(fn, args as unknown[], mode === STARMAP, task);
+      } else if (mode === STREAM) {
+        value = runStream(id, fnId, fn, args as unknown[]);
       } else {
         value = fn(...(args as unknown[]));
       }
@@ -326,6 +414,13 @@ function accept(message: ToWorker): void {
     if (task?.id === message.id) task.abort("value" in record ? record.value : recordToError(record));
   } else if (message.t === "retire") {
     retiring = true;
+  } else if (message.t === "credit") {
+    // A credit for a stream that has ended is late news.
+    if (credits.has(message.id)) credits.set(message.id, message.upTo);
+    wakeStream?.();
+  } else if (message.t === "stop") {
+    stops.add(message.id);
+    wakeStream?.();
   }
 }
 

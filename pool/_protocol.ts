@@ -10,8 +10,13 @@ export const CALL = 0;
 export const MAP = 1;
 /** Job mode `tuples.map((a) => fn(...a))`: the payload is a chunk of argument lists. */
 export const STARMAP = 2;
+/**
+ * Job mode `fn(...args)` returning a generator whose yields stream to the parent: the
+ * payload is the argument list followed by the high-water mark (see {@linkcode CreditMessage}).
+ */
+export const STREAM = 3;
 /** How a worker calls the function for one job. */
-export type Mode = typeof CALL | typeof MAP | typeof STARMAP;
+export type Mode = typeof CALL | typeof MAP | typeof STARMAP | typeof STREAM;
 /** Bits of the mode field that hold the {@linkcode Mode}. */
 export const MODE_MASK = 3;
 /**
@@ -19,6 +24,11 @@ export const MODE_MASK = 3;
  * worker sends a {@linkcode StartedMessage} before it runs the job.
  */
 export const REPORT_START = 4;
+/**
+ * Flag added to the mode field of a job whose caller listens for progress: without it the
+ * worker drops what the task reports, so a call without `onProgress` costs no message.
+ */
+export const PROGRESS = 8;
 
 /**
  * Fields per job in {@linkcode RunMessage.jobs}: id, function id, mode, payload, shared refs
@@ -119,7 +129,47 @@ export interface DoneMessage {
   heap?: number;
 }
 
+/**
+ * Parent → worker: the consumer of stream job `id` has made room; the worker may have sent
+ * `upTo` yields in all before it waits again (the consumer's count plus the high-water mark).
+ */
+export interface CreditMessage {
+  t: "credit";
+  id: number;
+  upTo: number;
+}
+
+/** Parent → worker: the consumer of stream job `id` left; end the generator (its `return`). */
+export interface StopMessage {
+  t: "stop";
+  id: number;
+}
+
+/**
+ * Worker → parent: job `id` reported `value` while on input index `index` (0 for a call).
+ * Sent at once, so it reaches the parent before the job's result.
+ */
+export interface ProgressMessage {
+  t: "progress";
+  id: number;
+  index: number;
+  value: unknown;
+}
+
+/** Worker → parent: stream job `id` yielded `value`. */
+export interface YieldMessage {
+  t: "yield";
+  id: number;
+  value: unknown;
+}
+
 /** Any message a parent sends a pool worker. */
-export type ToWorker = RunMessage | AbortMessage | RetireMessage;
+export type ToWorker = RunMessage | AbortMessage | RetireMessage | CreditMessage | StopMessage;
 /** Any message a pool worker sends its parent. */
-export type FromWorker = ReadyMessage | BootFailedMessage | StartedMessage | DoneMessage;
+export type FromWorker =
+  | ReadyMessage
+  | BootFailedMessage
+  | StartedMessage
+  | DoneMessage
+  | ProgressMessage
+  | YieldMessage;

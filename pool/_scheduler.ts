@@ -24,17 +24,19 @@ import { BrokenProcessPoolError, ProcessError, WorkerDiedError } from "../errors
 import type { StartMethod } from "../process/mod.ts";
 import type { TaskRef } from "../task.ts";
 import { Histogram } from "./_histogram.ts";
-import { DISPATCHED, Job, QUEUED, type Settle, SETTLED } from "./_job.ts";
+import { DISPATCHED, Job, type JobHooks, QUEUED, type Settle, SETTLED } from "./_job.ts";
 import { JobQueue } from "./_job_queue.ts";
 import {
   CALL,
   type DoneMessage,
   type FromWorker,
   type Mode,
+  PROGRESS,
   REPORT_START,
   RESULT_FIELDS,
   type RunMessage,
   STATUS_BYTES,
+  STREAM,
   type WorkerPayload,
 } from "./_protocol.ts";
 import { READY, RETIRING, STARTING, STOPPING, type WorkerChild, WorkerSlot } from "./_worker_slot.ts";
@@ -208,10 +210,19 @@ export class Scheduler {
   }
 
   /**
-   * Queue a job; `settle` is called exactly once. `call` holds the call's timeout and
-   * signal; `index` is the input index of the job's first item when it belongs to a map.
+   * Queue a job; `settle` is called exactly once, after every hook call. `call` holds the
+   * call's timeout and signal; `index` is the input index of the job's first item when it
+   * belongs to a map.
    */
-  submit(ref: TaskRef, mode: Mode, payload: Encoded, settle: Settle, call?: CallSignal, index?: number): Job {
+  submit(
+    ref: TaskRef,
+    mode: Mode,
+    payload: Encoded,
+    settle: Settle,
+    call?: CallSignal,
+    index?: number,
+    hooks?: JobHooks,
+  ): Job {
     const key = `${ref.name}\0${ref.module}`;
     let fnId = this.#fnIds.get(key);
     if (fnId === undefined) {
@@ -219,8 +230,8 @@ export class Scheduler {
       this.#fnIds.set(key, fnId);
       this.#fnRefs.push({ module: ref.module, name: ref.name });
     }
-    const size = mode === CALL ? 1 : (payload.value as unknown[]).length;
-    const job = new Job(this.#nextId++, ref.name, fnId, mode, size, payload, settle, call, index);
+    const size = mode === CALL || mode === STREAM ? 1 : (payload.value as unknown[]).length;
+    const job = new Job(this.#nextId++, ref.name, fnId, mode, size, payload, settle, call, index, hooks);
     job.submittedAt = performance.now();
     if (this.#pending++ === 0) this.#setRef(true);
     const refused = this.#terminated ? this.#refuse?.(ref.name) : this.#brokenError();
@@ -281,6 +292,22 @@ export class Scheduler {
       this.#pumpScheduled = true;
       queueMicrotask(() => this.#pump());
     }
+  }
+
+  /**
+   * Let stream job `job` have sent `upTo` yields in all; nothing to do before a worker
+   * holds it (its first credit travels with it).
+   */
+  credit(job: Job, upTo: number): void {
+    if (job.state === DISPATCHED) job.slot!.post({ t: "credit", id: job.id, upTo });
+  }
+
+  /**
+   * End stream job `job` early: withdrawn while queued, else its worker ends the generator
+   * (calls its `return`) and the job settles as done, which frees the worker.
+   */
+  stopStream(job: Job, reason: unknown): void {
+    if (!this.cancel(job, reason) && job.state === DISPATCHED) job.slot!.post({ t: "stop", id: job.id });
   }
 
   /** Whether a worker holds `job` (Python's "running" for a future). */
@@ -396,7 +423,7 @@ export class Scheduler {
       while (picked.length < quota) {
         const job = queue.peek();
         if (job === undefined) break;
-        if (job.signal !== undefined) {
+        if (job.alone) {
           // It runs alone: first on an idle worker, with nothing behind it.
           if (slot.load === 0 && picked.length === 0) picked.push(queue.shift()!);
           break;
@@ -449,8 +476,10 @@ export class Scheduler {
         const ref = this.#fnRefs[job.fnId];
         fns.push(job.fnId, ref.module, ref.name);
       }
-      // A deferred timeout starts when the worker says the job started.
-      const mode = job.call !== undefined && !job.call.started ? job.mode | REPORT_START : job.mode;
+      // A deferred timeout starts when the worker says the job started; the progress flag
+      // tells the worker someone listens, so a task's reports cost nothing otherwise.
+      let mode: number = job.call !== undefined && !job.call.started ? job.mode | REPORT_START : job.mode;
+      if (job.hooks?.onProgress !== undefined) mode |= PROGRESS;
       jobs.push(job.id, job.fnId, mode, job.payload, job.refs, job.index ?? 0);
     }
     try {
@@ -504,7 +533,21 @@ export class Scheduler {
       case "bootFailed":
         slot.bootError = recordToError(message.error);
         break;
+      case "progress":
+        // A job settled or withdrawn meanwhile hears nothing more: no progress after a result.
+        this.#running(slot, message.id)?.hooks?.onProgress?.(message.value, message.index);
+        break;
+      case "yield":
+        this.#running(slot, message.id)?.hooks?.onYield?.(message.value);
+        break;
     }
+  }
+
+  /** The unsettled job `id` that `slot` holds, or `undefined`. */
+  #running(slot: WorkerSlot, id: number): Job | undefined {
+    if (slot.state === STOPPING) return undefined;
+    const job = slot.find(id);
+    return job?.state === DISPATCHED ? job : undefined;
   }
 
   #onDone(slot: WorkerSlot, message: DoneMessage): void {

@@ -10,6 +10,11 @@ export class RunningTask {
   readonly id: number;
   /** Input index of the item being run: 0 for apply/submit. */
   index: number;
+  /**
+   * Sends what the task reports to its caller: set by the pool worker when the caller
+   * listens for progress, else `undefined` (reports are dropped without a message).
+   */
+  progress: ((value: unknown) => void) | undefined;
   #controller: AbortController | undefined;
   #aborted = false;
   #reason: unknown;

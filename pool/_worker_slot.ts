@@ -89,11 +89,18 @@ export class WorkerSlot {
   }
 
   /**
-   * Whether the worker holds a job with a signal. Such a job runs alone: aborting it stops
-   * the worker, which must not take other work down with it.
+   * Whether the worker holds a job that runs alone (see Job.alone): aborting it stops the
+   * worker, which must not take other work down with it, and a stream holds it until done.
    */
   get guarded(): boolean {
-    return this.#held[this.#head]?.signal !== undefined;
+    return this.#held[this.#head]?.alone === true;
+  }
+
+  /** The job with id `id` that this worker holds, or `undefined`. */
+  find(id: number): Job | undefined {
+    const held = this.#held;
+    for (let i = this.#head; i < held.length; i++) if (held[i]?.id === id) return held[i]!;
+    return undefined;
   }
 
   /** Record a job posted to this worker. */

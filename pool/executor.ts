@@ -5,13 +5,17 @@ import { runtime } from "../_runtime/mod.ts";
 import { FullError } from "../errors.ts";
 import type { StartMethod } from "../process/mod.ts";
 import type { TaskRef, TaskResult } from "../task.ts";
-import type { Job } from "./_job.ts";
+import type { Job, JobHooks } from "./_job.ts";
+import { mapProgress, type MapProgressCount } from "./_map_progress.ts";
 import { encodeArgs } from "./_payload.ts";
 import { CALL, type Mode } from "./_protocol.ts";
 import { Scheduler } from "./_scheduler.ts";
+import { openStream } from "./_stream.ts";
 import { checkSubmit, encodeMapJobs, mapMode } from "./_submit.ts";
 import { checkWorkerSetup } from "./_worker_setup.ts";
 import { Future } from "./future.ts";
+import type { ApplyArgs, StreamItem, StreamOptions } from "./pool.ts";
+import type { MapProgress } from "./progress.ts";
 import type { PoolStats } from "./stats.ts";
 
 /** Options for {@linkcode ProcessPoolExecutor}. */
@@ -89,6 +93,11 @@ export interface ExecutorMapOptions {
    * @default {1}
    */
   chunksize?: number;
+  /**
+   * Called with `{ done, total }` each time a chunk's results arrive, and with
+   * `{ done, total, index, value }` for each value a task reports with `reportProgress()`.
+   */
+  onProgress?: (progress: MapProgress) => void;
 }
 
 /** Options for {@linkcode ProcessPoolExecutor.shutdown}. */
@@ -240,6 +249,40 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   }
 
   /**
+   * Run `fn(...args)`, a generator (`async function*` or `function*`), in a worker and
+   * yield what it yields, in order, as `Pool.stream` does: at most `highWaterMark` values
+   * wait for a slow consumer, `break` ends the generator and frees the worker. A worker
+   * that dies mid-stream breaks the executor, as for any task.
+   *
+   * @param fn a task that returns a generator
+   * @param args its arguments
+   * @returns an async iterator of the yields
+   * @throws {InvalidStateError} after `shutdown()`
+   * @throws {RangeError} when `highWaterMark` is not a positive integer
+   *
+   * @example Usage
+   * ```ts
+   * import { ProcessPoolExecutor, taskModule } from "@mproc/multiprocessing/pool";
+   * import assert from "node:assert/strict";
+   * const tasks = taskModule<typeof import("./tests/testdata/stream_tasks.ts")>(
+   *   new URL("./tests/testdata/stream_tasks.ts", import.meta.url),
+   * );
+   * await using executor = new ProcessPoolExecutor({ maxWorkers: 1 });
+   * const got: number[] = [];
+   * for await (const n of executor.stream(tasks.count, [3], { highWaterMark: 2 })) got.push(n);
+   * assert.deepEqual(got, [0, 1, 2]);
+   * ```
+   */
+  // deno-lint-ignore no-explicit-any
+  stream<F extends (...args: any[]) => unknown>(
+    fn: TaskRef<F>,
+    ...[args, options = {}]: ApplyArgs<F, StreamOptions>
+  ): AsyncIterableIterator<StreamItem<F>> & AsyncDisposable {
+    this.#check(fn);
+    return openStream(this.#scheduler, fn, args ?? [], options);
+  }
+
+  /**
    * Take no new work; with `wait`, resolve once the pending futures are done and the
    * workers have exited. Idempotent.
    */
@@ -287,7 +330,13 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     checkSubmit(this.#scheduler, fn, "the executor was shut down");
   }
 
-  #submit(fn: TaskRef, mode: Mode, payload: Encoded, index?: number): Future<unknown> {
+  #submit(
+    fn: TaskRef,
+    mode: Mode,
+    payload: Encoded,
+    index?: number,
+    progress?: MapProgressCount,
+  ): Future<unknown> {
     const scheduler = this.#scheduler;
     const pending = this.#pending;
     // deno-lint-ignore prefer-const
@@ -297,6 +346,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       running: () => scheduler.isDispatched(job),
     });
     pending.add(future);
+    const hooks: JobHooks | undefined = progress?.hooks();
     job = scheduler.submit(
       fn,
       mode,
@@ -304,11 +354,13 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       (failed, value) => {
         pending.delete(future);
         if (value === WITHDRAWN) return;
+        progress?.add(job.size);
         if (failed) future.setException(value);
         else future.setResult(value);
       },
       undefined,
       index,
+      hooks,
     );
     return future;
   }
@@ -324,12 +376,14 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     const what = mapWhat(method, fn);
     this.#check(fn);
     checkMapOptions(options, what);
+    const progress = mapProgress(options.onProgress, undefined, what);
     const submitAll = (items: unknown[]): Future<unknown>[] => {
       this.#check(fn);
       const mode = mapMode(chunksize, spread);
       this.#scheduler.checkSendableItems(items, 0);
+      progress?.expect(items.length);
       return encodeMapJobs(items, chunksize, spread, what).map((payload, k) =>
-        this.#submit(fn, mode, payload, k * chunksize)
+        this.#submit(fn, mode, payload, k * chunksize, progress)
       );
     };
     const items = readInput(iterable, what);

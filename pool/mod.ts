@@ -29,4 +29,5 @@ export * from "./current_task.ts";
 export * from "./executor.ts";
 export * from "./future.ts";
 export * from "./pool.ts";
+export * from "./progress.ts";
 export * from "./stats.ts";

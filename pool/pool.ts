@@ -1,4 +1,3 @@
-import { type CallSignal, callSignal } from "../_internal/call_signal.ts";
 import { checkMapOptions, type MapInput, mapWhat, openInput, readInput } from "../_internal/map_input.ts";
 import { runtime } from "../_runtime/mod.ts";
 import { CancelledError, FullError, InvalidStateError } from "../errors.ts";
@@ -7,12 +6,16 @@ import type { TaskRef, TaskResult } from "../task.ts";
 import { defaultChunksize } from "./_chunk.ts";
 import { Imap } from "./_imap.ts";
 import type { Job } from "./_job.ts";
+import { callProgress, mapProgress } from "./_map_progress.ts";
 import { encodeArgs } from "./_payload.ts";
+import { poolCallSignal } from "./_pool_call.ts";
 import { CALL } from "./_protocol.ts";
 import { Scheduler } from "./_scheduler.ts";
+import { openStream } from "./_stream.ts";
 import { checkSubmit, encodeMapJobs, mapMode } from "./_submit.ts";
 import { checkWorkerSetup } from "./_worker_setup.ts";
 import { AsyncResult } from "./async_result.ts";
+import type { MapProgress } from "./progress.ts";
 import type { PoolStats } from "./stats.ts";
 
 /** Chunks an imap keeps submitted ahead of its consumer, per worker. */
@@ -113,6 +116,35 @@ export interface PoolCallOptions {
   signal?: AbortSignal;
 }
 
+/** Options for {@linkcode Pool.apply}: those of every call, and progress. */
+export interface ApplyOptions extends PoolCallOptions {
+  /**
+   * Called with each value the task reports with `reportProgress()`, in order, all before
+   * the call settles.
+   */
+  onProgress?: (value: unknown) => void;
+}
+
+/** Options for {@linkcode Pool.stream} and `ProcessPoolExecutor.stream`. */
+export interface StreamOptions extends ApplyOptions {
+  /**
+   * Yields the worker may send ahead of the consumer; then the generator waits at its
+   * next yield until the consumer takes more. `timeout` bounds the whole stream.
+   * @default {16}
+   */
+  highWaterMark?: number;
+}
+
+/**
+ * The values a stream task yields: `Y` for a task returning an `AsyncIterable<Y>` (an
+ * `async function*`) or an `Iterable<Y>` (a `function*`).
+ */
+// deno-lint-ignore no-explicit-any
+export type StreamItem<F extends (...args: any[]) => unknown> = Awaited<ReturnType<F>> extends AsyncIterable<infer Y>
+  ? Y
+  : Awaited<ReturnType<F>> extends Iterable<infer Y> ? Awaited<Y>
+  : never;
+
 /**
  * The arguments of {@linkcode Pool.apply} after the task: its argument list, which may be
  * left out when the task takes none (Python's `args=()`), then the options.
@@ -122,7 +154,7 @@ export type ApplyArgs<F extends (...args: any[]) => unknown, O> = Parameters<F> 
   : [args: Parameters<F>, options?: O];
 
 /** Options for {@linkcode Pool.applyAsync}. */
-export interface ApplyAsyncOptions<T> extends PoolCallOptions {
+export interface ApplyAsyncOptions<T> extends ApplyOptions {
   /** Called with the value when the task succeeds. */
   callback?: (value: T) => void;
   /** Called with the error when the task fails. */
@@ -136,6 +168,12 @@ export interface PoolMapOptions extends PoolCallOptions {
    * @default {Math.ceil(length / (4 * processes))}
    */
   chunksize?: number;
+  /**
+   * Called with `{ done, total }` each time a chunk's results arrive (so a CLI can draw a
+   * progress bar), and with `{ done, total, index, value }` for each value a task reports
+   * with `reportProgress()`; all before the call settles.
+   */
+  onProgress?: (progress: MapProgress) => void;
 }
 
 /** Options for {@linkcode Pool.mapAsync} and {@linkcode Pool.starmapAsync}. */
@@ -153,6 +191,12 @@ export interface ImapOptions extends PoolCallOptions {
    * @default {1}
    */
   chunksize?: number;
+  /**
+   * As for {@linkcode Pool.map}: `{ done, total }` as results arrive (a chunk at a time,
+   * whether or not the consumer has taken them yet), where `total` is `undefined` until
+   * the input has ended; and `{ done, total, index, value }` for each task's report.
+   */
+  onProgress?: (progress: MapProgress) => void;
 }
 
 /**
@@ -168,20 +212,6 @@ function checkAbortGrace(grace: number): void {
       }`,
     );
   }
-}
-
-/**
- * The call signal of a pool call: its timeout counts from the first task's start unless
- * `timeoutFrom` is "submit".
- *
- * @throws {RangeError} when `timeout` or `timeoutFrom` is invalid
- */
-function poolCallSignal(options: PoolCallOptions, what: string): CallSignal | undefined {
-  const { timeoutFrom = "start" } = options;
-  if (timeoutFrom !== "start" && timeoutFrom !== "submit") {
-    throw new RangeError(`Cannot ${what}: timeoutFrom must be "start" or "submit", got ${String(timeoutFrom)}`);
-  }
-  return callSignal(options.timeout, options.signal, what, timeoutFrom === "start");
 }
 
 function report(error: unknown): void {
@@ -283,7 +313,7 @@ export class Pool implements AsyncDisposable {
   // deno-lint-ignore no-explicit-any
   apply<F extends (...args: any[]) => unknown>(
     fn: TaskRef<F>,
-    ...[args, options = {}]: ApplyArgs<F, PoolCallOptions>
+    ...[args, options = {}]: ApplyArgs<F, ApplyOptions>
   ): Promise<TaskResult<F>> {
     return new Promise((resolve, reject) => {
       this.#call(fn, args ?? [], options, settleWith(resolve, reject));
@@ -423,6 +453,44 @@ export class Pool implements AsyncDisposable {
   }
 
   /**
+   * Run `fn(...args)`, a generator (`async function*` or `function*`), in a worker and
+   * yield what it yields, in order, as it yields it. The worker runs nothing else until the
+   * stream ends. A slow consumer holds the generator: at most `highWaterMark` values wait
+   * for the consumer. Leaving the loop early (`break`) ends the generator (its `return`,
+   * so its `finally` runs) and frees the worker. An error thrown in the generator ends the
+   * iteration with that error; a worker that dies mid-stream ends it with a
+   * `WorkerDiedError`; `timeout` and `signal` bound the whole stream. Until the loop ends
+   * (or `return()` is called) the stream holds its worker, so always iterate it.
+   *
+   * @param fn a task that returns a generator
+   * @param args its arguments
+   * @returns an async iterator of the yields; its final result is the generator's return value
+   * @throws {InvalidStateError} when the pool is closed
+   * @throws {RangeError} when `highWaterMark` is not a positive integer
+   *
+   * @example Usage
+   * ```ts
+   * import { Pool, taskModule } from "@mproc/multiprocessing/pool";
+   * import assert from "node:assert/strict";
+   * const tasks = taskModule<typeof import("./tests/testdata/stream_tasks.ts")>(
+   *   new URL("./tests/testdata/stream_tasks.ts", import.meta.url),
+   * );
+   * await using pool = new Pool({ processes: 1 });
+   * const got: number[] = [];
+   * for await (const n of pool.stream(tasks.count, [3])) got.push(n);
+   * assert.deepEqual(got, [0, 1, 2]);
+   * ```
+   */
+  // deno-lint-ignore no-explicit-any
+  stream<F extends (...args: any[]) => unknown>(
+    fn: TaskRef<F>,
+    ...[args, options = {}]: ApplyArgs<F, StreamOptions>
+  ): AsyncIterableIterator<StreamItem<F>> & AsyncDisposable {
+    this.#check(fn);
+    return openStream(this.#scheduler, fn, args ?? [], options);
+  }
+
+  /**
    * Take no more work; the workers exit once the pending work is done. Idempotent.
    */
   close(): void {
@@ -512,7 +580,7 @@ export class Pool implements AsyncDisposable {
   #call(
     fn: TaskRef,
     args: readonly unknown[],
-    options: PoolCallOptions,
+    options: ApplyOptions,
     settle: (failed: boolean, value: unknown) => void,
   ): void {
     try {
@@ -522,12 +590,24 @@ export class Pool implements AsyncDisposable {
         throw new TypeError(`Cannot run task "${fn.name}": args must be an array, got ${String(args)}`);
       }
       this.#scheduler.checkSendable(args, "args");
+      const { onProgress } = options;
+      if (onProgress !== undefined && typeof onProgress !== "function") {
+        throw new TypeError(`Cannot run task "${fn.name}": onProgress must be a function, got ${String(onProgress)}`);
+      }
       const payload = encodeArgs(args, "args");
       const call = poolCallSignal(options, `run task "${fn.name}"`);
-      this.#scheduler.submit(fn, CALL, payload, (failed, value) => {
-        call?.dispose();
-        settle(failed, value);
-      }, call);
+      this.#scheduler.submit(
+        fn,
+        CALL,
+        payload,
+        (failed, value) => {
+          call?.dispose();
+          settle(failed, value);
+        },
+        call,
+        undefined,
+        onProgress === undefined ? undefined : { onProgress: (value) => callProgress(onProgress, value) },
+      );
     } catch (error) {
       settle(true, error);
     }
@@ -561,6 +641,7 @@ export class Pool implements AsyncDisposable {
     this.#check(fn);
     checkMapOptions(options, what);
     const items = await readInput(iterable, what);
+    const progress = mapProgress(options.onProgress, items.length, what);
     const call = poolCallSignal(options, what);
     const scheduler = this.#scheduler;
     const jobs: Job[] = [];
@@ -593,10 +674,12 @@ export class Pool implements AsyncDisposable {
                 const values = value as unknown[];
                 for (let j = 0; j < values.length; j++) out[start + j] = values[j];
               }
+              if (progress !== undefined && !failed) progress.add(mode === CALL ? 1 : (value as unknown[]).length);
               if (--left === 0) resolve(out);
             },
             call,
             start,
+            progress?.hooks(),
           ));
         }
       });
@@ -616,6 +699,8 @@ export class Pool implements AsyncDisposable {
     const what = mapWhat(method, fn);
     this.#check(fn);
     checkMapOptions(options, what);
+    // An array's length is known at once; a generator's only once it ends.
+    const progress = mapProgress(options.onProgress, Array.isArray(iterable) ? iterable.length : undefined, what);
     const input = openInput(iterable, what);
     // Last, so nothing that throws above leaves its timer or signal listener behind.
     const call = poolCallSignal(options, what);
@@ -629,6 +714,7 @@ export class Pool implements AsyncDisposable {
       ahead: AHEAD_PER_WORKER * this.#processes,
       call,
       what,
+      progress,
     });
   }
 }

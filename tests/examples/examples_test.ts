@@ -8,14 +8,18 @@ import { runProgram } from "../_run_program.ts";
 
 const LIMIT = 40_000;
 
-async function run(name: string): Promise<string> {
+async function runAll(name: string): Promise<{ stdout: string; stderr: string }> {
   const { code, stdout, stderr, timedOut } = await runProgram(
     new URL(`../../examples/${name}`, import.meta.url),
     LIMIT,
   );
   assert.equal(timedOut, false, `${name} did not end within ${LIMIT} ms`);
   assert.equal(code, 0, stdout + stderr);
-  return stdout;
+  return { stdout, stderr };
+}
+
+async function run(name: string): Promise<string> {
+  return (await runAll(name)).stdout;
 }
 
 function lines(...xs: string[]): string {
@@ -77,11 +81,12 @@ describe("examples", () => {
   });
 
   test(
-    "pool.ts: map, starmap, imap, imapUnordered, applyAsync, a task's error",
+    "pool.ts: map, starmap, imap, imapUnordered, applyAsync, a task's error, a progress bar, a stream",
     { timeout: LIMIT + 5_000 },
     async () => {
+      const { stdout, stderr } = await runAll("pool.ts");
       assert.equal(
-        await run("pool.ts"),
+        stdout,
         lines(
           "map: 0,1,4,9,16,25,36,49,64,81",
           "starmap: 8,9,1",
@@ -89,8 +94,11 @@ describe("examples", () => {
           "imapUnordered: 4 results, sorted: 0,100,400,900",
           "applyAsync: get() = 144, successful() = true, callback saw 144",
           "apply raised RangeError: cannot take the square root of -1",
+          "map with a progress bar: 20 values, the last 361",
+          "stream: 3, 2, 1, liftoff",
         ),
       );
+      assert.match(stderr, /\[#{20}\] 20\/20\n/);
     },
   );
 

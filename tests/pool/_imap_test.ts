@@ -32,6 +32,7 @@ function setUp(items: unknown[], options: { chunksize?: number; ordered?: boolea
     ahead: options.ahead ?? 100,
     call: undefined,
     what: "run imap",
+    progress: undefined,
   });
   return { scheduler, workers, imap };
 }
