@@ -97,7 +97,12 @@ describe("Pool with the process start method", () => {
     await using pool = new PROCESS.Pool({ processes: 2, maxHeapMiB: 64 });
     const [started, release] = [join(dir, "oom-started"), join(dir, "oom-release")];
     const other = pool.apply(os.pidWhenReleased, [started, release]);
-    await eventually(() => existsSync(started), LIMIT, "the other worker's task start");
+    // The file exists a moment before its pid is written in it.
+    await eventually(
+      () => existsSync(started) && readFileSync(started, "utf8") !== "",
+      LIMIT,
+      "the other worker's task start",
+    );
     const otherPid = Number(readFileSync(started, "utf8"));
     await assert.rejects(within(pool.apply(os.allocateForever), LIMIT, "allocation"), (e: Error) => {
       if (e instanceof WorkerDiedError) return true;
