@@ -11,6 +11,8 @@ const HEADER = 16;
 const SLOT = 4; // ident, state, exit code, parent ident
 const CAPACITY = 4096;
 const NEXT_IDENT = 0;
+/** Size of every thread's worker reserve, plus one; 0 until a program sets it. */
+const RESERVE = 1;
 
 const ALIVE = 1;
 const EXITED = 2;
@@ -127,6 +129,20 @@ export function allocateIdent(parent: number): number {
     return id;
   }
   throw new RangeError(`Cannot start another worker: more than ${CAPACITY} workers are alive at once`);
+}
+
+/**
+ * The program-wide size of the worker reserve (see worker_reserve.ts), or `fallback` until
+ * some thread has set one. In the shared area, so a setting in any thread holds in all.
+ */
+export function reserveSize(fallback: number): number {
+  const v = Atomics.load(control(), RESERVE);
+  return v === 0 ? fallback : v - 1;
+}
+
+/** Set the program-wide size of the worker reserve. */
+export function setReserveSize(size: number): void {
+  Atomics.store(control(), RESERVE, size + 1);
 }
 
 /** Record that `ident` ended with `code`. The first record wins. */

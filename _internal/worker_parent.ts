@@ -4,6 +4,7 @@
 import { runtime, type WorkerHandle } from "../_runtime/mod.ts";
 import { type Identity, identity } from "./identity.ts";
 import { allocateIdent, type AreaExport, exportArea, markExited } from "./shared_area.ts";
+import { takeWarm } from "./worker_reserve.ts";
 
 /** Exit code after `terminate()`, as Python reports SIGTERM. */
 export const TERMINATED = -15;
@@ -93,7 +94,7 @@ export function spawnChild<P>(options: SpawnChildOptions<P>): Child {
   };
   let handle: WorkerHandle;
   try {
-    handle = runtime.spawn({
+    handle = takeWarm(options.entry.href, init, options.daemon) ?? runtime.spawn({
       entry: options.entry.href,
       data: init,
       daemon: options.daemon,

@@ -3,7 +3,7 @@ import process from "node:process";
 import * as v8 from "node:v8";
 import * as wt from "node:worker_threads";
 import { enterProcess, type ForkArgs, forkWith, type HeapLimit, v8HeapLimit } from "./_child_process.ts";
-import { parentPort, spawnWith, workerData } from "./_worker_threads.ts";
+import { awaitWork, parentPort, spawnWith, workerData } from "./_worker_threads.ts";
 import type { Launch } from "./_worker_threads.ts";
 import type { Runtime, RuntimeName } from "./types.ts";
 
@@ -36,6 +36,19 @@ function serializeRefusingShared(value: unknown): Uint8Array {
   return v8.serialize(value);
 }
 
+let unreadable = 0;
+
+function envSnapshot(): string {
+  try {
+    // Deno lists the variables in no fixed order.
+    const env = { ...process.env };
+    return JSON.stringify(env, Object.keys(env).sort());
+  } catch {
+    // Deno without permission to read every variable: count every snapshot as a change.
+    return `unreadable ${++unreadable}`;
+  }
+}
+
 /** Build a runtime adapter from the parts that differ between runtimes. */
 export function makeRuntime(
   name: RuntimeName,
@@ -56,6 +69,7 @@ export function makeRuntime(
     spawn: (options) => spawnWith(launch, options, pollableInbox),
     workerData: () => (workerData() as { data?: unknown } | undefined)?.data,
     parentPort,
+    awaitWork,
     exitThread: (code) => process.exit(code),
     onUncaught: (listener) => {
       process.on("uncaughtException", listener);
@@ -73,6 +87,7 @@ export function makeRuntime(
       });
     },
     importModule,
+    envSnapshot,
     printError: (text) => console.error(text),
     fork: (options) => forkWith(forkArgs, heapLimit, options),
     enterProcess,

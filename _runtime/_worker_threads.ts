@@ -2,8 +2,27 @@
 // `unref()`, errors reported as events, `terminate()` of a blocked worker), while the
 // web `Worker` differs on each (Deno has no exit event and no unref): so every adapter
 // starts workers through it.
+import process from "node:process";
 import * as wt from "node:worker_threads";
 import type { ParentPort, SpawnOptions, WorkerHandle } from "./types.ts";
+
+/**
+ * Key of the message a worker sends as its thread ends, with its exit code: the runtime's
+ * exit event comes only after the thread is torn down, 1-9 ms later here, and a join
+ * waits for that.
+ */
+const EXIT_NOTICE = "mproc.exitNotice";
+
+function isExitNotice(message: unknown): message is { [EXIT_NOTICE]: number } {
+  return typeof message === "object" && message !== null && EXIT_NOTICE in message;
+}
+
+// In a worker this package started: tell the parent how the thread ends, from the last
+// code that runs in it (after this the thread runs no more JavaScript).
+if (!wt.isMainThread && (wt.workerData as { exitNotice?: boolean } | undefined)?.exitNotice === true) {
+  const port = wt.parentPort!;
+  process.on("exit", (code) => port.postMessage({ [EXIT_NOTICE]: code }));
+}
 
 /** How a runtime turns a module URL into a `worker_threads` constructor call. */
 export type Launch = (options: SpawnOptions) => { filename: string | URL; eval: boolean; data: unknown };
@@ -19,7 +38,9 @@ export function spawnWith(launch: Launch, options: SpawnOptions, pollable: boole
   // that one port carries them all whether polled or listened to. Messages back stay on
   // the parent port, which delivers them all before the worker's exit event.
   const channel = options.inbox && pollable ? new wt.MessageChannel() : undefined;
-  if (channel !== undefined) (how.data as { inbox?: wt.MessagePort }).inbox = channel.port2;
+  const data = how.data as { inbox?: wt.MessagePort; exitNotice?: boolean };
+  if (channel !== undefined) data.inbox = channel.port2;
+  data.exitNotice = true;
   const worker = new wt.Worker(how.filename, {
     eval: how.eval,
     workerData: how.data,
@@ -36,18 +57,32 @@ export function spawnWith(launch: Launch, options: SpawnOptions, pollable: boole
   // worker, hence the flag.
   let errored = false;
   worker.on("error", () => (errored = true));
+  // The exit is reported once, by the worker's notice or else by the runtime's event.
+  let exitCode: number | null = null;
+  const exitListeners: ((code: number) => void)[] = [];
+  const exited = (code: number) => {
+    if (exitCode !== null) return;
+    exitCode = code === 0 && errored ? 1 : code;
+    for (const listener of exitListeners.splice(0)) listener(exitCode);
+  };
+  const messageListeners: ((message: unknown) => void)[] = [];
+  worker.on("message", (message: unknown) => {
+    if (isExitNotice(message)) exited(message[EXIT_NOTICE]);
+    else for (const listener of messageListeners) listener(message);
+  });
+  worker.once("exit", exited);
   let referenced = !options.daemon;
+  // Node refs a worker when a message listener is added.
   if (!referenced) worker.unref();
   return {
     post: channel === undefined
       ? (message, transfer) => worker.postMessage(message, transfer as never)
       : (message, transfer) => channel.port1.postMessage(message, transfer as never),
-    onMessage: (listener) => {
-      worker.on("message", listener);
-      // Node refs a worker again when a message listener is added.
-      if (!referenced) worker.unref();
+    onMessage: (listener) => void messageListeners.push(listener),
+    onExit: (listener) => {
+      if (exitCode === null) exitListeners.push(listener);
+      else queueMicrotask(() => listener(exitCode!));
     },
-    onExit: (listener) => void worker.once("exit", (code: number) => listener(code === 0 && errored ? 1 : code)),
     onError: (listener) => void worker.on("error", listener),
     terminate: async () => {
       channel?.port1.close();
@@ -64,13 +99,18 @@ export function spawnWith(launch: Launch, options: SpawnOptions, pollable: boole
   };
 }
 
-/** The data passed to this worker. */
+/** What a worker started idle received as its work (see {@linkcode awaitWork}). */
+let assigned: { data: unknown; port: ParentPort } | undefined;
+
+/** The data passed to this worker, or the data of the work it was given once started idle. */
 export function workerData(): unknown {
+  if (assigned !== undefined) return assigned.data;
   return wt.isMainThread ? undefined : wt.workerData;
 }
 
 /** The port to the parent, wrapped; with the worker's inbox when it was given one. */
 export function parentPort(): ParentPort | null {
+  if (assigned !== undefined) return assigned.port;
   const port = wt.parentPort;
   if (port === null) return null;
   const inbox = (wt.workerData as { inbox?: wt.MessagePort } | undefined)?.inbox;
@@ -89,3 +129,71 @@ export function parentPort(): ParentPort | null {
 
 /** Whether this is the program's main thread. */
 export const isMainThread: boolean = wt.isMainThread;
+
+/** What a worker started idle is given to do: an entry module and its data. */
+export interface Work {
+  entry: string;
+  data: unknown;
+}
+
+/**
+ * In a worker started idle: wait for the parent's first message, a {@linkcode Work};
+ * from then on `workerData()` is its data and `parentPort()` carries the messages after
+ * it. One listener stays on the port from the start and keeps, in order, what comes
+ * before the entry listens, since a port with no listener may drop messages. `loaded()`
+ * (called once the entry module has run its top level) removes that listener unless the
+ * entry listens, so a worker whose entry never listens ends when its work is done, as a
+ * worker started on the entry directly would.
+ */
+export function awaitWork(): Promise<{ entry: string; loaded(): void }> {
+  const port = wt.parentPort;
+  if (port === null) return Promise.reject(new Error("Cannot wait for work on the main thread"));
+  const inbox = (wt.workerData as { inbox?: wt.MessagePort } | undefined)?.inbox;
+  const incoming = inbox ?? port;
+  return new Promise((resolve) => {
+    let listeners: ((message: unknown) => void)[] = [];
+    let early: unknown[] = [];
+    let flushing = false;
+    let work: Work | undefined;
+    const dispatch = (message: unknown) => {
+      for (const listener of listeners) listener(message);
+    };
+    const flush = () => {
+      flushing = false;
+      while (early.length > 0 && listeners.length > 0) dispatch(early.shift());
+    };
+    const forward = (message: unknown) => {
+      if (work === undefined) {
+        work = message as Work;
+        // Shaped as a launch's worker data, which the adapter unwraps.
+        assigned = { data: { data: work.data }, port: assignedPort };
+        resolve({ entry: work.entry, loaded });
+      } else if (listeners.length === 0 || early.length > 0) early.push(message);
+      else dispatch(message);
+    };
+    const loaded = () => {
+      if (listeners.length === 0) incoming.off("message", forward);
+    };
+    const assignedPort: ParentPort = {
+      post: (message, transfer) => port.postMessage(message, transfer as never),
+      onMessage: (listener) => {
+        listeners.push(listener);
+        if (early.length > 0 && !flushing) {
+          flushing = true;
+          queueMicrotask(flush);
+        }
+      },
+      close: () => {
+        listeners = [];
+        early = [];
+        incoming.removeAllListeners("message");
+        incoming.unref();
+      },
+      receive: inbox === undefined
+        ? () => undefined
+        : () => (early.length > 0 ? early.shift() : wt.receiveMessageOnPort(inbox)?.message),
+      pollable: inbox !== undefined,
+    };
+    incoming.on("message", forward);
+  });
+}

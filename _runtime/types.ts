@@ -74,12 +74,25 @@ export interface Runtime {
   workerData(): unknown;
   /** The port to the parent, or `null` on the main thread. */
   parentPort(): ParentPort | null;
+  /**
+   * In a worker started idle (with no work in its data): wait for the parent's first
+   * message, `{ entry, data }`, after which `workerData()` returns `data` and
+   * `parentPort()` carries the later messages. Call `loaded()` once the entry module has
+   * run its top level.
+   */
+  awaitWork(): Promise<{ entry: string; loaded(): void }>;
   /** End this worker thread (or the program, on the main thread) with `code`. */
   exitThread(code: number): never;
   /** Run `listener` for errors nothing caught, in this thread. */
   onUncaught(listener: (error: unknown) => void): void;
   /** Import a module by URL, loading TypeScript support first where the runtime needs it. */
   importModule(url: string): Promise<Record<string, unknown>>;
+  /**
+   * This thread's environment variables as one string, to tell whether they changed
+   * (a worker gets a copy of them when it is created); a string never seen before when
+   * they cannot be read.
+   */
+  envSnapshot(): string;
   /** Write a line to standard error. */
   printError(text: string): void;
   /**

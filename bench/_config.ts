@@ -115,8 +115,25 @@ export interface FigureMeta {
 
 /** Every figure, in report order. */
 export const FIGURES: readonly FigureMeta[] = [
-  { id: "process_start_join", unit: "ms", better: "lower", title: "Process start + join" },
+  {
+    id: "process_start_join",
+    unit: "ms",
+    better: "lower",
+    title: "Process start + join, from a warm worker reserve (Python: its own start method)",
+  },
+  {
+    id: "process_start_join_cold",
+    unit: "ms",
+    better: "lower",
+    title: "Process start + join, reserve off: every start boots a worker",
+  },
   { id: "pool_map_chunk1", unit: "tasks/s", better: "higher", title: "Pool.map, chunksize 1" },
+  {
+    id: "pool_idle_mib_per_worker",
+    unit: "MiB",
+    better: "lower",
+    title: "Memory per idle pool worker: RSS growth of the process for 4 workers / 4 (Python: the children's PSS / 4)",
+  },
   { id: "pool_map_chunk1_cpu", unit: "µs CPU", better: "lower", title: "Pool.map, chunksize 1: CPU per task" },
   { id: "pool_map_default", unit: "items/s", better: "higher", title: "Pool.map, default chunksize" },
   { id: "apply_roundtrip", unit: "µs", better: "lower", title: "apply round trip" },

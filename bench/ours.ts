@@ -45,20 +45,72 @@ function taskRef(mod: Mod, file: URL, name: string): Loose {
   return mod.task(file, name);
 }
 
+// Warm: each start finds the reserve booted (the wait for it is not timed), as a program
+// that starts processes now and then does. Cold: the reserve is off, every start boots.
 async function startJoin(mod: Mod, s: Sizes): Promise<Record<string, number>> {
   const empty = taskRef(mod, TASKS, "empty");
-  const ms = await medianOf(s.reps, async () => {
-    const total = await timeMs(async () => {
-      for (let i = 0; i < s.start_join_n; i++) {
-        const p = new mod.Process({ target: empty });
-        p.start();
-        await p.join();
-        if (p.exitCode !== 0) throw new Error(`Empty process exited with ${p.exitCode}`);
-      }
+  const once = async () => {
+    const p = new mod.Process({ target: empty });
+    const ms = await timeMs(async () => {
+      p.start();
+      await p.join();
     });
+    if (p.exitCode !== 0) throw new Error(`Empty process exited with ${p.exitCode}`);
+    return ms;
+  };
+  const warm = await medianOf(s.reps, async () => {
+    let total = 0;
+    for (let i = 0; i < s.start_join_n; i++) {
+      if (!await mod.warmReserve({ timeout: 10_000 })) throw new Error("The worker reserve did not warm up in 10 s");
+      total += await once();
+    }
     return total / s.start_join_n;
   });
-  return { process_start_join: ms };
+  const size = mod.getReserve();
+  mod.setReserve(0);
+  try {
+    const cold = await medianOf(s.reps, async () => {
+      let total = 0;
+      for (let i = 0; i < s.start_join_n; i++) total += await once();
+      return total / s.start_join_n;
+    });
+    return { process_start_join: warm, process_start_join_cold: cold };
+  } finally {
+    mod.setReserve(size);
+  }
+}
+
+/** Wait without blocking this thread until word 0 of `sab` reaches `n`. */
+async function counterReaches(sab: SharedArrayBuffer, n: number): Promise<void> {
+  const counter = new Int32Array(sab, 0, 1);
+  while (Atomics.load(counter, 0) < n) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+// RSS growth of this process (workers are threads of it) once 4 workers have booted, with
+// the reserve off so only the pool's own workers count; after a pause so that boot-time
+// garbage is collected.
+async function poolIdleMemory(mod: Mod, s: Sizes): Promise<Record<string, number>> {
+  const arrive = taskRef(mod, TASKS, "arrive");
+  const size = mod.getReserve();
+  mod.setReserve(0);
+  try {
+    const mib = await medianOf(s.reps, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const before = process.memoryUsage().rss;
+      const sab = new SharedArrayBuffer(4);
+      const pool = new mod.Pool({ processes: 4, initializer: arrive, initargs: [sab] });
+      try {
+        await counterReaches(sab, 4);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        return (process.memoryUsage().rss - before) / 4 / 2 ** 20;
+      } finally {
+        await pool.terminate();
+      }
+    });
+    return { pool_idle_mib_per_worker: mib };
+  } finally {
+    mod.setReserve(size);
+  }
 }
 
 async function poolFigures(mod: Mod, s: Sizes): Promise<Record<string, number>> {
@@ -343,7 +395,12 @@ async function processContext(mod: Mod, s: Sizes): Promise<Record<string, number
 
 /** Every workload of ours. Queue and Pipe figures wait for ipc/. */
 export const WORKLOADS: readonly Workload[] = [
-  { ids: ["process_start_join"], needs: ["Process", "task"], run: startJoin },
+  {
+    ids: ["process_start_join", "process_start_join_cold"],
+    needs: ["Process", "task", "warmReserve", "setReserve"],
+    run: startJoin,
+  },
+  { ids: ["pool_idle_mib_per_worker"], needs: ["Pool", "task", "setReserve"], run: poolIdleMemory },
   {
     ids: [
       "pool_map_chunk1",

@@ -1,5 +1,6 @@
 // Physical limits: the runtime's own primitives doing each job with no library around them.
 // Ours can approach these, never beat them (a figure above its limit means noise).
+import process from "node:process";
 import type { Worker } from "node:worker_threads";
 import { POOL_FIGURES, pythonChunksize, type Sizes } from "./_config.ts";
 import {
@@ -58,6 +59,24 @@ async function startJoin(s: Sizes): Promise<number> {
       }
     });
     return ms / s.start_join_n;
+  });
+}
+
+// RSS growth of this process for 4 bare workers that have started and wait: the floor for
+// the memory of an idle pool worker on this runtime.
+async function idleMemory(s: Sizes): Promise<number> {
+  return await medianOf(s.reps, async () => {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const before = process.memoryUsage().rss;
+    const ws = range(4).map(() => startWorker(taskFile("idle_worker.mjs"), null));
+    try {
+      await Promise.all(ws.map((w) => new Promise((resolve) => w.once("message", resolve))));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      return (process.memoryUsage().rss - before) / 4 / 2 ** 20;
+    } finally {
+      for (const w of ws) w.postMessage("exit");
+      await Promise.all(ws.map(exited));
+    }
   });
 }
 
@@ -209,7 +228,10 @@ export async function measureRaw(
       log(`raw ${id} failed: ${(error as Error).message}`);
     }
   };
-  await step("process_start_join", () => startJoin(s));
+  await step("process_start_join", () => startJoin(s), "process_start_join_cold");
+  // A worker started on demand is the floor of both: a reserve worker was started the same way.
+  if (out.process_start_join !== undefined) out.process_start_join_cold = out.process_start_join;
+  await step("pool_idle_mib_per_worker", () => idleMemory(s));
   if (only === null || POOL_FIGURES.some((id) => only.has(id))) {
     await bounded("raw pool figures", s.budget_ms, () => poolFigures(s, out)).catch((e) => log(e.message));
     log(`raw pool figures: ${JSON.stringify(out)}`);

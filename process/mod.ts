@@ -17,4 +17,5 @@
 export * from "../task.ts";
 export * from "./current.ts";
 export * from "./process.ts";
+export * from "./reserve.ts";
 export * from "./start_method.ts";

@@ -223,6 +223,34 @@ def start_join(ctx, s):
     return median_of(s["reps"], once)
 
 
+def arrive(ready):
+    ready.release()
+
+
+def pss_kib(pid):
+    """Proportional set size of one process: its private pages plus its share of the pages
+    it shares (a fork child shares the parent's pages copy-on-write)."""
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no Pss line in /proc/{pid}/smaps_rollup")
+
+
+def pool_idle_mib_per_worker(ctx, s):
+    """PSS of the 4 children of an idle Pool(4), once each has run its initializer, / 4."""
+
+    def once():
+        ready = ctx.Semaphore(0)
+        with ctx.Pool(4, initializer=arrive, initargs=(ready,)) as pool:
+            for _ in range(4):
+                ready.acquire()
+            time.sleep(0.5)
+            return sum(pss_kib(p.pid) for p in pool._pool) / 4 / 1024
+
+    return median_of(s["reps"], once)
+
+
 def pool_figures(ctx, s, out):
     reps = s["reps"]
     with ctx.Pool(2) as pool:
@@ -447,8 +475,12 @@ def main():
     ctx = mp.get_context(method)
     figs = {}
     # Python's processes are OS processes in every context: the process-context figures are its own.
-    if want("process_start_join", "process_ctx_start_join"):
-        figs["process_start_join"] = figs["process_ctx_start_join"] = start_join(ctx, sizes)
+    if want("process_start_join", "process_start_join_cold", "process_ctx_start_join"):
+        # Python keeps no reserve: one figure stands for the warm and the cold start.
+        figs["process_start_join"] = figs["process_start_join_cold"] = figs["process_ctx_start_join"] = start_join(
+            ctx, sizes)
+    if want("pool_idle_mib_per_worker"):
+        figs["pool_idle_mib_per_worker"] = pool_idle_mib_per_worker(ctx, sizes)
     if want("pool_map_chunk1", "pool_map_chunk1_cpu", "pool_map_default", "apply_roundtrip",
             "apply_roundtrip_cpu", "cpu_speedup", "pool_map_varied", "process_ctx_pool_map_chunk1"):
         pool_figures(ctx, sizes, figs)

@@ -5,3 +5,4 @@ export function fib(n: number): number;
 export function spin(ms: number): number;
 export function mapChunk<T>(xs: T[]): T[];
 export function empty(): void;
+export function arrive(sab: SharedArrayBuffer): void;

@@ -27,3 +27,10 @@ export function mapChunk(xs) {
 
 /** An empty process body, for start + join. */
 export function empty() {}
+
+/** Pool initializer: count this worker in word 0 of `sab` once it has booted. */
+export function arrive(sab) {
+  const counter = new Int32Array(sab, 0, 1);
+  Atomics.add(counter, 0, 1);
+  Atomics.notify(counter, 0);
+}

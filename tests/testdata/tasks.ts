@@ -1,4 +1,5 @@
 // Worker targets for the process tests.
+import process from "node:process";
 import { FullError, WorkerDiedError } from "../../errors.ts";
 import { activeChildren, currentProcess, exit, parentProcess, Process } from "../../process/mod.ts";
 import { Box } from "./box.ts";
@@ -125,4 +126,9 @@ export function exitBadCode(code: unknown): void {
 export function reportIds(box: Box): void {
   const me = currentProcess();
   box.write({ pid: me.pid, ident: me.ident });
+}
+
+/** Report the environment variable `name` as the child sees it. */
+export function reportEnv(box: Box, name: string): void {
+  box.write({ value: process.env[name] ?? null });
 }

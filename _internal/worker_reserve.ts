@@ -1,0 +1,132 @@
+// A reserve of started, idle workers, Python's forkserver idea for threads: starting a
+// worker costs a runtime boot (10-40 ms here), so each thread that starts workers keeps a
+// few booted ones with the package's child side loaded and no work yet, and hands one
+// over, with its identity and entry, when a Process or a pool needs a worker. Taking one
+// refills the reserve in the background. Reserve workers are unref'd, so they never keep
+// a program alive, and they load no user module until they are given work.
+import { runtime, type WorkerHandle } from "../_runtime/mod.ts";
+import { deadlineOf, timeLeft } from "./deadline.ts";
+import { waitSliceAsync } from "./futex.ts";
+import { reserveSize, setReserveSize } from "./shared_area.ts";
+
+/** Reserve size until a program sets one: enough for a start now and then. */
+export const DEFAULT_RESERVE = 1;
+
+const ENTRY = new URL(import.meta.url.replace(/worker_reserve\.(ts|js)$/, "reserve_entry.$1")).href;
+
+/** What a reserve worker is started with. */
+export interface ReserveData {
+  /** Word 0 turns 1 once the worker has booted and waits for work. */
+  ready: SharedArrayBuffer;
+}
+
+interface Warm {
+  handle: WorkerHandle;
+  ready: Int32Array;
+  /** The environment the worker copied when it was created. */
+  env: string;
+}
+
+const idle: Warm[] = [];
+let refillQueued = false;
+let taken = 0;
+
+/** The reserve size of the program. */
+export function getReserveSize(): number {
+  return reserveSize(DEFAULT_RESERVE);
+}
+
+/**
+ * Set the reserve size of the program; workers beyond it are stopped now, missing ones
+ * are started the next time a worker is taken.
+ */
+export function setReserve(size: number): void {
+  setReserveSize(size);
+  while (idle.length > size) void idle.pop()!.handle.terminate();
+}
+
+function startOne(): void {
+  const ready = new SharedArrayBuffer(4);
+  const data: ReserveData = { ready };
+  const handle = runtime.spawn({ entry: ENTRY, data, daemon: true, name: "mproc-reserve", inbox: true });
+  const warm: Warm = { handle, ready: new Int32Array(ready), env: runtime.envSnapshot() };
+  idle.push(warm);
+  // One that dies idle (its thread failed to boot) leaves the reserve; one already taken
+  // is no longer in it.
+  handle.onExit(() => {
+    const at = idle.indexOf(warm);
+    if (at >= 0) idle.splice(at, 1);
+  });
+}
+
+/** Start the reserve workers that are missing. */
+export function fill(): void {
+  const size = getReserveSize();
+  while (idle.length < size) startOne();
+}
+
+function queueRefill(): void {
+  if (refillQueued || getReserveSize() === 0) return;
+  refillQueued = true;
+  // After the caller's start has gone out: booting a worker takes the parent thread a
+  // moment too.
+  setTimeout(() => {
+    refillQueued = false;
+    fill();
+  }, 0);
+}
+
+/**
+ * Hand a reserve worker the work a new worker would be started with, or return `null`
+ * when none is ready to take it (the caller starts one the usual way). Either way the
+ * reserve is refilled in the background.
+ *
+ * @throws {TypeError} (a `DataCloneError`) when `data` cannot be copied to a worker; the
+ * worker stays in the reserve
+ */
+export function takeWarm(entry: string, data: unknown, daemon: boolean): WorkerHandle | null {
+  queueRefill();
+  if (idle.length === 0) return null;
+  // A worker holds a copy of the environment from when it was created: one made before
+  // a change would run its target with stale variables, so it is replaced instead.
+  const env = runtime.envSnapshot();
+  for (let i = idle.length - 1; i >= 0; i--) {
+    if (idle[i].env !== env) void idle.splice(i, 1)[0].handle.terminate();
+  }
+  const warm = idle.shift();
+  if (warm === undefined) return null;
+  try {
+    warm.handle.post({ entry, data });
+  } catch (error) {
+    idle.unshift(warm);
+    throw error;
+  }
+  if (!daemon) warm.handle.ref();
+  taken++;
+  return warm.handle;
+}
+
+/**
+ * Fill the reserve and wait until every worker in it has booted; whether they all had
+ * within `timeout` ms.
+ */
+export async function warmUp(timeout: number | undefined, signal: AbortSignal | undefined): Promise<boolean> {
+  fill();
+  const deadline = deadlineOf(timeout);
+  for (;;) {
+    const booting = idle.find((w) => Atomics.load(w.ready, 0) === 0);
+    if (booting === undefined) return true;
+    if (timeLeft(deadline) === 0) return false;
+    await waitSliceAsync(booting.ready, 0, 0, deadline, signal);
+  }
+}
+
+/** Workers in the reserve now, booted or booting. */
+export function reserved(): number {
+  return idle.length;
+}
+
+/** Workers this thread has taken from its reserve so far. */
+export function takenFromReserve(): number {
+  return taken;
+}
