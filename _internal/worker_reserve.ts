@@ -27,8 +27,10 @@ interface Warm {
   env: string;
 }
 
+/** Milliseconds a taken worker has before its replacement starts booting. */
+const REFILL_MS = 30;
+
 const idle: Warm[] = [];
-let refillQueued = false;
 let taken = 0;
 
 /** The reserve size of the program. */
@@ -65,15 +67,23 @@ export function fill(): void {
   while (idle.length < size) startOne();
 }
 
-function queueRefill(): void {
-  if (refillQueued || getReserveSize() === 0) return;
-  refillQueued = true;
-  // After the caller's start has gone out: booting a worker takes the parent thread a
-  // moment too.
-  setTimeout(() => {
-    refillQueued = false;
+/** When the queued refill is due, or `Infinity` when none is queued. */
+let refillAt = Infinity;
+
+/**
+ * Refill the reserve in `ms`, or sooner if a refill is already due sooner. The timer keeps
+ * nothing alive: a program that ends meanwhile boots no worker for nothing.
+ */
+function queueRefill(ms: number): void {
+  if (getReserveSize() === 0) return;
+  const at = performance.now() + ms;
+  if (at >= refillAt) return;
+  refillAt = at;
+  runtime.later(() => {
+    if (refillAt !== at) return;
+    refillAt = Infinity;
     fill();
-  }, 0);
+  }, ms);
 }
 
 /**
@@ -85,8 +95,10 @@ function queueRefill(): void {
  * worker stays in the reserve
  */
 export function takeWarm(entry: string, data: unknown, daemon: boolean): WorkerHandle | null {
-  queueRefill();
-  if (idle.length === 0) return null;
+  if (idle.length === 0) {
+    queueRefill(0);
+    return null;
+  }
   // A worker holds a copy of the environment from when it was created: one made before
   // a change would run its target with stale variables, so it is replaced instead.
   const env = runtime.envSnapshot();
@@ -94,7 +106,10 @@ export function takeWarm(entry: string, data: unknown, daemon: boolean): WorkerH
     if (idle[i].env !== env) void idle.splice(i, 1)[0].handle.terminate();
   }
   const warm = idle.shift();
-  if (warm === undefined) return null;
+  if (warm === undefined) {
+    queueRefill(0);
+    return null;
+  }
   try {
     warm.handle.post({ entry, data });
   } catch (error) {
@@ -103,6 +118,10 @@ export function takeWarm(entry: string, data: unknown, daemon: boolean): WorkerH
   }
   if (!daemon) warm.handle.ref();
   taken++;
+  // Booting the replacement would compete for the CPU with the worker just handed out, so
+  // it waits until that worker has ended or has had REFILL_MS to get going.
+  queueRefill(REFILL_MS);
+  warm.handle.onExit(() => queueRefill(0));
   return warm.handle;
 }
 

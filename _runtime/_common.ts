@@ -1,5 +1,6 @@
 import * as os from "node:os";
 import process from "node:process";
+import { setTimeout as setNodeTimeout } from "node:timers";
 import * as v8 from "node:v8";
 import * as wt from "node:worker_threads";
 import { enterProcess, type ForkArgs, forkWith, type HeapLimit, v8HeapLimit } from "./_child_process.ts";
@@ -88,6 +89,7 @@ export function makeRuntime(
     },
     importModule,
     envSnapshot,
+    later: (fn, ms) => void setNodeTimeout(fn, ms).unref(),
     printError: (text) => console.error(text),
     fork: (options) => forkWith(forkArgs, heapLimit, options),
     enterProcess,

@@ -87,6 +87,8 @@ export interface Runtime {
   onUncaught(listener: (error: unknown) => void): void;
   /** Import a module by URL, loading TypeScript support first where the runtime needs it. */
   importModule(url: string): Promise<Record<string, unknown>>;
+  /** Call `fn` after `ms` milliseconds unless the program has ended by then: the timer keeps nothing alive. */
+  later(fn: () => void, ms: number): void;
   /**
    * This thread's environment variables as one string, to tell whether they changed
    * (a worker gets a copy of them when it is created); a string never seen before when

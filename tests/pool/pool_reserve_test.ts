@@ -4,7 +4,7 @@ import { reserved, takenFromReserve } from "../../_internal/worker_reserve.ts";
 import { WorkerDiedError } from "../../errors.ts";
 import { Pool, ProcessPoolExecutor, taskModule } from "../../pool/mod.ts";
 import { getReserve, setReserve, warmReserve } from "../../process/mod.ts";
-import { after, test, within } from "../_helpers.ts";
+import { after, eventually, test, within } from "../_helpers.ts";
 
 const tasks = taskModule<typeof import("../testdata/pool_tasks.ts")>(
   new URL("../testdata/pool_tasks.ts", import.meta.url),
@@ -23,6 +23,7 @@ describe("worker reserve in pools", () => {
     assert.equal(takenFromReserve() - before, 2, "both workers came from the reserve");
     assert.equal(reserved(), 0);
     assert.deepEqual((await within(pool.apply(tasks.initState, []), LIMIT)).value, "from reserve");
+    await eventually(() => reserved() === 2, LIMIT, "the reserve refilling");
     await assert.rejects(pool.apply(tasks.exitWith, [3]), WorkerDiedError);
     assert.equal(takenFromReserve() - before, 3, "the replacement came from the refilled reserve");
     assert.equal(await within(pool.apply(tasks.square, [4]), LIMIT), 16);
