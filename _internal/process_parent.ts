@@ -3,6 +3,7 @@
 // message. It shares no memory with this program, so it starts a shared area of its own.
 import { type ProcessHandle, runtime } from "../_runtime/mod.ts";
 import { type Identity, identity } from "./identity.ts";
+import { takeWarmProcess } from "./process_reserve.ts";
 
 /** What an OS child receives first. */
 export interface ProcessInit<P> {
@@ -78,7 +79,10 @@ export function spawnProcess<P>(options: SpawnProcessOptions<P>): ProcessChild {
   };
   let handle: ProcessHandle;
   try {
-    handle = runtime.fork({
+    // A heap bound is a flag of the child's runtime, fixed when it is forked: such a child
+    // cannot come from the reserve.
+    const warm = options.maxHeapMiB === undefined ? takeWarmProcess(options.entry.href, init, options.daemon) : null;
+    handle = warm ?? runtime.fork({
       entry: options.entry.href,
       data: init,
       daemon: options.daemon,

@@ -75,12 +75,22 @@ function unpack(bytes: unknown): unknown {
 type Channel = { ref?: () => void; unref?: () => void } | undefined | null;
 
 /**
+ * Key of the message every child sends once its entry has loaded and it listens for its
+ * data, so a parent that started it ahead of need knows it is ready.
+ */
+const BOOT_NOTICE = "mproc.booted";
+
+function isBootNotice(message: unknown): boolean {
+  return typeof message === "object" && message !== null && BOOT_NOTICE in message;
+}
+
+/**
  * Start an OS child running `options.entry` with this runtime and send it `options.data`.
  *
  * @throws {TypeError} when the data cannot be copied to another process
  */
 export function forkWith(args: ForkArgs, heapLimit: HeapLimit, options: ForkOptions): ProcessHandle {
-  const first = pack(options.data);
+  const first = "data" in options ? pack(options.data) : undefined;
   const execArgv = args(options.entry);
   const command = options.maxHeapMiB === undefined ? { execArgv } : heapLimit(options.maxHeapMiB, execArgv);
   const child = fork(fileURLToPath(options.entry), [], {
@@ -104,15 +114,26 @@ export function forkWith(args: ForkArgs, heapLimit: HeapLimit, options: ForkOpti
       (child.channel as Channel)?.unref?.();
     }
   };
+  let booted = false;
+  const bootListeners: (() => void)[] = [];
+  const messageListeners: ((message: unknown) => void)[] = [];
+  child.on("message", (bytes) => {
+    const message = unpack(bytes);
+    if (!isBootNotice(message)) { for (const listener of messageListeners) listener(message); }
+    else if (!booted) {
+      booted = true;
+      for (const listener of bootListeners.splice(0)) listener();
+    }
+  });
   if (options.daemon) ref(false);
-  child.send(first);
-  let ended = false;
+  if (first !== undefined) child.send(first);
+  let exitCode: number | null = null;
   const exitListeners: ((code: number) => void)[] = [];
   const end = (code: number): void => {
-    if (ended) return;
-    ended = true;
+    if (exitCode !== null) return;
+    exitCode = code;
     live.delete(child);
-    for (const listener of exitListeners) listener(code);
+    for (const listener of exitListeners.splice(0)) listener(code);
   };
   // `close` comes after the last message from the child, `exit` may come before it.
   child.once("close", (code, signal) => end(exitCodeOf(code, signal)));
@@ -123,14 +144,19 @@ export function forkWith(args: ForkArgs, heapLimit: HeapLimit, options: ForkOpti
     pid: child.pid ?? 0,
     post: (message) => {
       const bytes = pack(message);
-      if (!ended) child.send(bytes);
+      if (exitCode === null) child.send(bytes);
     },
-    onMessage: (listener) => {
-      child.on("message", (bytes) => listener(unpack(bytes)));
+    onMessage: (listener) => void messageListeners.push(listener),
+    onExit: (listener) => {
+      if (exitCode === null) exitListeners.push(listener);
+      else queueMicrotask(() => listener(exitCode!));
     },
-    onExit: (listener) => void exitListeners.push(listener),
+    onBooted: (listener) => {
+      if (booted) queueMicrotask(listener);
+      else bootListeners.push(listener);
+    },
     kill: (signal) => {
-      if (!ended) child.kill(signal);
+      if (exitCode === null) child.kill(signal);
     },
     ref: () => ref(true),
     unref: () => ref(false),
@@ -159,6 +185,7 @@ export function enterProcess(keepAlive: boolean): Promise<{ data: unknown; port:
     } else if (listener !== undefined) listener(message);
     else early.push(message);
   });
+  send(pack({ [BOOT_NOTICE]: true }) as never);
   const port: ProcessParentPort = {
     post: (message) => {
       const bytes = pack(message);

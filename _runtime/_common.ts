@@ -43,7 +43,7 @@ function envSnapshot(): string {
   try {
     // Deno lists the variables in no fixed order.
     const env = { ...process.env };
-    return JSON.stringify(env, Object.keys(env).sort());
+    return `${process.cwd()}\0${JSON.stringify(env, Object.keys(env).sort())}`;
   } catch {
     // Deno without permission to read every variable: count every snapshot as a change.
     return `unreadable ${++unreadable}`;

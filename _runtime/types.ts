@@ -90,9 +90,9 @@ export interface Runtime {
   /** Call `fn` after `ms` milliseconds unless the program has ended by then: the timer keeps nothing alive. */
   later(fn: () => void, ms: number): void;
   /**
-   * This thread's environment variables as one string, to tell whether they changed
-   * (a worker gets a copy of them when it is created); a string never seen before when
-   * they cannot be read.
+   * This thread's environment variables and working directory as one string, to tell
+   * whether they changed (a worker or a child process gets a copy of them when it is
+   * created); a string never seen before when they cannot be read.
    */
   envSnapshot(): string;
   /** Write a line to standard error. */
@@ -128,8 +128,11 @@ export interface Runtime {
 export interface ForkOptions {
   /** Module the child runs first (a `file:` URL string). */
   entry: string;
-  /** Structured-cloneable data: the first message the child receives. */
-  data: unknown;
+  /**
+   * Structured-cloneable data: the first message the child receives. Absent for a child
+   * started ahead of need, whose first `post()` gives it its data.
+   */
+  data?: unknown;
   /** When true the child does not keep this program alive. */
   daemon: boolean;
   /** Bound on the child's JavaScript heap in MiB; no bound of its own when absent. */
@@ -148,6 +151,8 @@ export interface ProcessHandle {
   post(message: unknown): void;
   /** Called for each message from the child. */
   onMessage(listener: (message: unknown) => void): void;
+  /** Called once the child has loaded its entry and waits for its data. */
+  onBooted(listener: () => void): void;
   /**
    * Called once when the child has ended, with its exit code as Python reports it: the
    * code it exited with, or `-N` when signal N ended it.

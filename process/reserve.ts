@@ -1,4 +1,5 @@
-import { checkTimeout } from "../_internal/deadline.ts";
+import { checkTimeout, deadlineOf, raceDeadline, timeLeft } from "../_internal/deadline.ts";
+import { fillProcesses, nextProcessBoot, trimProcesses } from "../_internal/process_reserve.ts";
 import { getReserveSize, setReserve as setSize, warmUp } from "../_internal/worker_reserve.ts";
 
 /** The largest reserve {@linkcode setReserve} accepts. */
@@ -21,8 +22,10 @@ export interface WarmReserveOptions {
  * that holds environment variables older than the parent's is replaced, not used. The
  * setting holds for every thread of the program; `0` turns the reserve off. The reserve
  * fills the first time a worker is taken from it, and again after each take; see
- * {@linkcode warmReserve} to fill it now. OS child processes (the `"process"` start
- * method) do not use it.
+ * {@linkcode warmReserve} to fill it now. With the `"process"` start method the same size
+ * holds for OS child processes forked ahead of need, one reserve for processes and one
+ * for pool workers once the program has started either; a working directory changed
+ * since one was forked also has it replaced.
  *
  * @param size workers to keep ready, from 0 to {@linkcode MAX_RESERVE}
  * @throws {RangeError} when `size` is not an integer from 0 to {@linkcode MAX_RESERVE}
@@ -44,6 +47,7 @@ export function setReserve(size: number): void {
     );
   }
   setSize(size);
+  trimProcesses(size);
 }
 
 /**
@@ -61,7 +65,8 @@ export function getReserve(): number {
 }
 
 /**
- * Fill this thread's worker reserve now and wait until every worker in it has booted, so
+ * Fill this thread's worker reserve now (and the OS-process reserves of the entries this
+ * thread has started OS children on) and wait until every worker in it has booted, so
  * the next starts take ready workers (the reserve otherwise fills on first use). Resolves
  * `true` once they have, `false` when `timeout` ran out first; at once with `true` when
  * the reserve size is 0.
@@ -86,5 +91,12 @@ export async function warmReserve(options: WarmReserveOptions = {}): Promise<boo
   const { timeout, signal } = options;
   checkTimeout(timeout, "warm the worker reserve");
   if (signal?.aborted) throw signal.reason;
-  return await warmUp(timeout, signal);
+  const deadline = deadlineOf(timeout);
+  fillProcesses();
+  if (!await warmUp(timeout, signal)) return false;
+  for (let next = nextProcessBoot(); next !== null; next = nextProcessBoot()) {
+    const left = timeLeft(deadline);
+    if (left === 0 || !(await raceDeadline(next, left === Infinity ? undefined : left, signal)).ok) return false;
+  }
+  return true;
 }

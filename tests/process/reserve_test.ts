@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import process from "node:process";
 import { describe } from "node:test";
+import { reservedProcesses } from "../../_internal/process_reserve.ts";
 import { reserved } from "../../_internal/worker_reserve.ts";
+import { getContext } from "../../context.ts";
 import { getReserve, MAX_RESERVE, Process, setReserve, taskModule, warmReserve } from "../../process/mod.ts";
-import { after, eventually, test, within } from "../_helpers.ts";
+import { after, eventually, pidAlive, test, within } from "../_helpers.ts";
 import { runProgram } from "../_run_program.ts";
 import { Box } from "../testdata/box.ts";
 
@@ -121,5 +123,60 @@ describe("worker reserve", () => {
     assert.equal(timedOut, false, "the reserve kept the program alive");
     assert.equal(code, 0, stderr);
     assert.deepEqual(stdout.trim().split("\n"), ["main returned", "child done"]);
+  });
+});
+
+describe("OS-process reserve", () => {
+  const ctx = getContext("process");
+  const osTasks = taskModule<typeof import("../testdata/os_tasks.ts")>(
+    new URL("../testdata/os_tasks.ts", import.meta.url),
+  );
+  const ENTRY = new URL("../../process/_entry.ts", import.meta.url).href;
+
+  async function warmOs(size: number): Promise<void> {
+    setReserve(size);
+    // The reserve of an entry exists once a child has been started on it.
+    const first = new ctx.Process({ target: osTasks.osPid });
+    first.start();
+    await within(first.join(), LIMIT, "join of the first OS child");
+    assert.equal(await warmReserve({ timeout: LIMIT }), true, "the reserve warmed up");
+    assert.equal(reservedProcesses(ENTRY), size);
+  }
+
+  test("a process-context Process starts on a reserve child, which refills", { timeout: 60_000 }, async () => {
+    await warmOs(1);
+    const p = new ctx.Process({ target: osTasks.osPid });
+    p.start();
+    assert.equal(reservedProcesses(ENTRY), 0, "the start took the reserve child");
+    await within(p.join(), LIMIT, "join");
+    assert.equal(p.exitCode, 0);
+    await eventually(() => reservedProcesses(ENTRY) === 1, LIMIT, "the reserve refilling");
+  });
+
+  test("an OS child started after the parent changed its environment sees the change", {
+    timeout: 60_000,
+  }, async () => {
+    await warmOs(1);
+    const name = "MPROC_OS_RESERVE_TEST";
+    process.env[name] = "changed";
+    try {
+      const p = new ctx.Process({ target: osTasks.exitUnlessEnv, args: [name, "changed"] });
+      p.start();
+      assert.equal(reservedProcesses(ENTRY), 0, "the stale reserve child was stopped, not used");
+      await within(p.join(), LIMIT, "join");
+      assert.equal(p.exitCode, 0, "the child saw the variable");
+    } finally {
+      delete process.env[name];
+    }
+  });
+
+  test("a program with a warm OS reserve exits, and its reserve children with it", { timeout: 60_000 }, async () => {
+    const program = new URL("../testdata/os_reserve_main.ts", import.meta.url);
+    const { code, stdout, stderr, timedOut } = await runProgram(program, LIMIT);
+    assert.equal(timedOut, false, "the reserve kept the program alive");
+    assert.equal(code, 0, stderr);
+    const pids = JSON.parse(stdout.trim()) as number[];
+    assert.equal(pids.length, 2);
+    await eventually(() => pids.every((pid) => !pidAlive(pid)), LIMIT, "the reserve children ending");
   });
 });

@@ -161,3 +161,8 @@ export function allocateForever(): number {
   const kept: number[][] = [];
   for (;;) kept.push(new Array(100_000).fill(kept.length + 0.5));
 }
+
+/** Exit 0 when the environment variable `name` holds `value` in this child, else 3. */
+export function exitUnlessEnv(name: string, value: string): void {
+  if (process.env[name] !== value) process.exit(3);
+}
