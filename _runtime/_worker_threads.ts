@@ -18,10 +18,16 @@ function isExitNotice(message: unknown): message is { [EXIT_NOTICE]: number } {
 }
 
 // In a worker this package started: tell the parent how the thread ends, from the last
-// code that runs in it (after this the thread runs no more JavaScript).
+// code that runs in it (after this the thread runs no more JavaScript). Under `bun test` a
+// thread ended by an uncaught error reports 0 there: the error event, which comes first,
+// says otherwise (the parent counts such a worker as failed too).
 if (!wt.isMainThread && (wt.workerData as { exitNotice?: boolean } | undefined)?.exitNotice === true) {
   const port = wt.parentPort!;
-  process.on("exit", (code) => port.postMessage({ [EXIT_NOTICE]: code }));
+  let failed = false;
+  const g = globalThis as unknown as Partial<EventTarget>;
+  g.addEventListener?.("error", () => (failed = true));
+  g.addEventListener?.("unhandledrejection", () => (failed = true));
+  process.on("exit", (code) => port.postMessage({ [EXIT_NOTICE]: code === 0 && failed ? 1 : code }));
 }
 
 /** How a runtime turns a module URL into a `worker_threads` constructor call. */
