@@ -162,8 +162,15 @@ export const FIGURES: readonly FigureMeta[] = [
     id: "process_ctx_start_join",
     unit: "ms",
     better: "lower",
-    title: "Process start + join, process context (OS child; Python: its own start method)",
+    title: "Process start + join, process context, from a warm reserve of OS children (Python: its own start method)",
   },
+  {
+    id: "process_ctx_start_join_cold",
+    unit: "ms",
+    better: "lower",
+    title: "Process start + join, process context, reserve off: every start forks and boots a runtime",
+  },
+
   {
     id: "process_ctx_pool_map_chunk1",
     unit: "tasks/s",

@@ -475,10 +475,12 @@ def main():
     ctx = mp.get_context(method)
     figs = {}
     # Python's processes are OS processes in every context: the process-context figures are its own.
-    if want("process_start_join", "process_start_join_cold", "process_ctx_start_join"):
+    if want("process_start_join", "process_start_join_cold", "process_ctx_start_join", "process_ctx_start_join_cold"):
         # Python keeps no reserve: one figure stands for the warm and the cold start.
-        figs["process_start_join"] = figs["process_start_join_cold"] = figs["process_ctx_start_join"] = start_join(
-            ctx, sizes)
+        sj = start_join(ctx, sizes)
+        for fid in ("process_start_join", "process_start_join_cold", "process_ctx_start_join",
+                    "process_ctx_start_join_cold"):
+            figs[fid] = sj
     if want("pool_idle_mib_per_worker"):
         figs["pool_idle_mib_per_worker"] = pool_idle_mib_per_worker(ctx, sizes)
     if want("pool_map_chunk1", "pool_map_chunk1_cpu", "pool_map_default", "apply_roundtrip",
