@@ -19,14 +19,18 @@ export const MAX_CHANNELS = 1024;
 const OWNERS = 16;
 const CONTROL_BYTES = 8192;
 const RING = 32 * 1024;
-const HEADER_BYTES = 64;
+const HEADER_BYTES = 128;
 const CHANNEL_BYTES = HEADER_BYTES + 2 * RING;
 
 /**
  * Channel header words. RES_WAITERS and SPACE_WAITERS count the client's sleeps on
  * RES_TAIL (a reply) and REQ_HEAD (room for a request): the server notifies only then.
+ * The words the client writes and those the server writes sit in separate 64-byte cache
+ * lines, so that a write by one side does not take the line the other side is writing.
  */
-export const REQ_HEAD = 0, REQ_TAIL = 1, RES_HEAD = 2, RES_TAIL = 3, STALLED = 4, RES_WAITERS = 5, SPACE_WAITERS = 6;
+export const REQ_TAIL = 0, RES_HEAD = 1, RES_WAITERS = 2, SPACE_WAITERS = 3;
+/** Channel header words the server writes. */
+export const REQ_HEAD = 16, RES_TAIL = 17, STALLED = 18;
 const NONE = -1;
 
 /** Make the buffer for a new manager, with room for one channel. */
@@ -132,7 +136,12 @@ function copyBytes(dst: Uint8Array, at: number, src: Uint8Array, from: number, n
   for (let i = 0; i < n; i++) dst[at + i] = src[from + i];
 }
 
-/** One direction of a channel: a single-producer, single-consumer byte ring. */
+/**
+ * One direction of a channel: a single-producer, single-consumer byte ring. Each side
+ * makes its own instance and uses it in one role only: it keeps its own index (only it
+ * writes that word) and the last value it read of the other side's, and reads the shared
+ * word again only when that cached value says the ring is full or empty.
+ */
 export class ByteRing {
   readonly #words: Int32Array;
   readonly #head: number;
@@ -140,6 +149,11 @@ export class ByteRing {
   readonly #data: Uint8Array;
   readonly #headWaiters: number;
   readonly #tailWaiters: number;
+  // This side's index (tail for the producer, head for the consumer), once read.
+  #mine = 0;
+  #known = false;
+  // The other side's index as last read.
+  #theirs = 0;
 
   /** `headWaiters`/`tailWaiters`: the word counting sleepers on head or tail, or NONE. */
   constructor(
@@ -158,24 +172,33 @@ export class ByteRing {
     this.#tailWaiters = tailWaiters;
   }
 
-  /** Bytes waiting to be read. */
-  available(): number {
-    return (Atomics.load(this.#words, this.#tail) - Atomics.load(this.#words, this.#head)) >>> 0;
+  #own(at: number): number {
+    if (!this.#known) {
+      this.#mine = Atomics.load(this.#words, at);
+      this.#theirs = Atomics.load(this.#words, at === this.#tail ? this.#head : this.#tail);
+      this.#known = true;
+    }
+    return this.#mine;
   }
 
   /** Producer: copy as much of `src[from, end)` as fits; returns the new `from`. */
   put(src: Uint8Array, from: number, end: number = src.length): number {
     const w = this.#words;
-    const head = Atomics.load(w, this.#head);
-    const tail = Atomics.load(w, this.#tail);
-    const free = RING - ((tail - head) >>> 0);
-    const n = Math.min(free, end - from);
+    const tail = this.#own(this.#tail);
+    const want = end - from;
+    let free = RING - ((tail - this.#theirs) >>> 0);
+    if (free < want) {
+      this.#theirs = Atomics.load(w, this.#head);
+      free = RING - ((tail - this.#theirs) >>> 0);
+    }
+    const n = Math.min(free, want);
     if (n === 0) return from;
     const at = (tail >>> 0) % RING;
     const first = Math.min(n, RING - at);
     copyBytes(this.#data, at, src, from, first);
     if (first < n) copyBytes(this.#data, 0, src, from + first, n - first);
-    Atomics.store(w, this.#tail, (tail + n) | 0);
+    this.#mine = (tail + n) | 0;
+    Atomics.store(w, this.#tail, this.#mine);
     if (this.#tailWaiters !== NONE && Atomics.load(w, this.#tailWaiters) !== 0) wake(w, this.#tail);
     return from + n;
   }
@@ -183,15 +206,20 @@ export class ByteRing {
   /** Consumer: copy up to `max` waiting bytes into `dst` at `at`; returns how many. */
   take(dst: Uint8Array, at: number, max: number): number {
     const w = this.#words;
-    const head = Atomics.load(w, this.#head);
-    const tail = Atomics.load(w, this.#tail);
-    const n = Math.min(max, (tail - head) >>> 0);
+    const head = this.#own(this.#head);
+    let ready = (this.#theirs - head) >>> 0;
+    if (ready < max) {
+      this.#theirs = Atomics.load(w, this.#tail);
+      ready = (this.#theirs - head) >>> 0;
+    }
+    const n = Math.min(max, ready);
     if (n === 0) return 0;
     const from = (head >>> 0) % RING;
     const first = Math.min(n, RING - from);
     copyBytes(dst, at, this.#data, from, first);
     if (first < n) copyBytes(dst, at + first, this.#data, 0, n - first);
-    Atomics.store(w, this.#head, (head + n) | 0);
+    this.#mine = (head + n) | 0;
+    Atomics.store(w, this.#head, this.#mine);
     if (this.#headWaiters !== NONE && Atomics.load(w, this.#headWaiters) !== 0) wake(w, this.#head);
     return n;
   }
