@@ -27,8 +27,9 @@
  * `Pipe()` gives two connections that work between OS processes, with the thread pipe's
  * methods, EOF and closed semantics. The process that makes a pipe serves it on a Unix
  * socket in a private temporary directory (only this user may connect) and keeps the
- * items until a reader asks for one, so any handle of an end may read, a send never
- * waits, and a process that ends, however it ends, closes its handles. A pipe lives as
+ * items until a reader asks for one, so any handle of an end may read, a send waits only
+ * while the pipe holds `bytes` unread from its handle, and a process that ends, however
+ * it ends, closes its handles. A pipe lives as
  * long as the process that made it. Receives are async only, as for the queues.
  *
  * `setStartMethod()` and `getStartMethod()` choose and read the start method of a

@@ -10,6 +10,7 @@
 // asks for one item at a time and nothing is ever pushed to a handle that did not ask.
 import { listenLocal, type LocalServer, type StreamSocket } from "../_runtime/net.ts";
 import {
+  ACK,
   CANCEL,
   CANCELLED,
   CLOSE,
@@ -28,6 +29,7 @@ import {
   readGetBody,
   READY,
   REFUSED,
+  ROOM,
   SEND,
   TAKE_BYTES,
   TIMEOUT,
@@ -48,13 +50,19 @@ interface Waiter {
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
+/** An item in the hub, with the handle to credit once it leaves. */
+interface Kept extends Item {
+  from: Session | null;
+  handle: number;
+}
+
 interface End {
   /** Open handles and tickets in flight. */
   count: number;
   /** Whether every handle was closed once: a later handle of the other end sees it at once. */
   ended: boolean;
   /** Items sent to this end, oldest first. */
-  items: Item[];
+  items: Kept[];
   /** Requests of this end's readers, oldest first. */
   waiters: Waiter[];
 }
@@ -67,6 +75,10 @@ interface PipeState {
 interface Held {
   pipe: PipeState;
   end: number;
+  /** Bytes of this handle's sends read since its last credit. */
+  owed?: number;
+  /** Whether the handle waits for its credit. */
+  wants?: boolean;
 }
 
 const EMPTY: Uint8Array = new Uint8Array(0);
@@ -122,7 +134,9 @@ export class Hub {
         out.add(f.op, f.x, f.y, f.a, f.b, f.body);
       },
     };
-    const flush = () => socket.write(out.take());
+    const flush = () => {
+      if (out.length > 0) socket.write(out.take());
+    };
     const reader = new FrameReader();
     socket.onData((chunk) => {
       try {
@@ -152,6 +166,8 @@ export class Hub {
         return this.#get(session, f);
       case CANCEL:
         return this.#cancel(session, f.x, f.y);
+      case ROOM:
+        return this.#room(session, f.x);
     }
   }
 
@@ -222,6 +238,7 @@ export class Hub {
     if (--mine.count > 0) return;
     mine.ended = true;
     // No reader of this end will ever come: what was sent to it goes.
+    for (const item of mine.items) this.#creditItem(item);
     mine.items = [];
     const other = pipe.ends[1 - end];
     if (other.count === 0) {
@@ -243,10 +260,14 @@ export class Hub {
     const held = this.#held(session, handle);
     // An unget goes back to the handle's own end; a send to the other.
     const to = held === undefined ? undefined : first ? held.end : 1 - held.end;
-    if (held === undefined || held.pipe.ends[to!].count === 0) return;
+    if (held === undefined || held.pipe.ends[to!].count === 0) {
+      if (!first) this.#credit(session, handle, item.body.length);
+      return;
+    }
     const end = held.pipe.ends[to!];
     // A body views the socket's chunk: a copy, so a waiting item does not keep the chunk.
-    const kept = { ...item, body: item.body.slice() };
+    // A given-back item was credited when first taken.
+    const kept: Kept = { ...item, body: item.body.slice(), from: first ? null : session, handle };
     if (first) end.items.unshift(kept);
     else end.items.push(kept);
     this.#serve(held.pipe, to!);
@@ -268,6 +289,31 @@ export class Hub {
       }, timeout);
     }
     end.waiters.push(w);
+  }
+
+  /** The bytes of `item` have left the pipe: credit its sender. */
+  #creditItem(item: Kept): void {
+    if (item.from !== null) this.#credit(item.from, item.handle, item.body.length);
+  }
+
+  #credit(session: Session, handle: number, bytes: number): void {
+    const held = this.#held(session, handle);
+    if (held === undefined) return;
+    held.owed = (held.owed ?? 0) + bytes;
+    if (held.wants) this.#room(session, handle);
+  }
+
+  /** Handle `handle` waits for room: its credit goes now, or at the next read. */
+  #room(session: Session, handle: number): void {
+    const held = this.#held(session, handle);
+    if (held === undefined) return;
+    if ((held.owed ?? 0) === 0) {
+      held.wants = true;
+      return;
+    }
+    reply(session, ACK, handle, held.owed!);
+    held.owed = 0;
+    held.wants = false;
   }
 
   #cancel(session: Session, handle: number, req: number): void {
@@ -315,6 +361,7 @@ export class Hub {
     }
     end.items.shift();
     reply(w.session, ITEM, 0, w.req, head.tag, head.sub, head.body);
+    this.#creditItem(head);
     return true;
   }
 }

@@ -3,10 +3,11 @@
 // thread carries every handle this thread holds of that hub's pipes.
 import { randomBytes } from "../_runtime/crypto.ts";
 import { connectLocal, type StreamSocket } from "../_runtime/net.ts";
-import { EOFError } from "../errors.ts";
+import { EOFError, TimeoutError } from "../errors.ts";
 import type { Msg } from "./_codec.ts";
 import { type Hub, hubAt, type Session } from "./_pipe_hub.ts";
 import {
+  ACK,
   CANCEL,
   CLOSE,
   DUP,
@@ -25,6 +26,7 @@ import {
   PEEK,
   READY,
   REFUSED,
+  ROOM,
   SEND,
   TAKE,
   TAKE_BYTES,
@@ -41,6 +43,14 @@ export interface Handle {
   /** Aborted requests whose answer has not come yet; the hub closes the handle after them. */
   unsettled: number;
   closing: boolean;
+  /** Bytes sent from this handle that are still in the pipe. */
+  unread: number;
+  /** A send waits while `unread` is at least this. */
+  readonly window: number;
+  /** Sends waiting for room: each checks again when called. */
+  readonly senders: Set<() => void>;
+  /** Whether the hub was asked for this handle's credit and has not answered yet. */
+  asked: boolean;
 }
 
 interface Pending {
@@ -56,11 +66,18 @@ function answer(op: number, a = 0, x = 0, item?: Item): Frame {
   return { op, a, b: item?.sub ?? 0, x, y: 0, body: item?.body ?? EMPTY };
 }
 
+/** Let the sends waiting on `handle` check again. */
+function wake(handle: Handle): void {
+  for (const check of [...handle.senders]) check();
+}
+
 /** A thread's link to one hub. */
 abstract class Link {
   #nextHandle = 1;
   #nextReq = 1;
   readonly #pending = new Map<number, Pending>();
+  readonly #handles = new Map<number, Handle>();
+  #roomWaits = 0;
   /** `pipe:end` of ends whose every handle is closed. */
   readonly #gone = new Set<string>();
   /** Set when the hub cannot be reached: every pipe it served has ended. */
@@ -71,8 +88,20 @@ abstract class Link {
   protected abstract waiting(count: number): void;
 
   /** Register a handle of `end` of `pipe`, taking over the place `ticket` reserved. */
-  open(pipe: number, end: number, ticket: string | null): Handle {
-    const handle: Handle = { id: this.#nextHandle++, pipe, end, stash: [], unsettled: 0, closing: false };
+  open(pipe: number, end: number, ticket: string | null, window: number): Handle {
+    const handle: Handle = {
+      id: this.#nextHandle++,
+      pipe,
+      end,
+      stash: [],
+      unsettled: 0,
+      closing: false,
+      unread: 0,
+      window,
+      senders: new Set(),
+      asked: false,
+    };
+    this.#handles.set(handle.id, handle);
     this.write({ op: OPEN, x: handle.id, y: pipe, a: end, b: 0, body: ticket === null ? EMPTY : utf8.encode(ticket) });
     return handle;
   }
@@ -95,6 +124,8 @@ abstract class Link {
     }
     handle.stash.length = 0;
     this.write({ op: CLOSE, x: handle.id, y: 0, a: 0, b: 0, body: EMPTY });
+    this.#handles.delete(handle.id);
+    wake(handle);
   }
 
   /** Whether every handle of the end `handle` sends to is closed. */
@@ -111,13 +142,72 @@ abstract class Link {
     if (this.peerGone(handle)) {
       throw new EOFError("Cannot send on connection: every handle of the other end is closed");
     }
-    this.writeItem(handle.id, m);
+    // Counted after the write: this thread's own hub may credit it back during the write.
+    const n = this.writeItem(handle.id, m);
+    handle.unread += n;
   }
 
-  /** Send the item `m` from handle `id`. */
-  protected writeItem(id: number, m: Msg): void {
+  /** Whether a send from `handle` may go now: the pipe holds less than its window from it. */
+  hasRoom(handle: Handle): boolean {
+    return handle.unread < handle.window || handle.closing || this.peerGone(handle);
+  }
+
+  /**
+   * Wait until a send from `handle` may go (or the other end is gone: the send then fails).
+   *
+   * @throws {TimeoutError} when the pipe stays full for `timeout` ms
+   */
+  room(handle: Handle, timeout: number | undefined, signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.hasRoom(handle)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const done = () => {
+        handle.senders.delete(check);
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        this.#roomWaits--;
+        this.#waitingChanged();
+      };
+      const check = () => {
+        if (!this.hasRoom(handle)) return;
+        done();
+        resolve();
+      };
+      const onAbort = () => {
+        done();
+        reject(signal!.reason);
+      };
+      handle.senders.add(check);
+      this.#roomWaits++;
+      this.#waitingChanged();
+      this.#ask(handle);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      if (timeout !== undefined && timeout !== Infinity) {
+        timer = setTimeout(() => {
+          done();
+          reject(new TimeoutError(`Cannot send on connection: the pipe stayed full for ${timeout} ms`));
+        }, timeout);
+      }
+    });
+  }
+
+  /** Ask the hub for `handle`'s credit, once until it answers. */
+  #ask(handle: Handle): void {
+    if (handle.asked) return;
+    handle.asked = true;
+    this.write({ op: ROOM, x: handle.id, y: 0, a: 0, b: 0, body: EMPTY });
+  }
+
+  #waitingChanged(): void {
+    this.waiting(this.#pending.size + this.#roomWaits);
+  }
+
+  /** Send the item `m` from handle `id`; returns the bytes the hub will count for it. */
+  protected writeItem(id: number, m: Msg): number {
     const item = msgItem(m);
     this.write({ op: SEND, x: id, y: 0, a: item.tag, b: item.sub, body: item.body });
+    return item.body.length;
   }
 
   /** Ask the hub for the next item (or, with PEEK, whether one is there); resolves with its answer. */
@@ -147,7 +237,7 @@ abstract class Link {
       };
       signal?.addEventListener("abort", onAbort, { once: true });
       this.#pending.set(req, p);
-      this.waiting(this.#pending.size);
+      this.#waitingChanged();
       this.write({ op: GET, x: handle.id, y: req, a: mode, b: 0, body: getBody(timeout, maxlength) });
     });
   }
@@ -166,14 +256,26 @@ abstract class Link {
 
   /** Act on one answer from the hub. */
   protected deliver(f: Frame): void {
+    if (f.op === ACK) {
+      const handle = this.#handles.get(f.x);
+      if (handle === undefined) return;
+      handle.unread -= f.y;
+      handle.asked = false;
+      wake(handle);
+      // Still full: ask again for what the next reads free.
+      if (handle.senders.size > 0) this.#ask(handle);
+      return;
+    }
     if (f.op === GONE) {
       this.#gone.add(`${f.y}:${f.a}`);
+      // Sends waiting for room to that end fail now.
+      for (const handle of this.#handles.values()) if (handle.pipe === f.y) wake(handle);
       return;
     }
     const p = this.#pending.get(f.y);
     if (p === undefined) return;
     this.#pending.delete(f.y);
-    this.waiting(this.#pending.size);
+    this.#waitingChanged();
     if (!p.aborted) return p.resolve(f);
     // The answer to an aborted request: keep what it took for the handle's next read.
     const handle = p.handle;
@@ -186,7 +288,8 @@ abstract class Link {
     this.broken = true;
     const all = [...this.#pending.values()];
     this.#pending.clear();
-    this.waiting(0);
+    this.#waitingChanged();
+    for (const handle of this.#handles.values()) wake(handle);
     for (const p of all) {
       if (p.aborted) continue;
       p.resolve(answer(EOF));
@@ -250,10 +353,11 @@ class SocketLink extends Link {
     this.#schedule();
   }
 
-  protected override writeItem(id: number, m: Msg): void {
-    if (this.broken) return;
-    this.#out.addMsg(SEND, id, 0, m);
+  protected override writeItem(id: number, m: Msg): number {
+    if (this.broken) return 0;
+    const n = this.#out.addMsg(SEND, id, 0, m);
     this.#schedule();
+    return n;
   }
 
   #schedule(): void {

@@ -19,6 +19,8 @@ export const GET = 5;
 export const CANCEL = 6;
 /** Give back an item (tag `a`, sub `b`) handle `x` received but did not use: it goes first. */
 export const UNGET = 7;
+/** Handle `x` waits for room: credit what was read of its sends now, or at the next read. */
+export const ROOM = 16;
 
 // Hub to client.
 /** The item (tag `a`, sub `b`) answering request `y`. */
@@ -35,6 +37,12 @@ export const CANCELLED = 12;
 export const REFUSED = 13;
 /** Every handle of end `a` of pipe `y` is closed: sends to it fail. */
 export const GONE = 14;
+/**
+ * `y` bytes sent from handle `x` have left the pipe (read, or dropped with their end).
+ * Sent only to a handle that asked (ROOM): a process that only sends then has nothing
+ * unread when it ends, which would make Linux reset the socket and lose what it sent.
+ */
+export const ACK = 15;
 
 /** GET modes. */
 export const TAKE = 0;
@@ -128,8 +136,8 @@ export class FrameWriter {
     this.#len += 4 + HEAD + body.length;
   }
 
-  /** Append a frame carrying the item `m` (its tag and sub-tag in `a` and `b`). */
-  addMsg(op: number, x: number, y: number, m: Msg): void {
+  /** Append a frame carrying the item `m` (its tag and sub-tag in `a` and `b`); returns its body's length. */
+  addMsg(op: number, x: number, y: number, m: Msg): number {
     const at = this.#len;
     const start = at + 4 + HEAD;
     switch (m.tag) {
@@ -138,21 +146,22 @@ export class FrameWriter {
         this.#head(at, op, x, y, NUM, 0, 8);
         this.#view.setFloat64(start, m.num, true);
         this.#len = start + 8;
-        return;
+        return 8;
       case STR16: {
         this.#reserve(4 + HEAD + m.str.length * 3);
         const { written } = utf8.encodeInto(m.str, this.#buf.subarray(start));
         this.#head(at, op, x, y, STR8, m.sub, written);
         this.#len = start + written;
-        return;
+        return written;
       }
       case CONST:
         this.#reserve(4 + HEAD);
         this.#head(at, op, x, y, CONST, m.sub, 0);
         this.#len = start;
-        return;
+        return 0;
       default:
         this.add(op, x, y, m.tag, m.sub, m.bytes!);
+        return m.bytes!.length;
     }
   }
 

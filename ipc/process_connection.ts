@@ -19,12 +19,20 @@ export interface ProcessConnectionOptions {
 export interface ProcessPipeOptions {
   /** Both ends send and receive; when false the first end only receives, the second only sends. @default {true} */
   duplex?: boolean;
+  /**
+   * Bytes a handle may have in the pipe, sent but not yet read; `send()` waits while they
+   * are there (`sendSync()`, which cannot wait, does not). A longer message still goes,
+   * once the pipe holds nothing from that handle.
+   * @default {65536}
+   */
+  bytes?: number;
 }
 
 interface State {
   path: string;
   pipe: number;
   end: number;
+  bytes: number;
   readable: boolean;
   writable: boolean;
   ticket: string | null;
@@ -46,8 +54,9 @@ let adopted: State | undefined;
  * has ended, and nothing is left to read.
  *
  * The process that made the pipe serves it on a Unix socket in a private temporary
- * directory and holds the items sent until a reader takes them, so a send never waits.
- * That process must outlive the pipe's use: when it ends, the pipe ends for everyone.
+ * directory and holds the items sent until a reader takes them; `send()` waits only while
+ * the pipe holds the pipe's `bytes` unread from its handle. That process must outlive the
+ * pipe's use: when it ends, the pipe ends for everyone.
  *
  * A receive waits on a socket, which no thread can block on: `recvSync()`, `pollSync()`
  * and the other blocking `Sync` twins throw a `TypeError` that names the async form.
@@ -82,7 +91,7 @@ export class ProcessConnection<T = unknown> implements Disposable {
     const { ticket, ...rest } = state;
     this.#state = rest;
     this.#link = linkTo(state.path);
-    this.#handle = this.#link.open(state.pipe, state.end, ticket);
+    this.#handle = this.#link.open(state.pipe, state.end, ticket, state.bytes);
     finalizer.register(this, { link: this.#link, handle: this.#handle }, this);
     if (state.readable) pollers.set(this, (timeout, signal) => this.poll(timeout, { signal }));
   }
@@ -103,27 +112,27 @@ export class ProcessConnection<T = unknown> implements Disposable {
   }
 
   /**
-   * Send `obj` to the other end. It waits in the pipe's process until read, so this never
-   * waits; the promise is for symmetry with {@linkcode Connection.send}.
+   * Send `obj` to the other end. It waits in the pipe's process until read; this waits
+   * only while the pipe holds the pipe's `bytes` or more from this handle.
    *
    * @param obj anything structured clone copies; numbers, strings and typed arrays travel fastest
-   * @param options a `signal` already aborted rejects with its reason
+   * @param options `timeout` (ms) and `signal` for a wait on a full pipe
    * @throws {EOFError} when every handle of the other end is closed
+   * @throws {TimeoutError} when the pipe stayed full for `timeout` ms
    * @throws {TypeError} when `obj` cannot be copied to another process
    * @throws {InvalidStateError} when this handle is closed or read-only
    */
-  send(obj: T, options?: ProcessConnectionOptions): Promise<void> {
-    try {
-      if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
-      this.sendSync(obj);
-      return Promise.resolve();
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  async send(obj: T, options?: ProcessConnectionOptions): Promise<void> {
+    this.#writer("send");
+    const m = itemMsg(obj);
+    await this.#room("send on connection", options);
+    this.#writer("send");
+    this.#link.send(this.#handle, m);
   }
 
   /**
-   * Send `obj` at once; it never waits, so it works in every thread.
+   * Send `obj` at once, whatever the pipe holds: it never waits, so it works in every
+   * thread (use {@linkcode ProcessConnection.send} to be held back by a full pipe).
    *
    * @throws {EOFError} when every handle of the other end is closed
    * @throws {TypeError} when `obj` cannot be copied to another process
@@ -168,13 +177,13 @@ export class ProcessConnection<T = unknown> implements Disposable {
    * @throws {RangeError} when `offset` or `size` fall outside `buf`
    * @throws {EOFError} when every handle of the other end is closed
    */
-  sendBytes(buf: ArrayBufferView | ArrayBuffer, offset = 0, size?: number): Promise<void> {
-    try {
-      this.sendBytesSync(buf, offset, size);
-      return Promise.resolve();
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  async sendBytes(buf: ArrayBufferView | ArrayBuffer, offset = 0, size?: number): Promise<void> {
+    this.#writer("send bytes");
+    // Copied now: the caller may change its buffer while this waits for room.
+    const m = bytesToMsg(byteRange(buf, offset, size).slice());
+    await this.#room("send bytes", undefined);
+    this.#writer("send bytes");
+    this.#link.send(this.#handle, m);
   }
 
   /**
@@ -319,6 +328,12 @@ export class ProcessConnection<T = unknown> implements Disposable {
     return this[toShared]();
   }
 
+  async #room(what: string, options: ProcessConnectionOptions | undefined): Promise<void> {
+    checkTimeout(options?.timeout, what);
+    if (options?.signal?.aborted) throw options.signal.reason;
+    if (!this.#link.hasRoom(this.#handle)) await this.#link.room(this.#handle, options?.timeout, options?.signal);
+  }
+
   #writer(what: string): void {
     if (this.#closed) throw new InvalidStateError(`Cannot ${what} on connection: it is closed`);
     if (!this.#state.writable) throw new InvalidStateError(`Cannot ${what} on connection: it is read-only`);
@@ -376,8 +391,9 @@ function make<T>(state: State): ProcessConnection<T> {
  * `getContext("process").Pipe()` returns, like Python's `multiprocessing.Pipe()`.
  *
  * @typeParam T the messages' type
- * @param options `duplex`
+ * @param options `duplex` and `bytes`
  * @returns `[a, b]`, or `[reader, writer]` when not duplex
+ * @throws {RangeError} when `bytes` is out of range
  * @example Usage
  * ```ts
  * import { processPipe } from "@mproc/multiprocessing/ipc";
@@ -393,13 +409,16 @@ function make<T>(state: State): ProcessConnection<T> {
 export function processPipe<T = unknown>(
   options: ProcessPipeOptions = {},
 ): [ProcessConnection<T>, ProcessConnection<T>] {
-  const { duplex = true } = options;
+  const { duplex = true, bytes = 65536 } = options;
+  if (typeof bytes !== "number" || !Number.isInteger(bytes) || bytes < 1 || bytes > 2 ** 30) {
+    throw new RangeError(`Cannot create pipe: bytes must be an integer from 1 to 2^30, got ${String(bytes)}`);
+  }
   const hub = localHub();
   const path = hub.path;
   const pipe = hub.newPipe();
   return [
-    make<T>({ path, pipe, end: 0, readable: true, writable: duplex, ticket: null }),
-    make<T>({ path, pipe, end: 1, readable: duplex, writable: true, ticket: null }),
+    make<T>({ path, pipe, end: 0, bytes, readable: true, writable: duplex, ticket: null }),
+    make<T>({ path, pipe, end: 1, bytes, readable: duplex, writable: true, ticket: null }),
   ];
 }
 

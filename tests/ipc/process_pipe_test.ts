@@ -79,6 +79,28 @@ describe("process-context Pipe", () => {
     b.close();
   });
 
+  test("ProcessConnection.send() waits while the pipe holds `bytes` from its handle; sendSync() does not", async () => {
+    const [reader, writer] = PROCESS.Pipe<string>({ duplex: false, bytes: 64 });
+    await writer.send("x".repeat(40));
+    await writer.send("y".repeat(40));
+    await assert.rejects(
+      writer.send("z", { timeout: 30 }),
+      (e: Error) => e instanceof TimeoutError && /stayed full for 30 ms/.test(e.message),
+    );
+    writer.sendSync("s");
+    let sent = false;
+    const later = writer.send("w").then(() => void (sent = true));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.equal(sent, false, "send() waits for room");
+    assert.equal(await reader.recv(), "x".repeat(40));
+    await within(later, LIMIT, "send after a read");
+    for (const expected of ["y".repeat(40), "s", "w"]) assert.equal(await reader.recv(), expected);
+    assert.throws(() => PROCESS.Pipe({ bytes: 0 }), RangeError);
+    reader.close();
+    await assert.rejects(writer.send("late"), EOFError);
+    writer.close();
+  });
+
   test("ProcessConnection recvBytes leaves a refused message in the pipe; recvBytesInto reports a short buffer", async () => {
     const [a, b] = PROCESS.Pipe<unknown>();
     await a.send("text");
@@ -157,7 +179,8 @@ describe("process-context Pipe", () => {
   test("Pipe works between two OS children, and no message is lost when the sender ends right after sending", {
     timeout: LIMIT,
   }, async () => {
-    const [reader, writer] = PROCESS.Pipe<number>({ duplex: false });
+    // A small window: the producers wait for the hub's credit across the socket.
+    const [reader, writer] = PROCESS.Pipe<number>({ duplex: false, bytes: 256 });
     const [results, out] = PROCESS.Pipe<number[]>({ duplex: false });
     const N = 2_000;
     const producers = [0, 1].map((i) =>
