@@ -9,6 +9,9 @@ import { CLOSED, MAX_LAG, PRODUCED, TAKEN } from "../testdata/stream_tasks.ts";
 const tasks = taskModule<typeof import("../testdata/stream_tasks.ts")>(
   new URL("../testdata/stream_tasks.ts", import.meta.url),
 );
+const poolTasks = taskModule<typeof import("../testdata/pool_tasks.ts")>(
+  new URL("../testdata/pool_tasks.ts", import.meta.url),
+);
 const LIMIT = 15_000;
 
 async function drainAll<T>(iterable: AsyncIterable<T>): Promise<T[]> {
@@ -35,6 +38,27 @@ describe("Pool.stream", () => {
     }
     assert.deepEqual(got, [0, 1, 2]);
     assert.deepEqual(await stream.next(), { done: true, value: undefined });
+  });
+
+  test("Pool.stream() ends with the generator's return value", { timeout: 20_000 }, async () => {
+    const stream = pool.stream(tasks.countSync, [1]);
+    assert.deepEqual(await within(stream.next(), LIMIT), { done: false, value: 0 });
+    assert.deepEqual(await within(stream.next(), LIMIT), { done: true, value: "end" });
+  });
+
+  test("leaving a stream that still waits for a worker withdraws it: it never runs", { timeout: 20_000 }, async () => {
+    await using one = new Pool({ processes: 1 });
+    const gate = new SharedArrayBuffer(4);
+    const busy = one.apply(poolTasks.blockOn, [gate]);
+    const buffer = new SharedArrayBuffer(16);
+    const stream = one.stream(tasks.endless, [buffer]);
+    await stream[Symbol.asyncDispose]();
+    assert.deepEqual(await stream.next(), { done: true, value: undefined });
+    Atomics.store(new Int32Array(gate), 0, 1);
+    Atomics.notify(new Int32Array(gate), 0);
+    await within(busy, LIMIT);
+    assert.equal(await within(one.apply(tasks.square, [3]), LIMIT), 9);
+    assert.equal(Atomics.load(new Int32Array(buffer), PRODUCED), 0, "the withdrawn stream ran");
   });
 
   test("a slow consumer holds the generator within highWaterMark", { timeout: 20_000 }, async () => {
