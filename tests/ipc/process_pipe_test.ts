@@ -200,6 +200,22 @@ describe("process-context Pipe", () => {
     results.close();
   });
 
+  test("a pool's OS workers keep a pipe end from initargs, and the pipe ends when the pool does", {
+    timeout: LIMIT,
+  }, async () => {
+    const [reader, writer] = PROCESS.Pipe<number>({ duplex: false });
+    const pool = new PROCESS.Pool({ processes: 2, initializer: tasks.keepConn, initargs: [writer as never] });
+    writer.close();
+    const pids = await within(pool.map(tasks.sendPid, [5, 5, 5, 5], { chunksize: 1 }), LIMIT, "map");
+    const got: number[] = [];
+    for (let i = 0; i < 20; i++) got.push(await within(reader.recv(), LIMIT, "recv"));
+    assert.deepEqual(new Set(got), new Set(pids));
+    assert.ok(pids.every((pid) => pid !== process.pid));
+    await within(pool.terminate(), LIMIT, "terminate");
+    await assert.rejects(within(reader.recv(), LIMIT, "recv after the pool"), EOFError);
+    reader.close();
+  });
+
   test(
     "an OS child killed with SIGKILL closes its handles: the other end sees EOFError",
     { timeout: LIMIT },

@@ -62,3 +62,16 @@ export async function echoBack(conn: Conn<unknown>): Promise<void> {
     await conn.send(v);
   }
 }
+
+let kept: Conn<number> | undefined;
+
+/** Pool initializer: keep the connection for {@linkcode sendPid}. */
+export function keepConn(conn: Conn<number>): void {
+  kept = conn;
+}
+
+/** Send this worker's pid on the kept connection, `times` times. */
+export async function sendPid(times: number): Promise<number> {
+  for (let i = 0; i < times; i++) await kept!.send(process.pid);
+  return process.pid;
+}
