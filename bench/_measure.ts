@@ -1,5 +1,7 @@
 // Timing helpers. One rule for every figure: warm up, then take the median of `reps` runs.
+import { spawnSync } from "node:child_process";
 import process from "node:process";
+import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { fib } from "./tasks/task.mjs";
 
@@ -154,4 +156,16 @@ export async function bounded<T>(what: string, ms: number, f: () => Promise<T>):
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Run `file` (a bench/tasks module) with `args` in a fresh process of this runtime and
+ * return the JSON it prints last.
+ */
+export function runFresh(file: URL, args: string[]): unknown {
+  const path = fileURLToPath(file);
+  const argv = "Deno" in globalThis ? ["run", "-A", path, ...args] : [path, ...args];
+  const r = spawnSync(process.execPath, argv, { encoding: "utf8", timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`${path} exited with ${r.status}: ${r.stderr.trim().slice(-500)}`);
+  return JSON.parse(r.stdout.trim().split("\n").pop()!);
 }

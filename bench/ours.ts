@@ -15,6 +15,7 @@ import {
   medianOf,
   mediansOf,
   range,
+  runFresh,
   speedup,
   taskFile,
   timeMs,
@@ -37,6 +38,9 @@ interface Workload {
 }
 
 const TASKS = taskFile("task.mjs");
+
+/** URL of the library under test (see {@linkcode Library}). */
+let libraryUrl = "";
 const CONTEND = taskFile("contend.mjs");
 const MANAGER = taskFile("manager.mjs");
 const IPC = taskFile("ipc.mjs");
@@ -47,7 +51,12 @@ function taskRef(mod: Mod, file: URL, name: string): Loose {
 
 // Warm: each start finds the reserve booted (the wait for it is not timed), as a program
 // that starts processes now and then does. Cold: the reserve is off, every start boots.
-async function startJoinWarmCold(mod: Mod, s: Sizes, make: () => Loose): Promise<[number, number]> {
+async function startJoinWarmCold(
+  mod: Mod,
+  s: Sizes,
+  make: () => Loose,
+  n: number = s.start_join_n,
+): Promise<[number, number]> {
   const once = async () => {
     const p = make();
     const ms = await timeMs(async () => {
@@ -61,19 +70,19 @@ async function startJoinWarmCold(mod: Mod, s: Sizes, make: () => Loose): Promise
   await once();
   const warm = await medianOf(s.reps, async () => {
     let total = 0;
-    for (let i = 0; i < s.start_join_n; i++) {
+    for (let i = 0; i < n; i++) {
       if (!await mod.warmReserve({ timeout: 10_000 })) throw new Error("The worker reserve did not warm up in 10 s");
       total += await once();
     }
-    return total / s.start_join_n;
+    return total / n;
   });
   const size = mod.getReserve();
   mod.setReserve(0);
   try {
     const cold = await medianOf(s.reps, async () => {
       let total = 0;
-      for (let i = 0; i < s.start_join_n; i++) total += await once();
-      return total / s.start_join_n;
+      for (let i = 0; i < n; i++) total += await once();
+      return total / n;
     });
     return [warm, cold];
   } finally {
@@ -87,37 +96,13 @@ async function startJoin(mod: Mod, s: Sizes): Promise<Record<string, number>> {
   return { process_start_join: warm, process_start_join_cold: cold };
 }
 
-/** Wait without blocking this thread until word 0 of `sab` reaches `n`. */
-async function counterReaches(sab: SharedArrayBuffer, n: number): Promise<void> {
-  const counter = new Int32Array(sab, 0, 1);
-  while (Atomics.load(counter, 0) < n) await new Promise((resolve) => setTimeout(resolve, 5));
-}
-
-// RSS growth of this process (workers are threads of it) once 4 workers have booted, with
-// the reserve off so only the pool's own workers count; after a pause so that boot-time
-// garbage is collected.
+// RSS growth of a fresh process (workers are threads of it) once a pool's 4 workers have
+// booted, with the reserve off so only the pool's own workers count; see
+// tasks/idle_memory.mjs.
 async function poolIdleMemory(mod: Mod, s: Sizes): Promise<Record<string, number>> {
-  const arrive = taskRef(mod, TASKS, "arrive");
-  const size = mod.getReserve();
-  mod.setReserve(0);
-  try {
-    const mib = await medianOf(s.reps, async () => {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      const before = process.memoryUsage().rss;
-      const sab = new SharedArrayBuffer(4);
-      const pool = new mod.Pool({ processes: 4, initializer: arrive, initargs: [sab] });
-      try {
-        await counterReaches(sab, 4);
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        return (process.memoryUsage().rss - before) / 4 / 2 ** 20;
-      } finally {
-        await pool.terminate();
-      }
-    });
-    return { pool_idle_mib_per_worker: mib };
-  } finally {
-    mod.setReserve(size);
-  }
+  const url = libraryUrl;
+  const mib = await medianOf(s.reps, () => (runFresh(taskFile("idle_memory.mjs"), ["ours", url]) as { mib: number }).mib);
+  return { pool_idle_mib_per_worker: mib };
 }
 
 async function poolFigures(mod: Mod, s: Sizes): Promise<Record<string, number>> {
@@ -354,11 +339,19 @@ async function managerDict(mod: Mod, s: Sizes): Promise<Record<string, number>> 
   }
 }
 
+// OS children boot for 50-300 ms, and warm and cold runs alike wait for that many boots:
+// half the starts per run keep the pair within one workload's time budget.
+async function processContextStartJoin(mod: Mod, s: Sizes): Promise<Record<string, number>> {
+  const ctx = mod.getContext("process");
+  const empty = taskRef(mod, TASKS, "empty");
+  const n = Math.ceil(s.start_join_n / 2);
+  const [warm, cold] = await startJoinWarmCold(mod, s, () => new ctx.Process({ target: empty }), n);
+  return { process_ctx_start_join: warm, process_ctx_start_join_cold: cold };
+}
+
 // The process context: OS children, their pool, and a queue they reach over TCP.
 async function processContext(mod: Mod, s: Sizes): Promise<Record<string, number>> {
   const ctx = mod.getContext("process");
-  const empty = taskRef(mod, TASKS, "empty");
-  const [startJoin, startJoinCold] = await startJoinWarmCold(mod, s, () => new ctx.Process({ target: empty }));
   const noop = taskRef(mod, TASKS, "noop");
   const pool = new ctx.Pool({ processes: 2 });
   let chunk1: number;
@@ -387,12 +380,7 @@ async function processContext(mod: Mod, s: Sizes): Promise<Record<string, number
     if (p.exitCode !== 0 || got !== n) throw new Error(`OS producer exited with ${p.exitCode}, ${got} of ${n} items`);
     return n / (ms / 1e3);
   });
-  return {
-    process_ctx_start_join: startJoin,
-    process_ctx_start_join_cold: startJoinCold,
-    process_ctx_pool_map_chunk1: chunk1,
-    process_ctx_queue_small: queue,
-  };
+  return { process_ctx_pool_map_chunk1: chunk1, process_ctx_queue_small: queue };
 }
 
 /** Every workload of ours. Queue and Pipe figures wait for ipc/. */
@@ -426,14 +414,14 @@ export const WORKLOADS: readonly Workload[] = [
   { ids: ["array_fill_sum"], needs: ["SharedArray", "Process", "task"], run: arrayFillSum },
   { ids: ["shm_attach", "shm_attach_rss"], needs: ["SharedMemory", "Process", "task"], run: shmAttach },
   {
-    ids: [
-      "process_ctx_start_join",
-      "process_ctx_start_join_cold",
-      "process_ctx_pool_map_chunk1",
-      "process_ctx_queue_small",
-    ],
-    needs: ["getContext", "task", "warmReserve", "setReserve"],
+    ids: ["process_ctx_pool_map_chunk1", "process_ctx_queue_small"],
+    needs: ["getContext", "task"],
     run: processContext,
+  },
+  {
+    ids: ["process_ctx_start_join", "process_ctx_start_join_cold"],
+    needs: ["getContext", "task", "warmReserve", "setReserve"],
+    run: processContextStartJoin,
   },
   { ids: ["manager_dict_ops", "manager_dict_ops_2w"], needs: ["Manager", "Process", "task"], run: managerDict },
   {
@@ -509,6 +497,8 @@ async function pipeSmall(mod: Mod, s: Sizes): Promise<Record<string, number>> {
 /** The library under test, and where it came from. */
 export interface Library {
   mod: Mod;
+  /** URL of the module `mod` was imported from, for the workloads that run it in a fresh process. */
+  url: string;
   from: string;
   cleanup(): void;
 }
@@ -521,7 +511,8 @@ export interface Library {
  */
 export async function loadLibrary(log: (line: string) => void): Promise<Library> {
   const source = { from: "the TypeScript source", cleanup() {} };
-  if (runtime.name !== "node") return { mod: await import("../mod.ts"), ...source };
+  const sourceUrl = new URL("../mod.ts", import.meta.url).href;
+  if (runtime.name !== "node") return { mod: await import(sourceUrl), url: sourceUrl, ...source };
   const out = mkdtempSync(join(tmpdir(), "mproc-bench-build-"));
   const cleanup = () => rmSync(out, { recursive: true, force: true });
   const tsc = fileURLToPath(new URL("../node_modules/.bin/tsc", import.meta.url));
@@ -531,14 +522,16 @@ export async function loadLibrary(log: (line: string) => void): Promise<Library>
     cleanup();
     log(`ours: the build failed, so the TypeScript source is measured through tsx: ${r.stdout}${r.stderr}`);
     return {
-      mod: await import("../mod.ts"),
+      mod: await import(sourceUrl),
+      url: sourceUrl,
       from: "the TypeScript source through tsx (the build failed)",
       cleanup() {},
     };
   }
   // Outside the project the compiled .js files need their own "type": "module".
   writeFileSync(join(out, "package.json"), JSON.stringify({ type: "module" }));
-  return { mod: await import(pathToFileURL(join(out, "mod.js")).href), from: "a fresh build of the source", cleanup };
+  const url = pathToFileURL(join(out, "mod.js")).href;
+  return { mod: await import(url), url, from: "a fresh build of the source", cleanup };
 }
 
 /** Run every workload whose exports exist; the others yield null and a reason. */
@@ -560,6 +553,7 @@ export async function measureOurs(
     return { figures, notes };
   }
   notes.ours = `measured from ${lib.from}`;
+  libraryUrl = lib.url;
   const mod = lib.mod;
   try {
     await runWorkloads(mod, s, log, figures, notes, only);

@@ -1,6 +1,5 @@
 // Physical limits: the runtime's own primitives doing each job with no library around them.
 // Ours can approach these, never beat them (a figure above its limit means noise).
-import process from "node:process";
 import type { Worker } from "node:worker_threads";
 import { POOL_FIGURES, pythonChunksize, type Sizes } from "./_config.ts";
 import {
@@ -11,6 +10,7 @@ import {
   mediansOf,
   range,
   rawWorker,
+  runFresh,
   speedup,
   startWorker,
   taskFile,
@@ -62,22 +62,10 @@ async function startJoin(s: Sizes): Promise<number> {
   });
 }
 
-// RSS growth of this process for 4 bare workers that have started and wait: the floor for
-// the memory of an idle pool worker on this runtime.
+// RSS growth of a fresh process for 4 bare workers that have started and wait: the floor
+// for the memory of an idle pool worker on this runtime.
 async function idleMemory(s: Sizes): Promise<number> {
-  return await medianOf(s.reps, async () => {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const before = process.memoryUsage().rss;
-    const ws = range(4).map(() => startWorker(taskFile("idle_worker.mjs"), null));
-    try {
-      await Promise.all(ws.map((w) => new Promise((resolve) => w.once("message", resolve))));
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      return (process.memoryUsage().rss - before) / 4 / 2 ** 20;
-    } finally {
-      for (const w of ws) w.postMessage("exit");
-      await Promise.all(ws.map(exited));
-    }
-  });
+  return await medianOf(s.reps, () => (runFresh(taskFile("idle_memory.mjs"), ["raw"]) as { mib: number }).mib);
 }
 
 async function poolFigures(s: Sizes, out: Figures): Promise<void> {
