@@ -397,6 +397,12 @@ async function runQueue(): Promise<void> {
   head = 0;
 }
 
+/** Whether job `id` waits in this worker's queue, not yet begun. */
+function isQueued(id: number): boolean {
+  for (let i = head; i < queue.length; i += JOB_FIELDS) if (queue[i] === id) return true;
+  return false;
+}
+
 /** Queue what a message brings, without starting to run it. */
 function accept(message: ToWorker): void {
   received++;
@@ -419,7 +425,8 @@ function accept(message: ToWorker): void {
     if (credits.has(message.id)) credits.set(message.id, message.upTo);
     wakeStream?.();
   } else if (message.t === "stop") {
-    stops.add(message.id);
+    // Kept only for a stream running or still queued here: one that has ended is late news.
+    if (current[0] === message.id || isQueued(message.id)) stops.add(message.id);
     wakeStream?.();
   }
 }
