@@ -8,8 +8,8 @@
  *   `process.abort()` or a runaway allocation in one takes nothing else down. They share
  *   no memory: locks and other shared-memory objects cannot be passed to them (a
  *   `TypeError` names the argument). This context offers `Process`, `Pool`,
- *   `ProcessPoolExecutor`, the functions about the process tree, and `Queue`,
- *   `SimpleQueue` and `JoinableQueue` (async factories). State is shared with OS children
+ *   `ProcessPoolExecutor`, the functions about the process tree, `Queue`, `SimpleQueue`
+ *   and `JoinableQueue` (async factories) and `Pipe`. State is shared with OS children
  *   through a Manager started with an address: its proxies cross (over TCP).
  *
  * The process context's queues are managed queues: the first one starts a Manager for
@@ -29,8 +29,10 @@
  * socket in a private temporary directory (only this user may connect) and keeps the
  * items until a reader asks for one, so any handle of an end may read, a send waits only
  * while the pipe holds `bytes` unread from its handle, and a process that ends, however
- * it ends, closes its handles. A pipe lives as
- * long as the process that made it. Receives are async only, as for the queues.
+ * it ends, closes its handles. Why not the queues' Manager: its round trips cap a stream
+ * at the Manager's call rate, while a pipe's sends need no answer and its maker reads in
+ * its own thread. A pipe lives as long as the process that made it. Receives are async
+ * only, as for the queues.
  *
  * `setStartMethod()` and `getStartMethod()` choose and read the start method of a
  * `Process` created without one.
