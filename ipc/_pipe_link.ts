@@ -162,7 +162,11 @@ abstract class Link {
     if (this.hasRoom(handle)) return Promise.resolve();
     return new Promise((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
+      let settled = false;
+      // Idempotent: every way out (room, abort, timeout) calls it once, whichever comes first.
       const done = () => {
+        if (settled) return;
+        settled = true;
         handle.senders.delete(check);
         clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
@@ -170,25 +174,28 @@ abstract class Link {
         this.#waitingChanged();
       };
       const check = () => {
-        if (!this.hasRoom(handle)) return;
+        if (settled || !this.hasRoom(handle)) return;
         done();
         resolve();
       };
       const onAbort = () => {
+        if (settled) return;
         done();
         reject(signal!.reason);
       };
       handle.senders.add(check);
       this.#roomWaits++;
       this.#waitingChanged();
-      this.#ask(handle);
       signal?.addEventListener("abort", onAbort, { once: true });
       if (timeout !== undefined && timeout !== Infinity) {
         timer = setTimeout(() => {
+          if (settled) return;
           done();
           reject(new TimeoutError(`Cannot send on connection: the pipe stayed full for ${timeout} ms`));
         }, timeout);
       }
+      // Last: this thread's own hub may answer at once, settling this wait.
+      this.#ask(handle);
     });
   }
 
