@@ -99,9 +99,12 @@ async function startJoin(mod: Mod, s: Sizes): Promise<Record<string, number>> {
 // RSS growth of a fresh process (workers are threads of it) once a pool's 4 workers have
 // booted, with the reserve off so only the pool's own workers count; see
 // tasks/idle_memory.mjs.
-async function poolIdleMemory(mod: Mod, s: Sizes): Promise<Record<string, number>> {
+async function poolIdleMemory(_mod: Mod, s: Sizes): Promise<Record<string, number>> {
   const url = libraryUrl;
-  const mib = await medianOf(s.reps, () => (runFresh(taskFile("idle_memory.mjs"), ["ours", url]) as { mib: number }).mib);
+  const mib = await medianOf(
+    s.reps,
+    () => (runFresh(taskFile("idle_memory.mjs"), ["ours", url]) as { mib: number }).mib,
+  );
   return { pool_idle_mib_per_worker: mib };
 }
 
