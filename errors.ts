@@ -107,6 +107,36 @@ export class WorkerDiedError extends ProcessError {
   }
 }
 
+/**
+ * A task finished but its result cannot be copied back to the caller (a function, a
+ * symbol, an object holding one), as Python's `multiprocessing.pool.MaybeEncodingError`.
+ * Only that task fails: its worker keeps serving. The copy's own error is the `cause`.
+ *
+ * @example Usage
+ * ```ts
+ * import { MaybeEncodingError, ProcessError } from "@mproc/multiprocessing";
+ * import assert from "node:assert/strict";
+ * const error = new MaybeEncodingError('Cannot send back the result of task "f": it cannot be copied', "f");
+ * assert.ok(error instanceof ProcessError);
+ * assert.equal(error.taskName, "f");
+ * ```
+ */
+export class MaybeEncodingError extends ProcessError {
+  /** The name of the task whose result could not be sent. */
+  readonly taskName: string;
+  /**
+   * Make an error.
+   * @param message which result could not be sent and why
+   * @param taskName the task's name
+   * @param options standard error options (`cause`: the copy's own error)
+   */
+  constructor(message: string, taskName: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "MaybeEncodingError";
+    this.taskName = taskName;
+  }
+}
+
 /** A future or task was cancelled, before it ran or (by an abort signal) while it ran. */
 export class CancelledError extends ProcessError {
   /** For a pool map call: the input index of the first item that was cancelled. */

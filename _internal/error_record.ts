@@ -113,7 +113,7 @@ function rebuild(record: ErrorRecord): Error {
 /**
  * Rebuild an error from a record: the same class with its fields for built-ins,
  * DOMExceptions and this package's errors, a {@linkcode RemoteError} otherwise. The
- * remote stack is kept as `remoteStack` and as `stack`.
+ * remote stack is kept as `remoteStack` and as `stack`, for a RemoteError too.
  */
 export function recordToError(record: ErrorRecord): Error {
   const error = rebuild(record);
@@ -127,9 +127,10 @@ export function recordToError(record: ErrorRecord): Error {
   }
   if (!(error instanceof RemoteError)) {
     Object.defineProperty(error, "remoteStack", { value: record.stack, enumerable: false, configurable: true });
-    if (record.stack !== undefined) {
-      Object.defineProperty(error, "stack", { value: record.stack, writable: true, configurable: true });
-    }
+  }
+  // The child's stack says where the error was thrown; the local one only where it was rebuilt.
+  if (record.stack !== undefined) {
+    Object.defineProperty(error, "stack", { value: record.stack, writable: true, configurable: true });
   }
   return error;
 }

@@ -17,6 +17,7 @@ import {
   type TaskFunction,
 } from "../_internal/worker_child.ts";
 import { type ParentPort, runtime } from "../_runtime/mod.ts";
+import { MaybeEncodingError } from "../errors.ts";
 import { PACK_MIN } from "./_pack.ts";
 import {
   BELL_OFFSET,
@@ -76,6 +77,8 @@ let transfer: ArrayBuffer[] = [];
 const canTransfer = !runtime.isMainThread;
 /** Run time and start of each result, for the pool's stats (see DoneMessage.times). */
 let times: number[] = [];
+/** The function of each result in `results`, to name it when the result cannot be sent. */
+let resultFns: number[] = [];
 let busyMs = 0;
 let flushedAt = 0;
 /** When the last task ended (or the drain began): one clock read per task, not two. */
@@ -102,12 +105,14 @@ async function end(code: number): Promise<never> {
 function flush(): void {
   if (results.length === 0) return;
   const out = results;
+  const sentFns = resultFns;
   const ms = busyMs;
   const moved = transfer;
   const spans = times;
   results = [];
   transfer = [];
   times = [];
+  resultFns = [];
   busyMs = 0;
   flushedAt = lastNow;
   const heap = payload.measureHeap === true ? runtime.heapUsed() : undefined;
@@ -120,15 +125,20 @@ function flush(): void {
     // Some result cannot be cloned: send the others, and an error in place of each bad one.
     for (let i = 0; i < out.length; i += RESULT_FIELDS) {
       const one = [out[i], out[i + 1], out[i + 2]];
+      const k = (2 * i) / RESULT_FIELDS;
+      const span = { times: [spans[k], spans[k + 1]], at: performance.now() };
       try {
-        post({ t: "done", results: one, ms: 0 });
+        post({ t: "done", results: one, ms: 0, ...span });
       } catch (cause) {
-        const error = new TypeError(
-          `Cannot return the result of a task: it cannot be copied to the parent: ${
+        const name = fnRefs[sentFns[i / RESULT_FIELDS]]?.name ?? "?";
+        const error = new MaybeEncodingError(
+          `Cannot send back the result of task "${name}": it cannot be copied to the caller (${
             (cause as Error)?.message ?? cause
-          }`,
+          }); return plain data (no functions, symbols or objects holding them)`,
+          name,
+          { cause },
         );
-        post({ t: "done", results: [out[i], 1, errorToRecord(error)], ms: 0 });
+        post({ t: "done", results: [out[i], 1, errorToRecord(error)], ms: 0, ...span });
       }
     }
   }
@@ -386,6 +396,7 @@ async function runQueue(): Promise<void> {
       results.push(id, 1, errorToRecord(error));
     }
     leaveTask();
+    resultFns.push(fnId);
     const now = performance.now();
     busyMs += now - lastNow;
     times.push(now - lastNow, lastNow);

@@ -80,6 +80,7 @@ describe("error record codec", () => {
       BrokenBarrierError: new errors.BrokenBarrierError("b"),
       BrokenProcessPoolError: new errors.BrokenProcessPoolError("bp"),
       WorkerDiedError: new WorkerDiedError("w", -9, 12),
+      MaybeEncodingError: new errors.MaybeEncodingError("m", "task"),
       CancelledError: new errors.CancelledError("c"),
       InvalidStateError: new errors.InvalidStateError("i"),
       AuthenticationError: new errors.AuthenticationError("a"),

@@ -4,6 +4,7 @@ import {
   BrokenProcessPoolError,
   CancelledError,
   InvalidStateError,
+  MaybeEncodingError,
   RemoteError,
   TimeoutError,
   WorkerDiedError,
@@ -278,7 +279,7 @@ describe("Pool", () => {
   });
 
   test("Pool rejects a result that cannot be sent back, and keeps serving", async () => {
-    await assert.rejects(pool.apply(tasks.returnsFunction, []), TypeError);
+    await assert.rejects(pool.apply(tasks.returnsFunction, []), MaybeEncodingError);
     assert.equal(await within(pool.apply(tasks.square, [6]), LIMIT), 36);
   });
 });
