@@ -523,6 +523,8 @@ export class Scheduler {
           slot.state = READY;
           slot.idleSince = performance.now();
           this.#armIdle();
+          // An abort that came while the worker booted gets its grace from now.
+          if (slot.aborting !== null) this.#armGrace(slot, slot.aborting);
         }
         break;
       case "started": {
@@ -741,6 +743,14 @@ export class Scheduler {
       return this.#stop(slot);
     }
     slot.aborting = job;
+    // A booting worker has not begun the job (an OS child cannot be asked): the grace counts
+    // from when it is ready, or a slow boot would cost the worker.
+    if (slot.state !== STARTING) this.#armGrace(slot, job);
+  }
+
+  /** Stop `slot` unless its aborted `job` ends within abortGrace. */
+  #armGrace(slot: WorkerSlot, job: Job): void {
+    const grace = this.#options.abortGrace ?? DEFAULT_ABORT_GRACE;
     if (grace === Infinity) return;
     slot.graceTimer = setTimeout(() => {
       if (slot.aborting === job) this.#stop(slot);

@@ -148,6 +148,10 @@ describe("Scheduler (with stand-in workers)", () => {
     const plain = call(s, 1);
     controller.abort(new Error("stop"));
     await assert.rejects(guarded, /stop/);
+    // Still booting: the grace waits for the worker to be ready.
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.equal(workers[0].stoppedWith, null, "a booting worker keeps its grace");
+    workers[0].send({ t: "ready" });
     await eventually(() => workers.length === 2, 2_000, "a replacement worker");
     assert.notEqual(workers[0].stoppedWith, null);
     const next = workers[1].jobs();
