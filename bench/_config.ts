@@ -8,6 +8,8 @@ export interface Sizes {
   start_join_n: number;
   map_chunk1_n: number;
   map_default_n: number;
+  /** Items of the generator pool_imap_chunk1 streams through imapUnordered. */
+  imap_n: number;
   apply_n: number;
   fib_n: number;
   fib_count: number;
@@ -53,6 +55,7 @@ export const FULL: Sizes = {
   start_join_n: 20,
   map_chunk1_n: 20_000,
   map_default_n: 1_000_000,
+  imap_n: 2_000_000,
   apply_n: 2_000,
   fib_n: 25,
   fib_count: 40,
@@ -84,6 +87,7 @@ export const QUICK: Sizes = {
   start_join_n: 4,
   map_chunk1_n: 2_000,
   map_default_n: 100_000,
+  imap_n: 200_000,
   apply_n: 200,
   fib_count: 8,
   varied_slow_n: 20,
@@ -136,6 +140,12 @@ export const FIGURES: readonly FigureMeta[] = [
   },
   { id: "pool_map_chunk1_cpu", unit: "µs CPU", better: "lower", title: "Pool.map, chunksize 1: CPU per task" },
   { id: "pool_map_default", unit: "items/s", better: "higher", title: "Pool.map, default chunksize" },
+  {
+    id: "pool_imap_chunk1",
+    unit: "items/s",
+    better: "higher",
+    title: "Pool.imapUnordered of a 2M-item generator, chunksize 1",
+  },
   { id: "apply_roundtrip", unit: "µs", better: "lower", title: "apply round trip" },
   { id: "apply_roundtrip_cpu", unit: "µs CPU", better: "lower", title: "apply round trip: CPU per task" },
   { id: "cpu_speedup", unit: "x", better: "higher", title: "fib(25)×40 speedup, 2 workers" },

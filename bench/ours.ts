@@ -148,6 +148,33 @@ async function poolFigures(mod: Mod, s: Sizes): Promise<Record<string, number>> 
   return out;
 }
 
+/** A generator, so the input is read as it streams and never held whole. */
+function* numbers(n: number): Generator<number> {
+  for (let i = 0; i < n; i++) yield i;
+}
+
+async function imapChunk1(mod: Mod, s: Sizes): Promise<Record<string, number>> {
+  const noop = taskRef(mod, TASKS, "noop");
+  const pool = new mod.Pool({ processes: 2 });
+  const drain = async (n: number) => {
+    let count = 0;
+    for await (const _ of pool.imapUnordered(noop, numbers(n))) count++;
+    if (count !== n) throw new Error(`imapUnordered yielded ${count} results for ${n} items`);
+  };
+  try {
+    await drain(500);
+    // At most 3 timed runs (after medianOf's warm-up): 2M items take seconds a run on Deno,
+    // and the whole group must stay inside the bench's budget.
+    const rate = await medianOf(
+      Math.min(s.reps, 3),
+      async () => s.imap_n / ((await timeMs(() => drain(s.imap_n))) / 1e3),
+    );
+    return { pool_imap_chunk1: rate };
+  } finally {
+    await pool.terminate();
+  }
+}
+
 /** Instant items first, then slow ones: the order that strands slow items in one worker's window. */
 function variedItems(s: Sizes): number[] {
   return [...new Array(s.varied_fast_n).fill(0), ...new Array(s.varied_slow_n).fill(s.varied_ms)];
@@ -407,6 +434,7 @@ export const WORKLOADS: readonly Workload[] = [
     needs: ["Pool", "task"],
     run: poolFigures,
   },
+  { ids: ["pool_imap_chunk1"], needs: ["Pool", "task"], run: imapChunk1 },
   { ids: ["executor_map", "executor_map_cpu"], needs: ["ProcessPoolExecutor", "task"], run: executorMap },
   { ids: ["queue_small", "queue_10mb", "queue_empty_bytes"], needs: ["Queue", "Process", "task"], run: queueFigures },
   { ids: ["pipe_small"], needs: ["Pipe", "Process", "task"], run: pipeSmall },

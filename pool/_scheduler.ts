@@ -101,6 +101,8 @@ export class Scheduler {
   readonly #queue = new JobQueue();
   readonly #fnIds = new Map<string, number>();
   readonly #fnRefs: TaskRef[] = [];
+  #lastRef: TaskRef | undefined;
+  #lastFnId = 0;
   #nextId = 0;
   #spawned = 0;
   #pending = 0;
@@ -223,13 +225,7 @@ export class Scheduler {
     index?: number,
     hooks?: JobHooks,
   ): Job {
-    const key = `${ref.name}\0${ref.module}`;
-    let fnId = this.#fnIds.get(key);
-    if (fnId === undefined) {
-      fnId = this.#fnRefs.length;
-      this.#fnIds.set(key, fnId);
-      this.#fnRefs.push({ module: ref.module, name: ref.name });
-    }
+    const fnId = this.#fnIdOf(ref);
     const size = mode === CALL || mode === STREAM ? 1 : (payload.value as unknown[]).length;
     const job = new Job(this.#nextId++, ref.name, fnId, mode, size, payload, settle, call, index, hooks);
     job.submittedAt = performance.now();
@@ -250,6 +246,24 @@ export class Scheduler {
       queueMicrotask(() => this.#pump());
     }
     return job;
+  }
+
+  /**
+   * The function table index of `ref`. A map submits every job with the same reference:
+   * the last one is remembered, so a job does not pay for a key built from the module URL.
+   */
+  #fnIdOf(ref: TaskRef): number {
+    if (ref === this.#lastRef) return this.#lastFnId;
+    const key = `${ref.name}\0${ref.module}`;
+    let fnId = this.#fnIds.get(key);
+    if (fnId === undefined) {
+      fnId = this.#fnRefs.length;
+      this.#fnIds.set(key, fnId);
+      this.#fnRefs.push({ module: ref.module, name: ref.name });
+    }
+    this.#lastRef = ref;
+    this.#lastFnId = fnId;
+    return fnId;
   }
 
   /** Remove a job that is still queued; false once a worker holds it. */

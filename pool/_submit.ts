@@ -57,7 +57,7 @@ export function encodeMapJob(
   }
   return spread
     ? encodeChunk(items[0] as unknown[], 0, `iterable[${start}]`)
-    : encodeMapCall(items[0], `iterable[${start}]`);
+    : encodeMapCall(items[0], start);
 }
 
 /**
@@ -69,7 +69,7 @@ export function encodeMapJob(
 export function encodeMapJobs(items: readonly unknown[], chunksize: number, spread: boolean, what: string): Encoded[] {
   const out: Encoded[] = new Array(Math.ceil(items.length / chunksize));
   if (chunksize === 1 && !spread) {
-    for (let i = 0; i < items.length; i++) out[i] = encodeMapCall(items[i], `iterable[${i}]`);
+    for (let i = 0; i < items.length; i++) out[i] = encodeMapCall(items[i], i);
     return out;
   }
   for (let k = 0, start = 0; start < items.length; k++, start += chunksize) {

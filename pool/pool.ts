@@ -4,7 +4,7 @@ import { CancelledError, FullError, InvalidStateError } from "../errors.ts";
 import type { StartMethod } from "../process/mod.ts";
 import type { TaskRef, TaskResult } from "../task.ts";
 import { defaultChunksize } from "./_chunk.ts";
-import { Imap } from "./_imap.ts";
+import { Imap, imapAhead } from "./_imap.ts";
 import type { Job } from "./_job.ts";
 import { callProgress, mapProgress } from "./_map_progress.ts";
 import { encodeArgs } from "./_payload.ts";
@@ -17,9 +17,6 @@ import { checkWorkerSetup } from "./_worker_setup.ts";
 import { AsyncResult } from "./async_result.ts";
 import type { MapProgress } from "./progress.ts";
 import type { PoolStats } from "./stats.ts";
-
-/** Chunks an imap keeps submitted ahead of its consumer, per worker. */
-const AHEAD_PER_WORKER = 128;
 
 /** Options for {@linkcode Pool}. */
 export interface PoolOptions {
@@ -197,6 +194,13 @@ export interface ImapOptions extends PoolCallOptions {
    * the input has ended; and `{ done, total, index, value }` for each task's report.
    */
   onProgress?: (progress: MapProgress) => void;
+  /**
+   * Most input items held at once: read and not yet yielded to the consumer (queued,
+   * running, or done and waiting). Bounds an imap's memory whatever the input's length;
+   * rounded up to whole chunks.
+   * @default {1024 * processes} (and at least two chunks per worker)
+   */
+  window?: number;
 }
 
 /**
@@ -406,11 +410,12 @@ export class Pool implements AsyncDisposable {
   /**
    * Run `fn(item)` for every item, yielding values in input order as they are ready,
    * like Python's `Pool.imap`. The input (sync or async iterable) is read lazily: at most
-   * 128 chunks per worker ahead of the consumer. A failed task throws from the iterator at
-   * its place in the order.
+   * `window` items ahead of the consumer (1024 per worker unless told), so memory stays flat
+   * over an input of any length. A failed task throws from the iterator at its place in the
+   * order.
    *
    * @throws {InvalidStateError} when the pool is closed
-   * @throws {RangeError} when the chunksize or timeout is invalid
+   * @throws {RangeError} when the chunksize, window or timeout is invalid
    */
   // deno-lint-ignore no-explicit-any
   imap<F extends (arg: any) => unknown>(
@@ -701,6 +706,8 @@ export class Pool implements AsyncDisposable {
     checkMapOptions(options, what);
     // An array's length is known at once; a generator's only once it ends.
     const progress = mapProgress(options.onProgress, Array.isArray(iterable) ? iterable.length : undefined, what);
+    const chunksize = options.chunksize ?? 1;
+    const ahead = imapAhead(options.window, chunksize, this.#processes, what);
     const input = openInput(iterable, what);
     // Last, so nothing that throws above leaves its timer or signal listener behind.
     const call = poolCallSignal(options, what);
@@ -709,9 +716,9 @@ export class Pool implements AsyncDisposable {
       ref: fn,
       spread,
       input,
-      chunksize: options.chunksize ?? 1,
+      chunksize,
       ordered,
-      ahead: AHEAD_PER_WORKER * this.#processes,
+      ahead,
       call,
       what,
       progress,

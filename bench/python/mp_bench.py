@@ -288,6 +288,23 @@ def pool_figures(ctx, s, out):
         out["pool_map_varied"] = median_of(reps, lambda: timed(lambda: pool.map(spin, varied, chunksize=1)) / ideal)
 
 
+def imap_chunk1(ctx, s):
+    n = s["imap_n"]
+
+    def once():
+        def run():
+            count = sum(1 for _ in pool.imap_unordered(noop, iter(range(n))))
+            assert count == n, f"imap_unordered yielded {count} results for {n} items"
+
+        return n / timed(run)
+
+    with ctx.Pool(2) as pool:
+        pool.map(noop, range(100))
+        # One timed run, no warm-up (the map above warmed the pool): 2M items take Python
+        # about 25 s, and five would hold up the whole bench for minutes.
+        return median_of(1, once, warm=False)
+
+
 def executor_map(ctx, s, out):
     n = s["executor_n"]
     with ProcessPoolExecutor(2, mp_context=ctx) as ex:
@@ -487,6 +504,8 @@ def main():
             "apply_roundtrip_cpu", "cpu_speedup", "pool_map_varied", "process_ctx_pool_map_chunk1"):
         pool_figures(ctx, sizes, figs)
         figs["process_ctx_pool_map_chunk1"] = figs["pool_map_chunk1"]
+    if want("pool_imap_chunk1"):
+        figs["pool_imap_chunk1"] = imap_chunk1(ctx, sizes)
     if want("executor_map", "executor_map_cpu"):
         executor_map(ctx, sizes, figs)
     if want("queue_small", "process_ctx_queue_small"):

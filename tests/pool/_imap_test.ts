@@ -10,7 +10,7 @@ import { fakeSpawner, settleMicrotasks } from "./_fake_workers.ts";
 
 const ref = { module: "file:///fake.ts", name: "echo" } as TaskRef;
 
-function setUp(items: unknown[], options: { chunksize?: number; ordered?: boolean; ahead?: number } = {}) {
+function setUp(items: Iterable<unknown>, options: { chunksize?: number; ordered?: boolean; ahead?: number } = {}) {
   const { workers, spawn } = fakeSpawner();
   const scheduler = new Scheduler({
     processes: 1,
@@ -58,6 +58,36 @@ describe("Imap (with stand-in workers)", () => {
     await imap.return();
     await scheduler.terminate((name) => new Error(name));
   });
+
+  test(
+    "Imap reads more input only once half its window is free, then fills it at once",
+    { timeout: 5_000 },
+    async () => {
+      let pulled = 0;
+      function* input() {
+        for (let i = 0; i < 100; i++) {
+          pulled++;
+          yield i;
+        }
+      }
+      const { scheduler, workers, imap } = setUp(input(), { ahead: 10 });
+      await settleMicrotasks();
+      assert.equal(pulled, 10);
+      assert.equal(scheduler.pending, 10);
+      let answered = 0;
+      for (let k = 1; k <= 20; k++) {
+        const posted = workers[0].jobs();
+        workers[0].answer(posted.slice(answered));
+        answered = posted.length;
+        assert.deepEqual(await within(imap.next(), 2_000), { done: false, value: [k - 1] });
+        // Jobs go out in batches of half the window, so the workers get few large messages.
+        assert.equal(pulled, 10 + 5 * Math.floor(k / 5), `after ${k} results`);
+        await settleMicrotasks();
+      }
+      await imap.return();
+      await scheduler.terminate((name) => new Error(name));
+    },
+  );
 
   test("leaving an Imap early withdraws the jobs no worker has taken", { timeout: 5_000 }, async () => {
     const { scheduler, workers, imap } = setUp(Array.from({ length: 50 }, (_, i) => i), { ordered: false });
