@@ -75,7 +75,11 @@ let results: unknown[] = [];
  */
 let transfer: ArrayBuffer[] = [];
 const canTransfer = !runtime.isMainThread;
-/** Run time and start of each result, for the pool's stats (see DoneMessage.times). */
+/**
+ * Per result since the last flush, for the pool's stats (see DoneMessage.times): its run
+ * time in whole µs, then its start, which flush() turns into µs before the flush. Whole
+ * numbers travel and arrive as small integers, not as boxed doubles.
+ */
 let times: number[] = [];
 /** The function of each result in `results`, to name it when the result cannot be sent. */
 let resultFns: number[] = [];
@@ -109,6 +113,7 @@ function flush(): void {
   const ms = busyMs;
   const moved = transfer;
   const spans = times;
+  for (let k = 1; k < spans.length; k += 2) spans[k] = Math.round((lastNow - spans[k]) * 1000);
   results = [];
   transfer = [];
   times = [];
@@ -118,7 +123,7 @@ function flush(): void {
   const heap = payload.measureHeap === true ? runtime.heapUsed() : undefined;
   try {
     post(
-      { t: "done", results: out, ms, times: spans, at: performance.now(), heap },
+      { t: "done", results: out, ms, times: spans, heap },
       moved.length > 0 ? moved : undefined,
     );
   } catch {
@@ -399,7 +404,7 @@ async function runQueue(): Promise<void> {
     resultFns.push(fnId);
     const now = performance.now();
     busyMs += now - lastNow;
-    times.push(now - lastNow, lastNow);
+    times.push(Math.round((now - lastNow) * 1000), lastNow);
     lastNow = now;
     current[0] = -1;
     if (results.length >= FLUSH_EVERY * RESULT_FIELDS || now - flushedAt >= FLUSH_MS) flush();

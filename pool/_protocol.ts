@@ -119,12 +119,12 @@ export interface DoneMessage {
   results: unknown[];
   ms: number;
   /**
-   * Two numbers per result, for the pool's stats: how long the job ran (ms), and when it
-   * started on the worker's clock. Absent when a result had to be sent on its own.
+   * Two whole numbers per result, for the pool's stats: how many µs the job ran, and how
+   * many µs before the worker last finished a job (about when this message left) it
+   * started. Absent when a result had to be sent
+   * on its own.
    */
   times?: number[];
-  /** When the message was sent, on the worker's clock: the parent learns how long ago each job started. */
-  at?: number;
   /** Bytes of heap the worker had in use after the batch, when asked to measure it. */
   heap?: number;
 }

@@ -107,6 +107,8 @@ export class Scheduler {
   #spawned = 0;
   #pending = 0;
   #pumpScheduled = false;
+  #clockRead = false;
+  #submitNow = 0;
   /**
    * Average milliseconds per item (a call, or one item of a chunk) of each function,
    * measured by the workers; a function not measured yet gets the smallest window, so its
@@ -228,7 +230,6 @@ export class Scheduler {
     const fnId = this.#fnIdOf(ref);
     const size = mode === CALL || mode === STREAM ? 1 : (payload.value as unknown[]).length;
     const job = new Job(this.#nextId++, ref.name, fnId, mode, size, payload, settle, call, index, hooks);
-    job.submittedAt = performance.now();
     if (this.#pending++ === 0) this.#setRef(true);
     const refused = this.#terminated ? this.#refuse?.(ref.name) : this.#brokenError();
     if (refused) {
@@ -241,6 +242,12 @@ export class Scheduler {
     // After close() the workers may have exited already: start what this task needs. A pool
     // below its size grows while it holds more jobs than workers.
     if (this.#closed || this.#min < this.#options.processes) this.#fill();
+    // One clock read per burst of submissions (until the pump runs): a map's jobs share it.
+    if (!this.#clockRead) {
+      this.#clockRead = true;
+      this.#submitNow = performance.now();
+    }
+    job.submittedAt = this.#submitNow;
     if (!this.#pumpScheduled) {
       this.#pumpScheduled = true;
       queueMicrotask(() => this.#pump());
@@ -413,6 +420,7 @@ export class Scheduler {
 
   #pump(): void {
     this.#pumpScheduled = false;
+    this.#clockRead = false;
     if (this.#queue.size > 0) this.#place();
   }
 
@@ -571,9 +579,6 @@ export class Scheduler {
     let fnId = -1;
     let items = 0;
     const now = performance.now();
-    // When the worker sent this, on its own clock: a job that started there at `s` started
-    // `at - s` before the message arrived here.
-    const at = message.at ?? 0;
     for (let i = 0, k = 0; i < results.length; i += RESULT_FIELDS, k += 2) {
       const job = slot.release();
       if (job === undefined || job.id !== results[i]) {
@@ -585,8 +590,9 @@ export class Scheduler {
       items += job.size;
       slot.tasks++;
       if (times !== undefined) {
-        this.#runTime.record(times[k]);
-        this.#waitTime.record(now - (at - times[k + 1]) - job.submittedAt);
+        // The message's transit counts as waiting: a few µs, and it keeps both clocks apart.
+        this.#runTime.record(times[k] / 1000);
+        this.#waitTime.record(now - times[k + 1] / 1000 - job.submittedAt);
       }
       const failed = results[i + 1] === 1;
       this.#finish(job, failed, failed ? recordToError(results[i + 2] as ErrorRecord) : results[i + 2]);
