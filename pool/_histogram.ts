@@ -40,6 +40,8 @@ export class Histogram {
     for (let at = 0; at < BUCKETS; at++) {
       seen += this.#counts[at];
       if (seen >= rank) {
+        // The last bucket has no upper end.
+        if (at === BUCKETS - 1) return this.#max;
         const middle = 2 ** ((at + 0.5) / PER_DOUBLING) / 1000;
         return Math.min(this.#max, Math.max(this.#min, middle));
       }
