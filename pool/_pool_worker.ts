@@ -131,7 +131,7 @@ function flush(): void {
     for (let i = 0; i < out.length; i += RESULT_FIELDS) {
       const one = [out[i], out[i + 1], out[i + 2]];
       const k = (2 * i) / RESULT_FIELDS;
-      const span = { times: [spans[k], spans[k + 1]], at: performance.now() };
+      const span = { times: [spans[k], spans[k + 1]] };
       try {
         post({ t: "done", results: one, ms: 0, ...span });
       } catch (cause) {
