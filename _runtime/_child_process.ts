@@ -171,6 +171,8 @@ export function enterProcess(keepAlive: boolean): Promise<{ data: unknown; port:
   // listener added later, and a message that finds no listener is lost.
   const gone: (() => void)[] = [];
   process.once("disconnect", () => {
+    // A child forked ahead of need whose parent went before giving it anything to do.
+    if (first !== undefined) process.exit(143);
     for (const listener of gone) listener();
   });
   let first: ((data: unknown) => void) | undefined;

@@ -179,4 +179,14 @@ describe("OS-process reserve", () => {
     assert.equal(pids.length, 2);
     await eventually(() => pids.every((pid) => !pidAlive(pid)), LIMIT, "the reserve children ending");
   });
+
+  test("reserve children end when their parent is killed before it gave them work", { timeout: 60_000 }, async () => {
+    const program = new URL("../testdata/os_reserve_main.ts", import.meta.url);
+    const { code, stdout, stderr, timedOut } = await runProgram(program, LIMIT, ["kill"]);
+    assert.equal(timedOut, false);
+    assert.equal(code, null, stderr);
+    const pids = JSON.parse(stdout.trim()) as number[];
+    assert.equal(pids.length, 2);
+    await eventually(() => pids.every((pid) => !pidAlive(pid)), LIMIT, "the orphaned reserve children ending");
+  });
 });
