@@ -2,6 +2,8 @@
 // runs `entry` with this runtime and receives its identity and payload as the first
 // message. It shares no memory with this program, so it starts a shared area of its own.
 import { type ProcessHandle, runtime } from "../_runtime/mod.ts";
+import { ProcessError } from "../errors.ts";
+import { splitEntry } from "./bundled.ts";
 import { type Identity, identity } from "./identity.ts";
 import { takeWarmProcess } from "./process_reserve.ts";
 
@@ -66,6 +68,13 @@ export class ProcessChild {
  * @throws {TypeError} when the payload cannot be copied to another process
  */
 export function spawnProcess<P>(options: SpawnProcessOptions<P>): ProcessChild {
+  const entry = splitEntry(options.entry);
+  if (entry.bundled !== undefined) {
+    // The binary of a single-file program runs its own main whatever module it is given.
+    throw new ProcessError(
+      `Cannot start "${options.name}" in an OS process: this program is a single-file bundle (bun build --compile), which cannot start one of its own modules as a child process; use the "thread" start method here`,
+    );
+  }
   const parent = identity();
   const init: ProcessInit<P> = {
     identity: {
@@ -81,9 +90,9 @@ export function spawnProcess<P>(options: SpawnProcessOptions<P>): ProcessChild {
   try {
     // A heap bound is a flag of the child's runtime, fixed when it is forked: such a child
     // cannot come from the reserve.
-    const warm = options.maxHeapMiB === undefined ? takeWarmProcess(options.entry.href, init, options.daemon) : null;
+    const warm = options.maxHeapMiB === undefined ? takeWarmProcess(entry.href, init, options.daemon) : null;
     handle = warm ?? runtime.fork({
-      entry: options.entry.href,
+      entry: entry.href,
       data: init,
       daemon: options.daemon,
       maxHeapMiB: options.maxHeapMiB,

@@ -2,6 +2,7 @@
 // identity the parent chose, and end the thread through one exit path.
 import { runtime } from "../_runtime/mod.ts";
 import type { ParentPort } from "../_runtime/mod.ts";
+import { singleFileHint } from "./bundled.ts";
 import type { ErrorRecord } from "./error_record.ts";
 import { identity, setIdentity } from "./identity.ts";
 import { adoptArea, markExited } from "./shared_area.ts";
@@ -57,7 +58,9 @@ export async function loadTask(
     exports = await load(module);
   } catch (cause) {
     throw new Error(
-      `Cannot run task "${name}": module "${module}" failed to load: ${(cause as Error)?.message ?? cause}`,
+      `Cannot run task "${name}": module "${module}" failed to load: ${
+        (cause as Error)?.message ?? cause
+      }${singleFileHint()}`,
       {
         cause,
       },

@@ -2,6 +2,7 @@
 // and one exit signal per worker whatever the runtime reports. Process and Pool both
 // start their workers here.
 import { runtime, type WorkerHandle } from "../_runtime/mod.ts";
+import { splitEntry } from "./bundled.ts";
 import { type Identity, identity } from "./identity.ts";
 import { allocateIdent, type AreaExport, exportArea, markExited } from "./shared_area.ts";
 import { takeWarm } from "./worker_reserve.ts";
@@ -11,11 +12,16 @@ export const TERMINATED = -15;
 /** Exit code after `kill()`, as Python reports SIGKILL. */
 export const KILLED = -9;
 
+/** Exit code of a thread or program whose top-level await never settled. */
+const UNSETTLED_AWAIT = 13;
+
 /** What every worker receives first. */
 export interface ChildInit<P> {
   area: AreaExport;
   identity: Identity;
   payload: P;
+  /** Inside a single-file program: the entry the bundle runs in this worker (see bundled.ts). */
+  bundled?: string;
 }
 
 /** Options for {@linkcode spawnChild}. */
@@ -42,11 +48,15 @@ export class Child {
   #exitCode: number | null = null;
   #forced: number | null = null;
 
-  constructor(ident: number, handle: WorkerHandle) {
+  constructor(ident: number, handle: WorkerHandle, bundled = false) {
     this.ident = ident;
     this.handle = handle;
     this.exited = new Promise((resolve) => {
       handle.onExit((code) => {
+        // A worker running a bundle holds the bundle's main code back with a top-level
+        // await that never settles (see bundled.ts), so a clean end is reported as 13,
+        // the code for an unsettled top-level await.
+        if (bundled && code === UNSETTLED_AWAIT) code = 0;
         // A runtime reports 1 for a terminated worker; the parent knows better.
         this.#exitCode = this.#forced ?? code;
         markExited(ident, this.#exitCode);
@@ -81,7 +91,9 @@ export class Child {
 export function spawnChild<P>(options: SpawnChildOptions<P>): Child {
   const parent = identity();
   const ident = allocateIdent(parent.ident);
+  const entry = splitEntry(options.entry);
   const init: ChildInit<P> = {
+    bundled: entry.bundled,
     area: exportArea(),
     identity: {
       ident,
@@ -94,8 +106,10 @@ export function spawnChild<P>(options: SpawnChildOptions<P>): Child {
   };
   let handle: WorkerHandle;
   try {
-    handle = takeWarm(options.entry.href, init, options.daemon) ?? runtime.spawn({
-      entry: options.entry.href,
+    // A bundle's workers start cold: a reserve worker would run the whole bundle.
+    const warm = entry.bundled === undefined ? takeWarm(entry.href, init, options.daemon) : null;
+    handle = warm ?? runtime.spawn({
+      entry: entry.href,
       data: init,
       daemon: options.daemon,
       name: options.name,
@@ -113,5 +127,5 @@ export function spawnChild<P>(options: SpawnChildOptions<P>): Child {
     }
     throw cause;
   }
-  return new Child(ident, handle);
+  return new Child(ident, handle, entry.bundled !== undefined);
 }

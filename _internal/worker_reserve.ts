@@ -5,6 +5,7 @@
 // refills the reserve in the background. Reserve workers are unref'd, so they never keep
 // a program alive, and they load no user module until they are given work.
 import { runtime, type WorkerHandle } from "../_runtime/mod.ts";
+import { entryBeside, splitEntry } from "./bundled.ts";
 import { deadlineOf, timeLeft } from "./deadline.ts";
 import { waitSliceAsync } from "./futex.ts";
 import { reserveSize, setReserveSize } from "./shared_area.ts";
@@ -12,7 +13,9 @@ import { reserveSize, setReserveSize } from "./shared_area.ts";
 /** Reserve size until a program sets one: enough for a start now and then. */
 export const DEFAULT_RESERVE = 1;
 
-const ENTRY = new URL(import.meta.url.replace(/worker_reserve\.(ts|js)$/, "reserve_entry.$1")).href;
+const ENTRY = entryBeside(import.meta.url, "worker_reserve", "reserve_entry").href;
+// Inside a single-file bundle a reserve worker would run the whole program: no reserve there.
+const BUNDLED = splitEntry(new URL(ENTRY)).bundled !== undefined;
 
 /** What a reserve worker is started with. */
 export interface ReserveData {
@@ -63,6 +66,7 @@ function startOne(): void {
 
 /** Start the reserve workers that are missing. */
 export function fill(): void {
+  if (BUNDLED) return;
   const size = getReserveSize();
   while (idle.length < size) startOne();
 }

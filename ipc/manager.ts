@@ -1,3 +1,4 @@
+import { entryBeside, runIfBundled } from "../_internal/bundled.ts";
 import { recordToError } from "../_internal/error_record.ts";
 import { nextChildPath } from "../_internal/identity.ts";
 import { type Child, spawnChild } from "../_internal/worker_parent.ts";
@@ -61,7 +62,8 @@ export interface ManagerOptions {
   authkey?: string | Uint8Array;
 }
 
-const ENTRY = new URL(import.meta.url.replace(/manager\.(ts|js)$/, "_manager_entry.$1"));
+const ENTRY = entryBeside(import.meta.url, "manager", "_manager_entry");
+await runIfBundled("_manager_entry", () => import("./_manager_entry.ts"));
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
 const STOP_MS = 5_000;
 

@@ -13,6 +13,7 @@
 // it holds more jobs than workers; with `idleTimeout` a worker beyond `minProcesses` that
 // had no work for that long retires. A worker whose heap passed `maxMemoryPerChild` retires
 // after the job it is running; its unstarted jobs go back to the queue.
+import { entryBeside, runIfBundled } from "../_internal/bundled.ts";
 import type { CallSignal } from "../_internal/call_signal.ts";
 import { type ErrorRecord, errorToRecord, recordToError } from "../_internal/error_record.ts";
 import { nextChildPath } from "../_internal/identity.ts";
@@ -42,7 +43,8 @@ import {
 import { READY, RETIRING, STARTING, STOPPING, type WorkerChild, WorkerSlot } from "./_worker_slot.ts";
 import type { PoolStats, WorkerStats } from "./stats.ts";
 
-const ENTRY = new URL(import.meta.url.replace(/_scheduler\.(ts|js)$/, "_pool_worker.$1"));
+const ENTRY = entryBeside(import.meta.url, "_scheduler", "_pool_worker");
+await runIfBundled("_pool_worker", () => import("./_pool_worker.ts"));
 
 /** Milliseconds of work each worker should hold, to hide the message round trip. */
 const TARGET_MS = 8;

@@ -1,4 +1,5 @@
 // What a start method provides: one launcher per method, picked from a table in process.ts.
+import { entryBeside, runIfBundled } from "../_internal/bundled.ts";
 import type { TaskRef } from "../task.ts";
 
 /** What to start: the same for every start method. */
@@ -30,4 +31,5 @@ export interface Started {
 export type Launcher = (spec: LaunchSpec) => Started;
 
 /** The module every child runs first, whatever starts it. */
-export const ENTRY: URL = new URL(import.meta.url.replace(/_launcher\.(ts|js)$/, "_entry.$1"));
+export const ENTRY: URL = entryBeside(import.meta.url, "_launcher", "_entry");
+await runIfBundled("_entry", () => import("./_entry.ts"));
