@@ -1,8 +1,9 @@
 import { timeLeft } from "../_internal/deadline.ts";
 import { requireBlocking, SPIN, waitSlice, waitSliceAsync, wake } from "../_internal/futex.ts";
-import { identity } from "../_internal/identity.ts";
+import { identity, ownIdent } from "../_internal/identity.ts";
 import { registerShareable, type SharedState, toShared } from "../_internal/shareable.ts";
 import { isAlive } from "../_internal/shared_area.ts";
+import { runtime } from "../_runtime/mod.ts";
 import { InvalidStateError } from "../errors.ts";
 import { deadlineFor, disposer, timedOut } from "./_owner.ts";
 import type { AcquireOptions } from "./lock.ts";
@@ -75,6 +76,12 @@ export class RWLock {
    * @throws {TypeError} when this thread may not block; use {@linkcode RWLock.acquireRead}
    */
   acquireReadSync(options?: AcquireOptions): boolean {
+    // The uncontended take first and alone (see Lock.acquireSync).
+    if (options === undefined && runtime.canBlock) {
+      const w = this.#w;
+      const s = Atomics.load(w, STATE);
+      if (s >= 0 && Atomics.load(w, WRITERS) === 0 && Atomics.compareExchange(w, STATE, s, s + 1) === s) return true;
+    }
     requireBlocking("RWLock.acquireReadSync()", "await rwLock.acquireRead()");
     return this.#acquireSync("read", options);
   }
@@ -90,7 +97,7 @@ export class RWLock {
       const s = Atomics.load(w, STATE);
       if (s <= 0) throw new InvalidStateError("Cannot release read lock: no reader holds it");
       if (Atomics.compareExchange(w, STATE, s, s - 1) !== s) continue;
-      this.#clearDied();
+      if (Atomics.load(w, DIED) !== 0) this.#clearDied();
       if (s === 1 && Atomics.load(w, SLEEPERS) > 0) wake(w, STATE);
       return;
     }
@@ -113,6 +120,11 @@ export class RWLock {
    * @throws {TypeError} when this thread may not block; use {@linkcode RWLock.acquireWrite}
    */
   acquireWriteSync(options?: AcquireOptions): boolean {
+    if (
+      options === undefined && runtime.canBlock && Atomics.compareExchange(this.#w, STATE, 0, -ownIdent) === 0
+    ) {
+      return true;
+    }
     requireBlocking("RWLock.acquireWriteSync()", "await rwLock.acquireWrite()");
     return this.#acquireSync("write", options);
   }
@@ -124,10 +136,11 @@ export class RWLock {
    */
   releaseWrite(): void {
     const w = this.#w;
-    if (Atomics.compareExchange(w, STATE, -identity().ident, 0) !== -identity().ident) {
+    const me = -identity().ident;
+    if (Atomics.compareExchange(w, STATE, me, 0) !== me) {
       throw new InvalidStateError("Cannot release write lock: it is not held by this thread");
     }
-    this.#clearDied();
+    if (Atomics.load(w, DIED) !== 0) this.#clearDied();
     if (Atomics.load(w, SLEEPERS) > 0) wake(w, STATE);
   }
 
