@@ -20,6 +20,8 @@ export interface ErrorRecord {
   fields?: Record<string, unknown>;
   /** The `cause`, recorded the same way when it is an error. */
   cause?: ErrorRecord;
+  /** A `cause` that is not an error (`{ cause: { status: 404 } }`), copied as it is. */
+  causeValue?: unknown;
   /** For an AggregateError: its errors. */
   errors?: ErrorRecord[];
   /** Set when the thrown value was not an Error at all. */
@@ -79,7 +81,8 @@ export function errorToRecord(error: unknown, depth = 0): ErrorRecord {
   }
   if (fields !== undefined) record.fields = fields;
   if (depth < MAX_DEPTH) {
-    if (error.cause !== undefined) record.cause = errorToRecord(error.cause, depth + 1);
+    if (error.cause instanceof Error) record.cause = errorToRecord(error.cause, depth + 1);
+    else if (error.cause !== undefined) record.causeValue = cloneable(error.cause) ? error.cause : String(error.cause);
     if (error instanceof AggregateError) record.errors = error.errors.map((e) => errorToRecord(e, depth + 1));
   }
   return record;
@@ -87,7 +90,11 @@ export function errorToRecord(error: unknown, depth = 0): ErrorRecord {
 
 function rebuild(record: ErrorRecord): Error {
   const family = record.family ?? (Object.hasOwn(BUILTIN, record.name) ? "builtin" : "package");
-  const options = record.cause === undefined ? undefined : { cause: recordToError(record.cause) };
+  const options = record.cause !== undefined
+    ? { cause: recordToError(record.cause) }
+    : Object.hasOwn(record, "causeValue")
+    ? { cause: record.causeValue }
+    : undefined;
   if (family === "dom" && typeof DOMException === "function") {
     const error = new DOMException(record.message, record.name);
     if (options !== undefined) Object.defineProperty(error, "cause", { value: options.cause, configurable: true });

@@ -26,7 +26,7 @@ const BUILTINS = {
   URIError,
   ReferenceError,
 } as const;
-const KINDS = [...Object.keys(BUILTINS), "AggregateError", "DOMException", "chain", "string"];
+const KINDS = [...Object.keys(BUILTINS), "AggregateError", "DOMException", "chain", "dataCause", "string"];
 
 const DOM_HAS_STACK = typeof new DOMException("probe").stack === "string";
 
@@ -85,6 +85,10 @@ function assertShape(kind: string, error: unknown): void {
     assert.equal(middle.message, "middle");
     assert.match(middle.stack ?? "", /error_tasks\.ts/);
     assertHttpError(middle.cause, "root cause", 404);
+  } else if (kind === "dataCause") {
+    assert.ok(error instanceof Error, where);
+    assert.equal(error.message, "with a data cause");
+    assert.deepEqual(error.cause, { status: 404, tags: new Set(["a"]) }, "a cause that is not an error comes as it is");
   } else if (kind === "string") {
     assert.ok(error instanceof Error, where);
     assert.match(error.message, /non-error value was thrown: just a string/);

@@ -44,6 +44,8 @@ export function makeError(kind: string): unknown {
       Object.assign(top, { code: "E_TOP", errno: -2, when: new Date(0) });
       return top;
     }
+    case "dataCause":
+      return new Error("with a data cause", { cause: { status: 404, tags: new Set(["a"]) } });
     case "string":
       return "just a string";
     default:
