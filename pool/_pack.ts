@@ -31,3 +31,18 @@ export function packNumbers(items: readonly unknown[], start: number, end: numbe
   }
   return out;
 }
+
+/**
+ * What goes on the wire for a job's payload or a chunk's result: a packed chunk as its bare
+ * ArrayBuffer. Deno's worker_threads walks a typed array's items when it posts one (40-200 ms
+ * a round trip for 125k numbers, 0.2 ms for the same bytes as an ArrayBuffer); every packed
+ * chunk owns its whole buffer, so nothing else travels with it.
+ */
+export function toWire(value: unknown): unknown {
+  return value instanceof Float64Array ? value.buffer : value;
+}
+
+/** A map chunk's payload or result as it came off the wire: an ArrayBuffer is a packed chunk. */
+export function fromWire(value: unknown): unknown {
+  return value instanceof ArrayBuffer ? new Float64Array(value) : value;
+}

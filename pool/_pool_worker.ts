@@ -18,7 +18,7 @@ import {
 } from "../_internal/worker_child.ts";
 import { type ParentPort, runtime } from "../_runtime/mod.ts";
 import { MaybeEncodingError } from "../errors.ts";
-import { PACK_MIN } from "./_pack.ts";
+import { fromWire, PACK_MIN } from "./_pack.ts";
 import {
   BELL_OFFSET,
   CLAIM_OFFSET,
@@ -385,7 +385,7 @@ async function runQueue(): Promise<void> {
       if (task.aborted) throw task.reason;
       let value: unknown;
       if (mode === MAP || mode === STARMAP) {
-        value = runChunk(fn, args as unknown[], mode === STARMAP, task);
+        value = runChunk(fn, (mode === MAP ? fromWire(args) : args) as unknown[], mode === STARMAP, task);
       } else if (mode === STREAM) {
         value = runStream(id, fnId, fn, args as unknown[]);
       } else {
@@ -395,7 +395,10 @@ async function runQueue(): Promise<void> {
         flush();
         value = await value;
       }
-      if (canTransfer && mode === MAP && value instanceof Float64Array) transfer.push(value.buffer as ArrayBuffer);
+      if (mode === MAP && value instanceof Float64Array) {
+        value = value.buffer;
+        if (canTransfer) transfer.push(value as ArrayBuffer);
+      }
       results.push(id, 0, value);
     } catch (error) {
       results.push(id, 1, errorToRecord(error));

@@ -27,10 +27,12 @@ import type { TaskRef } from "../task.ts";
 import { Histogram } from "./_histogram.ts";
 import { DISPATCHED, Job, type JobHooks, QUEUED, type Settle, SETTLED } from "./_job.ts";
 import { JobQueue } from "./_job_queue.ts";
+import { fromWire, toWire } from "./_pack.ts";
 import {
   CALL,
   type DoneMessage,
   type FromWorker,
+  MAP,
   type Mode,
   PROGRESS,
   REPORT_START,
@@ -504,7 +506,8 @@ export class Scheduler {
       // tells the worker someone listens, so a task's reports cost nothing otherwise.
       let mode: number = job.call !== undefined && !job.call.started ? job.mode | REPORT_START : job.mode;
       if (job.hooks?.onProgress !== undefined) mode |= PROGRESS;
-      jobs.push(job.id, job.fnId, mode, job.payload, job.refs, job.index ?? 0);
+      const payload = job.mode === MAP ? toWire(job.payload) : job.payload;
+      jobs.push(job.id, job.fnId, mode, payload, job.refs, job.index ?? 0);
     }
     try {
       slot.post({ t: "run", fns, jobs } satisfies RunMessage);
@@ -597,7 +600,12 @@ export class Scheduler {
         this.#waitTime.record(now - times[k + 1] / 1000 - job.submittedAt);
       }
       const failed = results[i + 1] === 1;
-      this.#finish(job, failed, failed ? recordToError(results[i + 2] as ErrorRecord) : results[i + 2]);
+      const value = results[i + 2];
+      this.#finish(
+        job,
+        failed,
+        failed ? recordToError(value as ErrorRecord) : job.mode === MAP ? fromWire(value) : value,
+      );
     }
     this.#busyMs += ms;
     if (ms > 0 && items > 0) {
