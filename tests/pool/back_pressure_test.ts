@@ -5,25 +5,12 @@ import { describe } from "node:test";
 import { FullError } from "../../errors.ts";
 import { Pool, ProcessPoolExecutor, taskModule } from "../../pool/mod.ts";
 import { eventually, test } from "../_helpers.ts";
+import { counterGate } from "./_gates.ts";
 
 const tasks = taskModule<typeof import("../testdata/pool_tasks.ts")>(
   new URL("../testdata/pool_tasks.ts", import.meta.url),
 );
 const LIMIT = 30_000;
-
-/** Words of a countThenWait buffer: calls so far, the gate, calls let through without waiting. */
-function counterGate(): { buffer: SharedArrayBuffer; count(): number; open(): void } {
-  const buffer = new SharedArrayBuffer(12);
-  const words = new Int32Array(buffer);
-  return {
-    buffer,
-    count: () => Atomics.load(words, 0),
-    open() {
-      Atomics.store(words, 1, 1);
-      Atomics.notify(words, 1);
-    },
-  };
-}
 
 /** Whether `promise` is still pending after the event loop has had a turn. */
 async function pending(promise: Promise<unknown>): Promise<boolean> {

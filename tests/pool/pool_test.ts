@@ -15,6 +15,7 @@ import { Lock } from "../../sync/lock.ts";
 import { after, eventually, test, within } from "../_helpers.ts";
 import { runProgram } from "../_run_program.ts";
 import { Box } from "../testdata/box.ts";
+import { counterGate } from "./_gates.ts";
 
 const tasks = taskModule<typeof import("../testdata/pool_tasks.ts")>(
   new URL("../testdata/pool_tasks.ts", import.meta.url),
@@ -569,21 +570,6 @@ describe("Pool, documented behaviour", () => {
 });
 
 type MapCallbacks = { callback: (values: number[]) => void; errorCallback: (error: unknown) => void };
-
-/** Words of a countThenWait buffer: calls so far, the gate, calls let through without waiting. */
-function counterGate(free: number): { buffer: SharedArrayBuffer; count(): number; open(): void } {
-  const buffer = new SharedArrayBuffer(12);
-  const words = new Int32Array(buffer);
-  words[2] = free;
-  return {
-    buffer,
-    count: () => Atomics.load(words, 0),
-    open() {
-      Atomics.store(words, 1, 1);
-      Atomics.notify(words, 1);
-    },
-  };
-}
 
 /** A signal that counts the abort listeners added to it and removed from it. */
 function countingSignal(): { signal: AbortSignal; live(): number } {

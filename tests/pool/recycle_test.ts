@@ -6,6 +6,7 @@ import { getContext } from "../../context.ts";
 import { Pool, ProcessPoolExecutor, taskModule } from "../../pool/mod.ts";
 import { eventually, test } from "../_helpers.ts";
 import { runProgram } from "../_run_program.ts";
+import { counterGate } from "./_gates.ts";
 
 const tasks = taskModule<typeof import("../testdata/pool_tasks.ts")>(
   new URL("../testdata/pool_tasks.ts", import.meta.url),
@@ -14,20 +15,6 @@ const LIMIT = 30_000;
 const MIB = 2 ** 20;
 /** Objects that hold over twice 24 MiB of heap on every runtime (50-65 MB; a new worker holds 1-10 MB). */
 const BIG = 1_500_000;
-
-/** Words of a countThenWait buffer: calls so far, the gate, calls let through without waiting. */
-function counterGate(): { buffer: SharedArrayBuffer; count(): number; open(): void } {
-  const buffer = new SharedArrayBuffer(12);
-  const words = new Int32Array(buffer);
-  return {
-    buffer,
-    count: () => Atomics.load(words, 0),
-    open() {
-      Atomics.store(words, 1, 1);
-      Atomics.notify(words, 1);
-    },
-  };
-}
 
 function liveWorkers(pool: { stats(): { workers: unknown[] } }): number {
   return pool.stats().workers.length;
