@@ -77,8 +77,8 @@ interface Held {
   end: number;
   /** Bytes of this handle's sends read since its last credit. */
   owed?: number;
-  /** Whether the handle waits for its credit. */
-  wants?: boolean;
+  /** Credit the handle waits for, in bytes; 0 when it does not wait. */
+  wants?: number;
 }
 
 const EMPTY: Uint8Array = new Uint8Array(0);
@@ -167,7 +167,7 @@ export class Hub {
       case CANCEL:
         return this.#cancel(session, f.x, f.y);
       case ROOM:
-        return this.#room(session, f.x);
+        return this.#room(session, f.x, f.y);
     }
   }
 
@@ -265,9 +265,10 @@ export class Hub {
       return;
     }
     const end = held.pipe.ends[to!];
-    // A body views the socket's chunk: a copy, so a waiting item does not keep the chunk.
-    // A given-back item was credited when first taken.
-    const kept: Kept = { ...item, body: item.body.slice(), from: first ? null : session, handle };
+    // A body views the socket's chunk: a copy, so a waiting item does not keep the chunk
+    // (new Uint8Array, since a Node Buffer's slice() is a view). A given-back item was
+    // credited when first taken.
+    const kept: Kept = { ...item, body: new Uint8Array(item.body), from: first ? null : session, handle };
     if (first) end.items.unshift(kept);
     else end.items.push(kept);
     this.#serve(held.pipe, to!);
@@ -300,20 +301,23 @@ export class Hub {
     const held = this.#held(session, handle);
     if (held === undefined) return;
     held.owed = (held.owed ?? 0) + bytes;
-    if (held.wants) this.#room(session, handle);
+    if (held.wants) this.#room(session, handle, held.wants);
   }
 
-  /** Handle `handle` waits for room: its credit goes now, or at the next read. */
-  #room(session: Session, handle: number): void {
+  /**
+   * Handle `handle` waits for `needed` bytes of room: its credit goes once that much of
+   * what it sent has been read (all of it, at most, so it always comes), not read by read.
+   */
+  #room(session: Session, handle: number, needed: number): void {
     const held = this.#held(session, handle);
     if (held === undefined) return;
-    if ((held.owed ?? 0) === 0) {
-      held.wants = true;
+    if ((held.owed ?? 0) < Math.max(needed, 1)) {
+      held.wants = Math.max(needed, 1);
       return;
     }
     reply(session, ACK, handle, held.owed!);
     held.owed = 0;
-    held.wants = false;
+    held.wants = 0;
   }
 
   #cancel(session: Session, handle: number, req: number): void {

@@ -199,11 +199,15 @@ abstract class Link {
     });
   }
 
-  /** Ask the hub for `handle`'s credit, once until it answers. */
+  /**
+   * Ask the hub for `handle`'s credit, once until it answers: as soon as the reads free
+   * enough for one more send (waiting for more could stall a reader that waits for it).
+   */
   #ask(handle: Handle): void {
     if (handle.asked) return;
     handle.asked = true;
-    this.write({ op: ROOM, x: handle.id, y: 0, a: 0, b: 0, body: EMPTY });
+    const needed = Math.max(1, handle.unread - handle.window + 1);
+    this.write({ op: ROOM, x: handle.id, y: needed, a: 0, b: 0, body: EMPTY });
   }
 
   #waitingChanged(): void {

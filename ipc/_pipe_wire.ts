@@ -19,7 +19,7 @@ export const GET = 5;
 export const CANCEL = 6;
 /** Give back an item (tag `a`, sub `b`) handle `x` received but did not use: it goes first. */
 export const UNGET = 7;
-/** Handle `x` waits for room: credit what was read of its sends now, or at the next read. */
+/** Handle `x` waits for room: credit what was read of its sends once that is `y` bytes or more. */
 export const ROOM = 16;
 
 // Hub to client.
