@@ -4,6 +4,7 @@
 // unref'd until taken, and one forked before a change to the environment or the working
 // directory is stopped, not used.
 import { type ProcessHandle, runtime } from "../_runtime/mod.ts";
+import { refiller } from "./refill.ts";
 import { getReserveSize } from "./worker_reserve.ts";
 
 /** Milliseconds a taken child has before its replacement is forked. */
@@ -18,7 +19,7 @@ interface Warm {
 }
 
 const idle = new Map<string, Warm[]>();
-const refillAt = new Map<string, number>();
+const refills = new Map<string, (ms: number) => void>();
 
 function startOne(entry: string, list: Warm[]): void {
   const handle = runtime.fork({ entry, daemon: true });
@@ -63,14 +64,9 @@ export function nextProcessBoot(): Promise<void> | null {
 
 function queueRefill(entry: string, ms: number): void {
   if (getReserveSize() === 0) return;
-  const at = performance.now() + ms;
-  if (at >= (refillAt.get(entry) ?? Infinity)) return;
-  refillAt.set(entry, at);
-  runtime.later(() => {
-    if (refillAt.get(entry) !== at) return;
-    refillAt.delete(entry);
-    fillEntry(entry);
-  }, ms);
+  let refill = refills.get(entry);
+  if (refill === undefined) refills.set(entry, refill = refiller(() => fillEntry(entry)));
+  refill(ms);
 }
 
 /**

@@ -35,6 +35,8 @@ export interface SpawnChildOptions<P> {
   daemon: boolean;
   /** Give the worker an inbox it can poll (see `SpawnOptions.inbox`). */
   inbox?: boolean;
+  /** The entry's runner, for a reserve worker that has it loaded (see `preloadInReserve`). */
+  run?: URL;
 }
 
 /** A started worker as its parent sees it. */
@@ -107,7 +109,7 @@ export function spawnChild<P>(options: SpawnChildOptions<P>): Child {
   let handle: WorkerHandle;
   try {
     // A bundle's workers start cold: a reserve worker would run the whole bundle.
-    const warm = entry.bundled === undefined ? takeWarm(entry.href, init, options.daemon) : null;
+    const warm = entry.bundled === undefined ? takeWarm(entry.href, init, options.daemon, options.run?.href) : null;
     handle = warm ?? runtime.spawn({
       entry: entry.href,
       data: init,

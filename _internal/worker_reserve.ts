@@ -3,11 +3,14 @@
 // few booted ones with the package's child side loaded and no work yet, and hands one
 // over, with its identity and entry, when a Process or a pool needs a worker. Taking one
 // refills the reserve in the background. Reserve workers are unref'd, so they never keep
-// a program alive, and they load no user module until they are given work.
+// a program alive, and they load no user module until they are given work. While idle
+// they load the runners of the package's entries (see preloadInReserve), so that a taken
+// worker imports only the user's module.
 import { runtime, type WorkerHandle } from "../_runtime/mod.ts";
 import { entryBeside, splitEntry } from "./bundled.ts";
 import { deadlineOf, timeLeft } from "./deadline.ts";
 import { waitSliceAsync } from "./futex.ts";
+import { refiller } from "./refill.ts";
 import { reserveSize, setReserveSize } from "./shared_area.ts";
 
 /** Reserve size until a program sets one: enough for a start now and then. */
@@ -19,8 +22,10 @@ const BUNDLED = splitEntry(new URL(ENTRY)).bundled !== undefined;
 
 /** What a reserve worker is started with. */
 export interface ReserveData {
-  /** Word 0 turns 1 once the worker has booted and waits for work. */
+  /** Word 0 turns 1 once the worker has booted, loaded `preload` and waits for work. */
   ready: SharedArrayBuffer;
+  /** Runner modules to load while idle (see {@linkcode preloadInReserve}). */
+  preload: string[];
 }
 
 interface Warm {
@@ -35,6 +40,16 @@ const REFILL_MS = 30;
 
 const idle: Warm[] = [];
 let taken = 0;
+const runners: string[] = [];
+
+/**
+ * Have reserve workers started from now on load `url` while idle: a module whose `run()`
+ * does what importing some entry does, and which runs nothing when imported. A take that
+ * names it as its runner then skips the entry's import, a millisecond or more.
+ */
+export function preloadInReserve(url: URL): void {
+  if (!runners.includes(url.href)) runners.push(url.href);
+}
 
 /** The reserve size of the program. */
 export function getReserveSize(): number {
@@ -52,7 +67,7 @@ export function setReserve(size: number): void {
 
 function startOne(): void {
   const ready = new SharedArrayBuffer(4);
-  const data: ReserveData = { ready };
+  const data: ReserveData = { ready, preload: runners };
   const handle = runtime.spawn({ entry: ENTRY, data, daemon: true, name: "mproc-reserve", inbox: true });
   const warm: Warm = { handle, ready: new Int32Array(ready), env: runtime.envSnapshot() };
   idle.push(warm);
@@ -71,34 +86,23 @@ export function fill(): void {
   while (idle.length < size) startOne();
 }
 
-/** When the queued refill is due, or `Infinity` when none is queued. */
-let refillAt = Infinity;
+const refill = refiller(fill);
 
-/**
- * Refill the reserve in `ms`, or sooner if a refill is already due sooner. The timer keeps
- * nothing alive: a program that ends meanwhile boots no worker for nothing.
- */
+/** Refill the reserve in `ms` (see {@linkcode refiller}). */
 function queueRefill(ms: number): void {
-  if (getReserveSize() === 0) return;
-  const at = performance.now() + ms;
-  if (at >= refillAt) return;
-  refillAt = at;
-  runtime.later(() => {
-    if (refillAt !== at) return;
-    refillAt = Infinity;
-    fill();
-  }, ms);
+  if (getReserveSize() > 0) refill(ms);
 }
 
 /**
  * Hand a reserve worker the work a new worker would be started with, or return `null`
  * when none is ready to take it (the caller starts one the usual way). Either way the
- * reserve is refilled in the background.
+ * reserve is refilled in the background. `run` names the entry's runner, when it has one
+ * (see {@linkcode preloadInReserve}).
  *
  * @throws {TypeError} (a `DataCloneError`) when `data` cannot be copied to a worker; the
  * worker stays in the reserve
  */
-export function takeWarm(entry: string, data: unknown, daemon: boolean): WorkerHandle | null {
+export function takeWarm(entry: string, data: unknown, daemon: boolean, run?: string): WorkerHandle | null {
   if (idle.length === 0) {
     queueRefill(0);
     return null;
@@ -115,7 +119,7 @@ export function takeWarm(entry: string, data: unknown, daemon: boolean): WorkerH
     return null;
   }
   try {
-    warm.handle.post({ entry, data });
+    warm.handle.post({ entry, data, run });
   } catch (error) {
     idle.unshift(warm);
     throw error;

@@ -140,6 +140,8 @@ export const isMainThread: boolean = wt.isMainThread;
 export interface Work {
   entry: string;
   data: unknown;
+  /** A module whose `run()` does what importing `entry` does, for a worker that has it loaded. */
+  run?: string;
 }
 
 /**
@@ -151,7 +153,7 @@ export interface Work {
  * entry listens, so a worker whose entry never listens ends when its work is done, as a
  * worker started on the entry directly would.
  */
-export function awaitWork(): Promise<{ entry: string; loaded(): void }> {
+export function awaitWork(): Promise<{ entry: string; run?: string; loaded(): void }> {
   const port = wt.parentPort;
   if (port === null) return Promise.reject(new Error("Cannot wait for work on the main thread"));
   const inbox = (wt.workerData as { inbox?: wt.MessagePort } | undefined)?.inbox;
@@ -173,7 +175,7 @@ export function awaitWork(): Promise<{ entry: string; loaded(): void }> {
         work = message as Work;
         // Shaped as a launch's worker data, which the adapter unwraps.
         assigned = { data: { data: work.data }, port: assignedPort };
-        resolve({ entry: work.entry, loaded });
+        resolve({ entry: work.entry, run: work.run, loaded });
       } else if (listeners.length === 0 || early.length > 0) early.push(message);
       else dispatch(message);
     };

@@ -76,11 +76,12 @@ export interface Runtime {
   parentPort(): ParentPort | null;
   /**
    * In a worker started idle (with no work in its data): wait for the parent's first
-   * message, `{ entry, data }`, after which `workerData()` returns `data` and
-   * `parentPort()` carries the later messages. Call `loaded()` once the entry module has
-   * run its top level.
+   * message, `{ entry, data, run? }`, after which `workerData()` returns `data` and
+   * `parentPort()` carries the later messages. `run`, when given, names a module whose
+   * `run()` does what importing `entry` would. Call `loaded()` once the entry has run its
+   * top level.
    */
-  awaitWork(): Promise<{ entry: string; loaded(): void }>;
+  awaitWork(): Promise<{ entry: string; run?: string; loaded(): void }>;
   /** End this worker thread (or the program, on the main thread) with `code`. */
   exitThread(code: number): never;
   /** Run `listener` for errors nothing caught, in this thread. */

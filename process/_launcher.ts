@@ -32,4 +32,6 @@ export type Launcher = (spec: LaunchSpec) => Started;
 
 /** The module every child runs first, whatever starts it. */
 export const ENTRY: URL = entryBeside(import.meta.url, "_launcher", "_entry");
+/** What {@linkcode ENTRY} runs, for a reserve worker that has it loaded already. */
+export const RUNNER: URL = entryBeside(import.meta.url, "_launcher", "_bootstrap");
 await runIfBundled("_entry", () => import("./_entry.ts"));
