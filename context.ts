@@ -9,30 +9,30 @@
  *   no memory: locks and other shared-memory objects cannot be passed to them (a
  *   `TypeError` names the argument). This context offers `Process`, `Pool`,
  *   `ProcessPoolExecutor`, the functions about the process tree, `Queue`, `SimpleQueue`
- *   and `JoinableQueue` (async factories) and `Pipe`. State is shared with OS children
- *   through a Manager started with an address: its proxies cross (over TCP).
+ *   and `JoinableQueue` (async factories) and `Pipe`.
  *
- * The process context's queues are managed queues: the first one starts a Manager for
- * this program on the loopback interface (a free port, a random authkey; its server
- * thread does not keep the program alive) and every queue is served there. The parent
- * reaches it through shared memory, OS children over TCP, so items cross OS processes
- * with the same EOF and closed semantics and the same errors as the thread context's
- * queues (whose shared-memory rings cannot cross an OS boundary). Why TCP and not the IPC
- * channel of each child: a queue has any number of producers and consumers in any
- * processes, a pool's workers included, so one server must hold the items, and the
- * Manager protocol already serves them on every runtime. In an OS child a queue's
- * methods are async only: the `Sync` twins throw a `TypeError` there (a thread cannot
- * block on a socket).
+ * The process context's queues ({@linkcode ProcessQueue}) are served by the thread that
+ * made them, on the Unix socket it serves its pipes on (see below): the items wait there,
+ * any number of producers and consumers in any processes of the program reach them, and
+ * EOF, closed semantics and errors are the thread context's queues'. The maker's own puts
+ * and gets are plain calls; another process's put of an unbounded queue is sent without
+ * waiting for an answer (a request follows each round trip's puts, so they are in the
+ * queue by the time that process ends), a bounded queue's put asks for room, and a get
+ * asks for one item. Why not a Manager, which served them before: each put and get was a
+ * round trip through its server, which capped a child's stream to the parent at a few
+ * thousand items a second. A thread cannot block on a socket, so the `Sync` twins throw a
+ * `TypeError` outside the maker's thread (`putSync` of an unbounded queue, which never
+ * waits, works everywhere) and in it when they would have to wait. A queue lives as long
+ * as the process that made it.
  *
  * `Pipe()` gives two connections that work between OS processes, with the thread pipe's
  * methods, EOF and closed semantics. The process that makes a pipe serves it on a Unix
  * socket in a private temporary directory (only this user may connect) and keeps the
  * items until a reader asks for one, so any handle of an end may read, a send waits only
  * while the pipe holds `bytes` unread from its handle, and a process that ends, however
- * it ends, closes its handles. Why not the queues' Manager: its round trips cap a stream
- * at the Manager's call rate, while a pipe's sends need no answer and its maker reads in
- * its own thread. A pipe lives as long as the process that made it. Receives are async
- * only, as for the queues.
+ * it ends, closes its handles. Why not a Manager: its round trips cap a stream at the
+ * Manager's call rate, while a pipe's sends need no answer and its maker reads in its own
+ * thread. A pipe lives as long as the process that made it. Receives are async only.
  *
  * `setStartMethod()` and `getStartMethod()` choose and read the start method of a
  * `Process` created without one.
@@ -52,12 +52,12 @@
  * @module
  */
 import {
-  type JoinableQueueProxy,
-  Manager,
   type ProcessConnection,
+  type ProcessJoinableQueue,
   processPipe,
   type ProcessPipeOptions,
-  type QueueProxy,
+  type ProcessQueue,
+  processQueue,
 } from "./ipc/mod.ts";
 import { Pool, type PoolOptions, ProcessPoolExecutor, type ProcessPoolExecutorOptions } from "./pool/mod.ts";
 import {
@@ -123,14 +123,15 @@ export interface ProcessContext extends BaseContext {
   /** Always `"process"`. */
   readonly startMethod: "process";
   /**
-   * A queue OS children reach when it is passed in `args` or `initargs`: a managed queue
-   * of this program's own Manager (see the module doc). `maxsize` 0 is unbounded.
+   * A queue OS children reach when it is passed in `args` or `initargs`: a
+   * {@linkcode ProcessQueue} served by this thread (see the module doc). `maxsize` 0 is
+   * unbounded.
    */
-  readonly Queue: <T = unknown>(options?: { maxsize?: number }) => Promise<QueueProxy<T>>;
+  readonly Queue: <T = unknown>(options?: { maxsize?: number }) => Promise<ProcessQueue<T>>;
   /** Python's `SimpleQueue` across OS processes: an unbounded {@linkcode ProcessContext.Queue}. */
-  readonly SimpleQueue: <T = unknown>() => Promise<QueueProxy<T>>;
+  readonly SimpleQueue: <T = unknown>() => Promise<ProcessQueue<T>>;
   /** A joinable queue OS children reach, like {@linkcode ProcessContext.Queue}. */
-  readonly JoinableQueue: <T = unknown>(options?: { maxsize?: number }) => Promise<JoinableQueueProxy<T>>;
+  readonly JoinableQueue: <T = unknown>(options?: { maxsize?: number }) => Promise<ProcessJoinableQueue<T>>;
   /**
    * Python's `Pipe()` across OS processes: two {@linkcode ProcessConnection}s (see the
    * module doc). `duplex: false` gives `[reader, writer]`.
@@ -166,29 +167,14 @@ function boundExecutor(startMethod: StartMethod): typeof ProcessPoolExecutor {
   };
 }
 
-let programManager: Promise<Manager> | null = null;
-
-// One manager serves every process-context queue of this program, started by the first.
-function queueManager(): Promise<Manager> {
-  programManager ??= Manager.start({ address: { host: "127.0.0.1", port: 0 } }).catch((error) => {
-    programManager = null;
-    throw error;
-  });
-  return programManager;
-}
-
-// The thread context's queues refuse a bad maxsize with a RangeError; so do these, before
-// the manager (which, like Python's queue.Queue, would take a negative one as unbounded).
-async function managedQueue<P>(
-  what: string,
-  options: { maxsize?: number } | undefined,
-  make: (manager: Manager, maxsize: number) => Promise<P>,
-): Promise<P> {
-  const maxsize = options?.maxsize ?? 0;
-  if (typeof maxsize !== "number" || !Number.isInteger(maxsize) || maxsize < 0 || maxsize > 0x7fffffff) {
-    throw new RangeError(`Cannot create ${what}: maxsize must be a non-negative integer, got ${String(maxsize)}`);
+// The queues' factories stay async, as when a Manager served them: code written for that
+// still works, and a bad option rejects rather than throws.
+function settled<Q>(make: () => Q): Promise<Q> {
+  try {
+    return Promise.resolve(make());
+  } catch (error) {
+    return Promise.reject(error);
   }
-  return make(await queueManager(), maxsize);
 }
 
 const tree = { currentProcess, parentProcess, activeChildren, cpuCount };
@@ -215,10 +201,10 @@ const PROCESS: ProcessContext = Object.freeze({
   ...tree,
   Pool: boundPool("process"),
   ProcessPoolExecutor: boundExecutor("process"),
-  Queue: <T>(options?: { maxsize?: number }) => managedQueue("queue", options, (m, maxsize) => m.Queue<T>({ maxsize })),
-  SimpleQueue: <T>() => managedQueue("simple queue", undefined, (m) => m.Queue<T>()),
+  Queue: <T>(options?: { maxsize?: number }) => settled(() => processQueue<T>({ maxsize: options?.maxsize })),
+  SimpleQueue: <T>() => settled(() => processQueue<T>({ what: "simple queue" })),
   JoinableQueue: <T>(options?: { maxsize?: number }) =>
-    managedQueue("joinable queue", options, (m, maxsize) => m.JoinableQueue<T>({ maxsize })),
+    settled(() => processQueue<T>({ maxsize: options?.maxsize, joinable: true, what: "joinable queue" })),
   Pipe: processPipe,
 });
 

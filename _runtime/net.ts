@@ -175,7 +175,8 @@ export function listenLocal(onConnection: (socket: StreamSocket) => void): Local
       referenced = on;
       if (on) server.ref();
       else server.unref();
-      for (const s of sockets) on ? s.ref() : s.unref();
+      // A destroyed socket not yet closed would queue a listener per call (Node's ref()).
+      for (const s of sockets) if (!s.destroyed) on ? s.ref() : s.unref();
     },
   };
 }

@@ -8,12 +8,18 @@
 //
 // Items wait in the hub, not in a reader, because any handle of an end may read: a reader
 // asks for one item at a time and nothing is ever pushed to a handle that did not ask.
+//
+// A process-context queue (process_queue.ts) is a pipe of one end: every handle puts to
+// and takes from end 0, whose items are the queue's, and the other end never closes (so
+// a get waits rather than seeing EOF) until the queue is closed. The queue ends when its
+// last handle, in any process, is closed.
 import { listenLocal, type LocalServer, type StreamSocket } from "../_runtime/net.ts";
 import {
   ACK,
   CANCEL,
   CANCELLED,
   CLOSE,
+  CLOSED,
   DUP,
   EOF,
   type Frame,
@@ -24,8 +30,14 @@ import {
   isBytes,
   ITEM,
   type Item,
+  OK,
   OPEN,
   PEEK,
+  QCLOSE,
+  QDONE,
+  QJOIN,
+  QPUT,
+  QSTAT,
   readGetBody,
   READY,
   REFUSED,
@@ -67,9 +79,30 @@ interface End {
   waiters: Waiter[];
 }
 
+/** A queue's put waiting for room, or its join() waiting for every item to be done. */
+interface Parked {
+  session: Session;
+  handle: number;
+  req: number;
+  item: Kept | null;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** What makes a pipe a queue. */
+interface QueueState {
+  /** 0: unbounded. */
+  maxsize: number;
+  closed: boolean;
+  /** Items put and not yet marked done (JoinableQueue). */
+  unfinished: number;
+  putters: Parked[];
+  joiners: Parked[];
+}
+
 interface PipeState {
   id: number;
   ends: [End, End];
+  queue?: QueueState;
 }
 
 interface Held {
@@ -107,6 +140,15 @@ export class Hub {
     const id = this.#nextPipe++;
     const end = (): End => ({ count: 0, ended: false, items: [], waiters: [] });
     this.#pipes.set(id, { id, ends: [end(), end()] });
+    return id;
+  }
+
+  /** A new queue with no handles yet: its items are end 0's, and end 1 never closes. */
+  newQueue(maxsize: number): number {
+    const id = this.newPipe();
+    const pipe = this.#pipes.get(id)!;
+    pipe.ends[1].count = Infinity;
+    pipe.queue = { maxsize, closed: false, unfinished: 0, putters: [], joiners: [] };
     return id;
   }
 
@@ -168,6 +210,13 @@ export class Hub {
         return this.#cancel(session, f.x, f.y);
       case ROOM:
         return this.#room(session, f.x, f.y);
+      case QPUT:
+        return this.#qput(session, f);
+      case QSTAT:
+      case QCLOSE:
+      case QDONE:
+      case QJOIN:
+        return this.#queueCall(session, f);
     }
   }
 
@@ -182,6 +231,10 @@ export class Hub {
       }
     }
     for (const { pipe } of held?.values() ?? []) {
+      if (pipe.queue !== undefined) {
+        pipe.queue.putters = dropParked(pipe.queue.putters, (p) => p.session === session);
+        pipe.queue.joiners = dropParked(pipe.queue.joiners, (p) => p.session === session);
+      }
       for (const end of pipe.ends) {
         end.waiters = end.waiters.filter((w) => {
           if (w.session !== session) return true;
@@ -237,6 +290,11 @@ export class Hub {
     const mine = pipe.ends[end];
     if (--mine.count > 0) return;
     mine.ended = true;
+    if (pipe.queue !== undefined) {
+      // No handle of the queue is left anywhere: nobody can take its items.
+      this.#pipes.delete(pipe.id);
+      return;
+    }
     // No reader of this end will ever come: what was sent to it goes.
     for (const item of mine.items) this.#creditItem(item);
     mine.items = [];
@@ -258,8 +316,8 @@ export class Hub {
 
   #send(session: Session, handle: number, item: Item, first: boolean): void {
     const held = this.#held(session, handle);
-    // An unget goes back to the handle's own end; a send to the other.
-    const to = held === undefined ? undefined : first ? held.end : 1 - held.end;
+    // An unget goes back to the handle's own end; a send to the other (a queue's to its one end).
+    const to = held === undefined ? undefined : first || held.pipe.queue ? held.end : 1 - held.end;
     if (held === undefined || held.pipe.ends[to!].count === 0) {
       if (!first) this.#credit(session, handle, item.body.length);
       return;
@@ -268,7 +326,10 @@ export class Hub {
     // A body views the socket's chunk: a copy, so a waiting item does not keep the chunk
     // (new Uint8Array, since a Node Buffer's slice() is a view). A given-back item was
     // credited when first taken.
-    const kept: Kept = { ...item, body: new Uint8Array(item.body), from: first ? null : session, handle };
+    // A queue's sender asks for no credit: it is not counted.
+    const from = first || held.pipe.queue ? null : session;
+    const kept: Kept = { ...item, body: new Uint8Array(item.body), from, handle };
+    if (held.pipe.queue !== undefined && !first) held.pipe.queue.unfinished++;
     if (first) end.items.unshift(kept);
     else end.items.push(kept);
     this.#serve(held.pipe, to!);
@@ -325,7 +386,15 @@ export class Hub {
     if (held === undefined) return;
     const end = held.pipe.ends[held.end];
     const i = end.waiters.findIndex((w) => w.session === session && w.req === req);
-    if (i < 0) return;
+    if (i < 0) {
+      const q = held.pipe.queue;
+      if (q === undefined) return;
+      const mine = (p: Parked) => p.session === session && p.req === req;
+      if (!q.putters.some(mine) && !q.joiners.some(mine)) return;
+      q.putters = dropParked(q.putters, mine);
+      q.joiners = dropParked(q.joiners, mine);
+      return reply(session, CANCELLED, 0, req);
+    }
     clearTimeout(end.waiters[i].timer);
     end.waiters.splice(i, 1);
     reply(session, CANCELLED, 0, req);
@@ -345,7 +414,7 @@ export class Hub {
     const end = pipe.ends[to];
     const head = end.items[0];
     if (head === undefined) {
-      if (pipe.ends[1 - to].count > 0) return false;
+      if (pipe.queue !== undefined ? !pipe.queue.closed : pipe.ends[1 - to].count > 0) return false;
       reply(w.session, w.mode === PEEK ? READY : EOF, 0, w.req);
       return true;
     }
@@ -366,11 +435,105 @@ export class Hub {
     end.items.shift();
     reply(w.session, ITEM, 0, w.req, head.tag, head.sub, head.body);
     this.#creditItem(head);
+    if (pipe.queue !== undefined && pipe.queue.putters.length > 0) this.#admit(pipe, pipe.queue);
     return true;
+  }
+
+  // --- queues -------------------------------------------------------------------------
+
+  #isFull(pipe: PipeState, q: QueueState): boolean {
+    return q.maxsize > 0 && pipe.ends[0].items.length >= q.maxsize;
+  }
+
+  #state(session: Session, req: number, pipe: PipeState, q: QueueState): void {
+    reply(session, OK, pipe.ends[0].items.length, req, q.closed ? 1 : 0, this.#isFull(pipe, q) ? 1 : 0);
+  }
+
+  /** A put that waits for room when the queue is bounded; it always gets an answer. */
+  #qput(session: Session, f: Frame): void {
+    const held = this.#held(session, f.x);
+    const q = held?.pipe.queue;
+    if (held === undefined || q === undefined) return reply(session, CLOSED, 0, f.y);
+    if (q.closed) return reply(session, CLOSED, 0, f.y);
+    const timeout = new DataView(f.body.buffer, f.body.byteOffset, 8).getFloat64(0, true);
+    const item: Kept = { tag: f.a, sub: f.b, body: new Uint8Array(f.body.subarray(8)), from: null, handle: f.x };
+    if (q.putters.length === 0 && !this.#isFull(held.pipe, q)) {
+      this.#enqueue(held.pipe, q, item);
+      return this.#state(session, f.y, held.pipe, q);
+    }
+    if (timeout === 0) return reply(session, TIMEOUT, 0, f.y);
+    const p: Parked = { session, handle: f.x, req: f.y, item, timer: undefined };
+    if (timeout > 0) {
+      p.timer = setTimeout(() => {
+        q.putters = q.putters.filter((x) => x !== p);
+        reply(session, TIMEOUT, 0, p.req);
+      }, timeout);
+    }
+    q.putters.push(p);
+  }
+
+  #enqueue(pipe: PipeState, q: QueueState, item: Kept): void {
+    pipe.ends[0].items.push(item);
+    q.unfinished++;
+    this.#serve(pipe, 0);
+  }
+
+  /** Let waiting puts in while there is room. */
+  #admit(pipe: PipeState, q: QueueState): void {
+    while (q.putters.length > 0 && !this.#isFull(pipe, q)) {
+      const p = q.putters.shift()!;
+      clearTimeout(p.timer);
+      pipe.ends[0].items.push(p.item!);
+      q.unfinished++;
+      this.#state(p.session, p.req, pipe, q);
+    }
+  }
+
+  #queueCall(session: Session, f: Frame): void {
+    const held = this.#held(session, f.x);
+    const q = held?.pipe.queue;
+    if (held === undefined || q === undefined) return reply(session, CLOSED, 0, f.y);
+    const pipe = held.pipe;
+    switch (f.op) {
+      case QCLOSE:
+        if (!q.closed) {
+          q.closed = true;
+          for (const p of q.putters) {
+            clearTimeout(p.timer);
+            reply(p.session, CLOSED, 0, p.req);
+          }
+          q.putters = [];
+          // Waiting gets see the end now: the queue is empty, or they would not wait.
+          this.#serve(pipe, 0);
+        }
+        return this.#state(session, f.y, pipe, q);
+      case QDONE:
+        if (q.unfinished <= 0) return reply(session, REFUSED, 0, f.y);
+        if (--q.unfinished === 0) {
+          for (const p of q.joiners) this.#state(p.session, p.req, pipe, q);
+          q.joiners = [];
+        }
+        return this.#state(session, f.y, pipe, q);
+      case QJOIN:
+        if (q.unfinished === 0) return this.#state(session, f.y, pipe, q);
+        q.joiners.push({ session, handle: f.x, req: f.y, item: null, timer: undefined });
+        return;
+      default:
+        return this.#state(session, f.y, pipe, q);
+    }
   }
 }
 
 const text = new TextDecoder();
+
+/** `list` without the entries `drop` picks, whose timers are cleared. */
+function dropParked(list: Parked[], drop: (p: Parked) => boolean): Parked[] {
+  return list.filter((p) => {
+    if (!drop(p)) return true;
+    clearTimeout(p.timer);
+    return false;
+  });
+}
 
 function ticketOf(body: Uint8Array): string {
   return text.decode(body);

@@ -9,6 +9,7 @@ import { type Hub, hubAt, type Session } from "./_pipe_hub.ts";
 import {
   ACK,
   CANCEL,
+  CANCELLED,
   CLOSE,
   DUP,
   EOF,
@@ -57,6 +58,8 @@ interface Pending {
   handle: Handle;
   resolve(f: Frame): void;
   aborted: boolean;
+  /** The answer when the hub cannot be reached: EOF for a pipe, GONE for a queue. */
+  lost: number;
 }
 
 const utf8 = new TextEncoder();
@@ -86,6 +89,24 @@ abstract class Link {
   protected abstract write(f: Frame): void;
   /** Keep the program alive while requests wait. */
   protected abstract waiting(count: number): void;
+
+  /** Whether the hub is this thread's own, which answers at once when it can. */
+  abstract readonly local: boolean;
+
+  /** Whether the hub cannot be reached any more. */
+  get ended(): boolean {
+    return this.broken;
+  }
+
+  /** Bytes written and not yet handed to the socket. */
+  backlog(): number {
+    return 0;
+  }
+
+  /** Resolves once what was written has been handed to the socket (or the link broke). */
+  drained(): Promise<void> {
+    return Promise.resolve();
+  }
 
   /** Register a handle of `end` of `pipe`, taking over the place `ticket` reserved. */
   open(pipe: number, end: number, ticket: string | null, window: number): Handle {
@@ -145,6 +166,52 @@ abstract class Link {
     // Counted after the write: this thread's own hub may credit it back during the write.
     const n = this.writeItem(handle.id, m);
     handle.unread += n;
+  }
+
+  /** Put the item `m` from a queue's `handle`: no answer, no credit. */
+  put(handle: Handle, m: Msg): void {
+    this.writeItem(handle.id, m);
+  }
+
+  /**
+   * A queue's request `op` for `handle`: resolves with the hub's answer. An abort asks the
+   * hub to cancel it, and the hub's answer still settles it (CANCELLED, or what it did
+   * first), so a put or get is never half done.
+   */
+  call(handle: Handle, op: number, a: number, b: number, body: Uint8Array, signal?: AbortSignal): Promise<Frame> {
+    if (this.broken) return Promise.resolve(answer(GONE));
+    const req = this.#nextReq++;
+    return new Promise<Frame>((resolve) => {
+      const onAbort = () => this.write({ op: CANCEL, x: handle.id, y: req, a: 0, b: 0, body: EMPTY });
+      const p: Pending = {
+        handle,
+        resolve: (f) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(f);
+        },
+        aborted: false,
+        lost: GONE,
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#pending.set(req, p);
+      this.#waitingChanged();
+      this.write({ op, x: handle.id, y: req, a, b, body });
+    });
+  }
+
+  /**
+   * {@linkcode Link.call} answered at once, for a Sync twin on this thread's own hub; null
+   * when the hub would have to wait (the request is cancelled then).
+   */
+  callNow(handle: Handle, op: number, a: number, b: number, body: Uint8Array): Frame | null {
+    const req = this.#nextReq++;
+    let got: Frame | null = null;
+    this.#pending.set(req, { handle, resolve: (f) => got = f, aborted: false, lost: GONE });
+    this.write({ op, x: handle.id, y: req, a, b, body });
+    if (got === null) this.write({ op: CANCEL, x: handle.id, y: req, a: 0, b: 0, body: EMPTY });
+    this.#pending.delete(req);
+    const f = got as Frame | null;
+    return f === null || f.op === CANCELLED ? null : f;
   }
 
   /** Whether a send from `handle` may go now: the pipe holds less than its window from it. */
@@ -235,7 +302,7 @@ abstract class Link {
     if (this.broken) return Promise.resolve(answer(mode === PEEK ? READY : EOF));
     const req = this.#nextReq++;
     return new Promise<Frame>((resolve, reject) => {
-      const p: Pending = { handle, resolve, aborted: false };
+      const p: Pending = { handle, resolve, aborted: false, lost: EOF };
       const onAbort = () => {
         p.aborted = true;
         handle.unsettled++;
@@ -303,13 +370,14 @@ abstract class Link {
     for (const handle of this.#handles.values()) wake(handle);
     for (const p of all) {
       if (p.aborted) continue;
-      p.resolve(answer(EOF));
+      p.resolve(answer(p.lost));
     }
   }
 }
 
 /** The link to this thread's own hub: frames are handed over as objects. */
 class LocalLink extends Link {
+  readonly local = true;
   readonly #hub: Hub;
   readonly #session: Session;
   #waits = 0;
@@ -334,7 +402,9 @@ class LocalLink extends Link {
 
 /** The link to a hub in another thread or process, over its Unix socket. */
 class SocketLink extends Link {
+  readonly local = false;
   #socket: StreamSocket | null = null;
+  #drains: (() => void)[] = [];
   readonly #out = new FrameWriter();
   #scheduled = false;
   #waiting = false;
@@ -349,12 +419,14 @@ class SocketLink extends Link {
       socket.onClose(() => {
         links.delete(path);
         this.fail();
+        this.#wakeDrains();
       });
       this.#ref();
       this.#flush();
     }, () => {
       links.delete(path);
       this.fail();
+      this.#wakeDrains();
     });
   }
 
@@ -369,6 +441,21 @@ class SocketLink extends Link {
     const n = this.#out.addMsg(SEND, id, 0, m);
     this.#schedule();
     return n;
+  }
+
+  override backlog(): number {
+    return this.#out.length;
+  }
+
+  override drained(): Promise<void> {
+    if (this.broken) return Promise.resolve();
+    return new Promise((resolve) => this.#drains.push(resolve));
+  }
+
+  #wakeDrains(): void {
+    const all = this.#drains;
+    this.#drains = [];
+    for (const wake of all) wake();
   }
 
   #schedule(): void {
@@ -392,6 +479,7 @@ class SocketLink extends Link {
       this.#unsent--;
       if (this.#out.length > 0) this.#flush();
       else this.#ref();
+      this.#wakeDrains();
     });
   }
 

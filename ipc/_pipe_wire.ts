@@ -21,6 +21,19 @@ export const CANCEL = 6;
 export const UNGET = 7;
 /** Handle `x` waits for room: credit what was read of its sends once that is `y` bytes or more. */
 export const ROOM = 16;
+/**
+ * Request `y` of queue handle `x`: put an item (tag `a`, sub `b`), waiting for room; the
+ * body is the timeout (f64, -1: none, 0: do not wait) and then the item's bytes.
+ */
+export const QPUT = 17;
+/** Request `y` of queue handle `x`: the queue's state (answered by OK). */
+export const QSTAT = 18;
+/** Request `y` of queue handle `x`: close the queue for every handle. */
+export const QCLOSE = 19;
+/** Request `y` of queue handle `x`: mark one item done (JoinableQueue). */
+export const QDONE = 20;
+/** Request `y` of queue handle `x`: wait until every item put is marked done. */
+export const QJOIN = 21;
 
 // Hub to client.
 /** The item (tag `a`, sub `b`) answering request `y`. */
@@ -43,6 +56,10 @@ export const GONE = 14;
  * unread when it ends, which would make Linux reset the socket and lose what it sent.
  */
 export const ACK = 15;
+/** Request `y` (a queue's) is done: the queue holds `x` items; `a` 1 if closed, `b` 1 if full. */
+export const OK = 22;
+/** Request `y` (a queue's put) failed: the queue is closed. */
+export const CLOSED = 23;
 
 /** GET modes. */
 export const TAKE = 0;

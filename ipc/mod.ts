@@ -28,6 +28,7 @@ export * from "./joinable_queue.ts";
 export * from "./manager.ts";
 export * from "./pipe.ts";
 export * from "./process_connection.ts";
+export * from "./process_queue.ts";
 export * from "./queue.ts";
 export * from "./simple_queue.ts";
 export * from "./wait.ts";
