@@ -379,7 +379,7 @@ async function processContextStartJoin(mod: Mod, s: Sizes): Promise<Record<strin
   return { process_ctx_start_join: warm, process_ctx_start_join_cold: cold };
 }
 
-// The process context: OS children, their pool, and a queue they reach over TCP.
+// The process context: OS children, their pool, and a queue its maker serves on a Unix socket.
 async function processContext(mod: Mod, s: Sizes): Promise<Record<string, number>> {
   const ctx = mod.getContext("process");
   const noop = taskRef(mod, TASKS, "noop");
