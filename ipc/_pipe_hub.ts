@@ -14,6 +14,7 @@
 // a get waits rather than seeing EOF) until the queue is closed. The queue ends when its
 // last handle, in any process, is closed.
 import { listenLocal, type LocalServer, type StreamSocket } from "../_runtime/net.ts";
+import { CONST, type Msg, NUM, STR16, STR8 } from "./_codec.ts";
 import {
   ACK,
   CANCEL,
@@ -25,11 +26,14 @@ import {
   type Frame,
   FrameReader,
   FrameWriter,
+  fromItem,
   GET,
   GONE,
   isBytes,
   ITEM,
   type Item,
+  itemMsg,
+  msgItem,
   OK,
   OPEN,
   PEEK,
@@ -66,7 +70,16 @@ interface Waiter {
 interface Kept extends Item {
   from: Session | null;
   handle: number;
+  /** A queue's number, string or constant, kept as the value itself (tag VALUE). */
+  value?: unknown;
 }
+
+/**
+ * The tag of a queue item kept as its value: decoded once as it arrives, and handed to the
+ * maker's gets as it is (a typed array and its DataView per small item cost more than the
+ * rest of a put and a get together).
+ */
+export const VALUE = 0;
 
 interface End {
   /** Open handles and tickets in flight. */
@@ -74,7 +87,7 @@ interface End {
   /** Whether every handle was closed once: a later handle of the other end sees it at once. */
   ended: boolean;
   /** Items sent to this end, oldest first. */
-  items: Kept[];
+  items: Fifo<Kept>;
   /** Requests of this end's readers, oldest first. */
   waiters: Waiter[];
 }
@@ -116,6 +129,46 @@ interface Held {
 
 const EMPTY: Uint8Array = new Uint8Array(0);
 
+/**
+ * Items oldest first. Not a plain array: its shift() moves every item once the array is
+ * large (V8 trims only small ones), which made a get from a long queue cost 100 µs.
+ */
+class Fifo<T> {
+  #items: (T | undefined)[] = [];
+  #head = 0;
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  first(): T | undefined {
+    return this.#items[this.#head];
+  }
+
+  push(item: T): void {
+    this.#items.push(item);
+  }
+
+  unshift(item: T): void {
+    if (this.#head > 0) this.#items[--this.#head] = item;
+    else this.#items.unshift(item);
+  }
+
+  shift(): T | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const item = this.#items[this.#head];
+    this.#items[this.#head++] = undefined;
+    if (this.#head === this.#items.length) {
+      this.#items = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+}
+
 function reply(session: Session, op: number, x: number, y: number, a = 0, b = 0, body: Uint8Array = EMPTY): void {
   session.reply({ op, x, y, a, b, body });
 }
@@ -138,7 +191,7 @@ export class Hub {
   /** A new pipe with no handles yet. */
   newPipe(): number {
     const id = this.#nextPipe++;
-    const end = (): End => ({ count: 0, ended: false, items: [], waiters: [] });
+    const end = (): End => ({ count: 0, ended: false, items: new Fifo(), waiters: [] });
     this.#pipes.set(id, { id, ends: [end(), end()] });
     return id;
   }
@@ -201,9 +254,9 @@ export class Hub {
       case DUP:
         return this.#dup(session, f.x, ticketOf(f.body));
       case SEND:
-        return this.#send(session, f.x, { tag: f.a, sub: f.b, body: f.body }, false);
+        return this.#send(session, f.x, f.a, f.b, f.body, false);
       case UNGET:
-        return this.#send(session, f.x, { tag: f.a, sub: f.b, body: f.body }, true);
+        return this.#send(session, f.x, f.a, f.b, f.body, true);
       case GET:
         return this.#get(session, f);
       case CANCEL:
@@ -296,8 +349,7 @@ export class Hub {
       return;
     }
     // No reader of this end will ever come: what was sent to it goes.
-    for (const item of mine.items) this.#creditItem(item);
-    mine.items = [];
+    for (let item = mine.items.shift(); item !== undefined; item = mine.items.shift()) this.#creditItem(item);
     const other = pipe.ends[1 - end];
     if (other.count === 0) {
       this.#pipes.delete(pipe.id);
@@ -314,12 +366,12 @@ export class Hub {
     this.#serve(pipe, 1 - end);
   }
 
-  #send(session: Session, handle: number, item: Item, first: boolean): void {
+  #send(session: Session, handle: number, tag: number, sub: number, body: Uint8Array, first: boolean): void {
     const held = this.#held(session, handle);
     // An unget goes back to the handle's own end; a send to the other (a queue's to its one end).
     const to = held === undefined ? undefined : first || held.pipe.queue ? held.end : 1 - held.end;
     if (held === undefined || held.pipe.ends[to!].count === 0) {
-      if (!first) this.#credit(session, handle, item.body.length);
+      if (!first) this.#credit(session, handle, body.length);
       return;
     }
     const end = held.pipe.ends[to!];
@@ -328,7 +380,9 @@ export class Hub {
     // credited when first taken.
     // A queue's sender asks for no credit: it is not counted.
     const from = first || held.pipe.queue ? null : session;
-    const kept: Kept = { ...item, body: new Uint8Array(item.body), from, handle };
+    const kept: Kept = held.pipe.queue !== undefined && !first
+      ? keep(tag, sub, body, handle)
+      : { tag, sub, body: new Uint8Array(body), from, handle };
     if (held.pipe.queue !== undefined && !first) held.pipe.queue.unfinished++;
     if (first) end.items.unshift(kept);
     else end.items.push(kept);
@@ -412,7 +466,7 @@ export class Hub {
   /** Answer `w` now if it can be; returns whether it was. */
   #answer(pipe: PipeState, to: number, w: Waiter): boolean {
     const end = pipe.ends[to];
-    const head = end.items[0];
+    const head = end.items.first();
     if (head === undefined) {
       if (pipe.queue !== undefined ? !pipe.queue.closed : pipe.ends[1 - to].count > 0) return false;
       reply(w.session, w.mode === PEEK ? READY : EOF, 0, w.req);
@@ -433,7 +487,10 @@ export class Hub {
       }
     }
     end.items.shift();
-    reply(w.session, ITEM, 0, w.req, head.tag, head.sub, head.body);
+    if (head.tag === VALUE) {
+      const item = msgItem(itemMsg(head.value));
+      reply(w.session, ITEM, 0, w.req, item.tag, item.sub, item.body);
+    } else reply(w.session, ITEM, 0, w.req, head.tag, head.sub, head.body);
     this.#creditItem(head);
     if (pipe.queue !== undefined && pipe.queue.putters.length > 0) this.#admit(pipe, pipe.queue);
     return true;
@@ -456,7 +513,7 @@ export class Hub {
     if (held === undefined || q === undefined) return reply(session, CLOSED, 0, f.y);
     if (q.closed) return reply(session, CLOSED, 0, f.y);
     const timeout = new DataView(f.body.buffer, f.body.byteOffset, 8).getFloat64(0, true);
-    const item: Kept = { tag: f.a, sub: f.b, body: new Uint8Array(f.body.subarray(8)), from: null, handle: f.x };
+    const item = keep(f.a, f.b, f.body.subarray(8), f.x);
     if (q.putters.length === 0 && !this.#isFull(held.pipe, q)) {
       this.#enqueue(held.pipe, q, item);
       return this.#state(session, f.y, held.pipe, q);
@@ -470,6 +527,45 @@ export class Hub {
       }, timeout);
     }
     q.putters.push(p);
+  }
+
+  /**
+   * The maker's own get, answered at once without a frame: the item (or EOF, once the
+   * queue is closed and empty), or null when the get must wait like any other.
+   */
+  takeNow(session: Session, handle: number): Kept | typeof EOF | null {
+    const held = this.#held(session, handle);
+    const q = held?.pipe.queue;
+    if (held === undefined || q === undefined) return null;
+    const end = held.pipe.ends[0];
+    if (end.waiters.length > 0) return null;
+    const head = end.items.shift();
+    if (head === undefined) return q.closed ? EOF : null;
+    if (q.putters.length > 0) this.#admit(held.pipe, q);
+    return head;
+  }
+
+  /**
+   * The maker's own put, without a frame: OK once in the queue, CLOSED, or TIMEOUT when
+   * it must wait for room (then it goes as a request). The hub keeps `item`'s body.
+   */
+  putNow(session: Session, handle: number, m: Msg): number {
+    const held = this.#held(session, handle);
+    const q = held?.pipe.queue;
+    if (held === undefined || q === undefined || q.closed) return CLOSED;
+    if (q.putters.length > 0 || this.#isFull(held.pipe, q)) return TIMEOUT;
+    let kept: Kept;
+    if (m.tag === NUM) kept = { tag: VALUE, sub: 0, body: EMPTY, from: null, handle, value: m.num };
+    else if (m.tag === STR16 && m.sub === 0) {
+      kept = { tag: VALUE, sub: 0, body: EMPTY, from: null, handle, value: m.str };
+    } else if (m.tag === CONST) kept = { tag: VALUE, sub: 0, body: EMPTY, from: null, handle, value: CONSTS[m.sub] };
+    else {
+      // A typed array's record views the caller's buffer, which may change after the put.
+      const item = msgItem(m);
+      kept = { tag: item.tag, sub: item.sub, body: new Uint8Array(item.body), from: null, handle };
+    }
+    this.#enqueue(held.pipe, q, kept);
+    return OK;
   }
 
   #enqueue(pipe: PipeState, q: QueueState, item: Kept): void {
@@ -525,6 +621,15 @@ export class Hub {
 }
 
 const text = new TextDecoder();
+const CONSTS = [undefined, null, false, true];
+
+/** A queue item that came as bytes: numbers, strings and constants as their value, the rest copied. */
+function keep(tag: number, sub: number, body: Uint8Array, handle: number): Kept {
+  if (tag === NUM || tag === CONST || tag === STR8) {
+    return { tag: VALUE, sub: 0, body: EMPTY, from: null, handle, value: fromItem({ tag, sub, body }) };
+  }
+  return { tag, sub, body: new Uint8Array(body), from: null, handle };
+}
 
 /** `list` without the entries `drop` picks, whose timers are cleared. */
 function dropParked(list: Parked[], drop: (p: Parked) => boolean): Parked[] {

@@ -31,6 +31,7 @@ import {
   SEND,
   TAKE,
   TAKE_BYTES,
+  TIMEOUT,
   UNGET,
 } from "./_pipe_wire.ts";
 
@@ -96,6 +97,16 @@ abstract class Link {
   /** Whether the hub cannot be reached any more. */
   get ended(): boolean {
     return this.broken;
+  }
+
+  /** A queue's get answered at once by this thread's own hub (see Hub.takeNow); null otherwise. */
+  takeNow(_handle: Handle): (Item & { value?: unknown }) | typeof EOF | null {
+    return null;
+  }
+
+  /** A queue's put done at once by this thread's own hub (see Hub.putNow); TIMEOUT otherwise. */
+  putNow(_handle: Handle, _m: Msg): number {
+    return TIMEOUT;
   }
 
   /** Bytes written and not yet handed to the socket. */
@@ -182,20 +193,19 @@ abstract class Link {
     if (this.broken) return Promise.resolve(answer(GONE));
     const req = this.#nextReq++;
     return new Promise<Frame>((resolve) => {
-      const onAbort = () => this.write({ op: CANCEL, x: handle.id, y: req, a: 0, b: 0, body: EMPTY });
-      const p: Pending = {
-        handle,
-        resolve: (f) => {
-          signal?.removeEventListener("abort", onAbort);
+      const p: Pending = { handle, resolve, aborted: false, lost: GONE };
+      if (signal !== undefined) {
+        const onAbort = () => this.write({ op: CANCEL, x: handle.id, y: req, a: 0, b: 0, body: EMPTY });
+        p.resolve = (f) => {
+          signal.removeEventListener("abort", onAbort);
           resolve(f);
-        },
-        aborted: false,
-        lost: GONE,
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+      }
       this.#pending.set(req, p);
-      this.#waitingChanged();
       this.write({ op, x: handle.id, y: req, a, b, body });
+      // Counted once not answered at once: this thread's own hub often answers in the write.
+      if (this.#pending.has(req)) this.#waitingChanged();
     });
   }
 
@@ -386,6 +396,14 @@ class LocalLink extends Link {
     super();
     this.#hub = hub;
     this.#session = { reply: (f) => this.deliver(f) };
+  }
+
+  override takeNow(handle: Handle): (Item & { value?: unknown }) | typeof EOF | null {
+    return this.#hub.takeNow(this.#session, handle.id);
+  }
+
+  override putNow(handle: Handle, m: Msg): number {
+    return this.#hub.putNow(this.#session, handle.id, m);
   }
 
   protected write(f: Frame): void {

@@ -2,7 +2,7 @@ import { checkTimeout } from "../_internal/deadline.ts";
 import { registerShareable, type SharedState, toProcess, toShared } from "../_internal/shareable.ts";
 import { EmptyError, FullError, InvalidStateError } from "../errors.ts";
 import type { Msg } from "./_codec.ts";
-import { localHub } from "./_pipe_hub.ts";
+import { localHub, VALUE } from "./_pipe_hub.ts";
 import { type Handle, type Link, linkTo } from "./_pipe_link.ts";
 import {
   CANCELLED,
@@ -46,6 +46,7 @@ interface State {
 
 const KIND = "ipc.ProcessQueue";
 const EMPTY_BODY: Uint8Array = new Uint8Array(0);
+const END: Frame = { op: EOF, a: 0, b: 0, x: 0, y: 0, body: EMPTY_BODY };
 /** Bytes of puts a process gathers before a put waits for them to reach its socket. */
 const BACKLOG = 65536;
 /** GET mode TAKE. */
@@ -160,7 +161,11 @@ export class ProcessQueue<T = unknown> {
       if (this.#link.backlog() > BACKLOG) await this.#link.drained();
       return;
     }
-    const f = await this.#call(QPUT, ...putFrame(m, timeout), options?.signal);
+    const now = this.#link.putNow(this.#handle, m);
+    if (now === OK) return;
+    const f = now === CLOSED || timeout === 0
+      ? { op: now, a: 0, b: 0, x: 0, y: 0, body: EMPTY_BODY }
+      : await this.#call(QPUT, ...putFrame(m, timeout), options?.signal);
     this.#putResult(f, item, timeout, options?.signal);
   }
 
@@ -198,6 +203,9 @@ export class ProcessQueue<T = unknown> {
   async get(options?: ProcessQueueOptions): Promise<T> {
     const timeout = waitOf(options, "get an item from a queue");
     if (options?.signal?.aborted) throw options.signal.reason;
+    const now = this.#link.takeNow(this.#handle);
+    if (now === EOF) return this.#getResult(END, timeout, undefined);
+    if (now !== null) return (now.tag === VALUE ? now.value : fromItem(now)) as T;
     const f = await this.#call(GET, TAKE, 0, getBody(timeout, undefined), options?.signal);
     return this.#getResult(f, timeout, options?.signal);
   }

@@ -7,6 +7,7 @@ import { EmptyError, FullError, InvalidStateError } from "../../errors.ts";
 import { ProcessJoinableQueue, ProcessQueue } from "../../ipc/mod.ts";
 import { taskModule } from "../../process/mod.ts";
 import { eventually, pidAlive, test, within } from "../_helpers.ts";
+import { values } from "../testdata/os_queue_tasks.ts";
 
 const tasks = taskModule<typeof import("../testdata/os_queue_tasks.ts")>(
   new URL("../testdata/os_queue_tasks.ts", import.meta.url),
@@ -65,6 +66,23 @@ describe("process-context queues", () => {
       assert.deepEqual(b, [...b].sort((x, y) => x - y));
     }
     assert.deepEqual(all.sort((x, y) => x - y), Array.from({ length: 2 * PER }, (_, i) => i));
+  });
+
+  test("values of every kind cross both ways, and a put copies its item", { timeout: LIMIT }, async () => {
+    const queue = await PROCESS.Queue<unknown>();
+    const back = await PROCESS.Queue<unknown>();
+    const mine = new Uint8Array([1, 2, 3]);
+    await queue.put(mine);
+    mine[0] = 9;
+    assert.deepEqual(await queue.get(), new Uint8Array([1, 2, 3]));
+    for (const v of values()) await queue.put(v);
+    for (const v of values()) assert.deepEqual(await queue.get(), v);
+    const p = start(tasks.putValues, [queue, back]);
+    for (const v of values()) assert.deepEqual(await within(queue.get(), LIMIT, "from the child"), v);
+    for (const v of values()) await back.put(v);
+    for (const v of values()) assert.deepEqual(await within(queue.get(), LIMIT, "round trip"), v);
+    await within(p.join(), LIMIT, "join");
+    assert.equal(p.exitCode, 0);
   });
 
   test("maxsize holds a put back until a get makes room (in the maker)", async () => {

@@ -81,3 +81,29 @@ export async function syncTwins(queue: Q<number> & { getSync(): number; qsizeSyn
     }
   }
 }
+
+/** Values of every kind the queues carry, made the same way in the test and in a child. */
+export function values(): unknown[] {
+  return [
+    1.5,
+    -0,
+    NaN,
+    "short",
+    "long ".repeat(40),
+    "ünïcødé ✓",
+    { a: [1, { b: "c" }] },
+    new Float64Array([4.5, 6]),
+    null,
+    undefined,
+    true,
+    false,
+    2n ** 70n,
+    new Map([[1, "x"]]),
+  ];
+}
+
+/** Put {@linkcode values} on `queue`, then take as many from `back` and put them on `queue` again. */
+export async function putValues(queue: Q<unknown>, back: Q<unknown>): Promise<void> {
+  for (const v of values()) await queue.put(v);
+  for (let i = 0; i < values().length; i++) await queue.put(await back.get());
+}
