@@ -1,5 +1,8 @@
 // Queues of the process context, served by the process that made them.
 import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import process from "node:process";
 import { describe } from "node:test";
 import { getContext } from "../../context.ts";
@@ -7,6 +10,7 @@ import { EmptyError, FullError, InvalidStateError } from "../../errors.ts";
 import { ProcessJoinableQueue, ProcessQueue } from "../../ipc/mod.ts";
 import { taskModule } from "../../process/mod.ts";
 import { eventually, pidAlive, test, within } from "../_helpers.ts";
+import { runProgram } from "../_run_program.ts";
 import { values } from "../testdata/os_queue_tasks.ts";
 
 const tasks = taskModule<typeof import("../testdata/os_queue_tasks.ts")>(
@@ -33,6 +37,26 @@ describe("process-context queues", () => {
     assert.equal(p.exitCode, 0);
     assert.deepEqual(got, Array.from({ length: N }, (_, i) => i));
     await assert.rejects(queue.getNowait(), EmptyError);
+  });
+
+  test("a worker thread of the maker's process puts and gets over the socket too", { timeout: LIMIT }, async () => {
+    const queue = await PROCESS.Queue<number>();
+    const out = await PROCESS.Queue<number[]>();
+    const thread = new (getContext("thread").Process)({
+      target: tasks.putRange as never,
+      args: [queue, 0, 200] as never,
+    });
+    thread.start();
+    const got: number[] = [];
+    for (let i = 0; i < 200; i++) got.push(await within(queue.get(), LIMIT, `item ${i}`));
+    await within(thread.join(), LIMIT, "join");
+    assert.deepEqual(got, Array.from({ length: 200 }, (_, i) => i));
+    for (let i = 0; i < 50; i++) await queue.put(i);
+    const taker = new (getContext("thread").Process)({ target: tasks.takeN as never, args: [queue, 50, out] as never });
+    taker.start();
+    assert.deepEqual(await within(out.get(), LIMIT, "list"), Array.from({ length: 50 }, (_, i) => i));
+    await within(taker.join(), LIMIT, "join");
+    assert.equal(taker.exitCode, 0);
   });
 
   test("items the parent puts reach an OS child in order", { timeout: LIMIT }, async () => {
@@ -202,6 +226,30 @@ describe("process-context queues", () => {
     const p = start(tasks.drain, [queue, out]);
     assert.deepEqual(await within(out.get(), LIMIT, "drained"), []);
     await within(p.join(), LIMIT, "join");
+  });
+
+  test("when the maker's process ends, a pending get and later calls elsewhere fail saying so", {
+    timeout: LIMIT,
+  }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mproc-orphan-queue-"));
+    try {
+      const maker = runProgram(new URL("../testdata/os_queue_maker.ts", import.meta.url), LIMIT, [dir]);
+      await eventually(() => existsSync(join(dir, "queue.json")), LIMIT, "the maker's queue");
+      const orphan = await runProgram(new URL("../testdata/os_queue_orphan.ts", import.meta.url), LIMIT, [dir]);
+      assert.equal((await maker).code, 0);
+      assert.equal(orphan.timedOut, false);
+      const lines = orphan.stdout.trim().split("\n");
+      assert.equal(lines[0], "got 41", orphan.stderr);
+      assert.equal(lines.length, 4, orphan.stdout);
+      for (const line of lines.slice(1)) {
+        assert.match(
+          line,
+          /^InvalidStateError: Cannot (get|put) an item (from|in) the queue: the process that made it has ended/,
+        );
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("JoinableQueue: join returns once OS children marked every item done", { timeout: LIMIT }, async () => {
