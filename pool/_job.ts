@@ -19,8 +19,11 @@ export type JobState = typeof QUEUED | typeof DISPATCHED | typeof SETTLED;
 /** Where shareable objects go back in a payload, or 0 when there are none (0 clones cheaply). */
 export type PayloadRefs = NonNullable<Encoded["refs"]> | 0;
 
-/** Called once with the outcome: the value, or the error (already rebuilt). */
-export type Settle = (failed: boolean, value: unknown) => void;
+/**
+ * Called once with the outcome: the value, or the error (already rebuilt), and the job, so
+ * one function can settle all the jobs of a map.
+ */
+export type Settle = (failed: boolean, value: unknown, job: Job) => void;
 
 /** What a caller hears from a running job besides its outcome. */
 export interface JobHooks {
@@ -94,11 +97,10 @@ export class Job {
     return this.signal !== undefined || this.mode === STREAM;
   }
 
-  /** Run `onAbort` once if the job's signal fires before the job settles. */
+  /** Run `onAbort` once if the job's signal (it has one) fires before the job settles. */
   listen(onAbort: () => void): void {
-    if (this.signal === undefined) return;
     this.#onAbort = onAbort;
-    this.signal.addEventListener("abort", onAbort, { once: true });
+    this.signal!.addEventListener("abort", onAbort, { once: true });
   }
 
   /** Settle once; returns false when the job had already settled. */
@@ -112,7 +114,7 @@ export class Job {
       this.signal!.removeEventListener("abort", this.#onAbort);
       this.#onAbort = undefined;
     }
-    this.#settle(failed, value);
+    this.#settle(failed, value, this);
     return true;
   }
 }

@@ -34,13 +34,10 @@ export function encodeChunk(items: readonly unknown[], start: number, root: stri
 }
 
 /**
- * Encode the argument list `[item]` of a map with chunksize 1; `index` is the item's input
- * number, for errors (the name is built only when one is needed: this runs for every item).
+ * Encode `item`, the one argument of a map job with chunksize 1 (see ONE in _protocol.ts);
+ * `index` is its input number, for errors (the name is built only when one is needed:
+ * this runs for every item).
  */
-export function encodeMapCall(item: unknown, index: number): Encoded {
-  if (isPrimitive(item)) return { value: [item] };
-  const root = `iterable[${index}]`;
-  const one = encode(item, root);
-  if (one.refs === undefined) return { value: [one.value] };
-  return { value: [one.value], refs: one.refs.map((ref) => ({ path: [0, ...ref.path], shared: ref.shared })) };
+export function encodeMapArg(item: unknown, index: number): Encoded {
+  return isPrimitive(item) ? { value: item } : encode(item, `iterable[${index}]`);
 }

@@ -26,6 +26,7 @@ import {
   JOB_FIELDS,
   MAP,
   MODE_MASK,
+  ONE,
   PROGRESS,
   REPORT_START,
   RESULT_FIELDS,
@@ -388,6 +389,8 @@ async function runQueue(): Promise<void> {
         value = runChunk(fn, (mode === MAP ? fromWire(args) : args) as unknown[], mode === STARMAP, task);
       } else if (mode === STREAM) {
         value = runStream(id, fnId, fn, args as unknown[]);
+      } else if (mode === ONE) {
+        value = fn(args);
       } else {
         value = fn(...(args as unknown[]));
       }

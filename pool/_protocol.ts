@@ -15,20 +15,25 @@ export const STARMAP = 2;
  * payload is the argument list followed by the high-water mark (see {@linkcode CreditMessage}).
  */
 export const STREAM = 3;
+/**
+ * Job mode `fn(payload)`: the payload is the one argument itself (a map with chunksize
+ * 1), so neither side builds an argument list per item.
+ */
+export const ONE = 4;
 /** How a worker calls the function for one job. */
-export type Mode = typeof CALL | typeof MAP | typeof STARMAP | typeof STREAM;
+export type Mode = typeof CALL | typeof MAP | typeof STARMAP | typeof STREAM | typeof ONE;
 /** Bits of the mode field that hold the {@linkcode Mode}. */
-export const MODE_MASK = 3;
+export const MODE_MASK = 7;
 /**
  * Flag added to the mode field of a job whose call's timeout counts from its start: the
  * worker sends a {@linkcode StartedMessage} before it runs the job.
  */
-export const REPORT_START = 4;
+export const REPORT_START = 8;
 /**
  * Flag added to the mode field of a job whose caller listens for progress: without it the
  * worker drops what the task reports, so a call without `onProgress` costs no message.
  */
-export const PROGRESS = 8;
+export const PROGRESS = 16;
 
 /**
  * Fields per job in {@linkcode RunMessage.jobs}: id, function id, mode, payload, shared refs

@@ -34,6 +34,7 @@ import {
   type FromWorker,
   MAP,
   type Mode,
+  ONE,
   PROGRESS,
   REPORT_START,
   RESULT_FIELDS,
@@ -111,6 +112,8 @@ export class Scheduler {
   #spawned = 0;
   #pending = 0;
   #pumpScheduled = false;
+  /** `#pump` as a bound function, made once: a submission burst queues it. */
+  readonly #pumpLater = () => this.#pump();
   #clockRead = false;
   #submitNow = 0;
   /**
@@ -232,7 +235,7 @@ export class Scheduler {
     hooks?: JobHooks,
   ): Job {
     const fnId = this.#fnIdOf(ref);
-    const size = mode === CALL || mode === STREAM ? 1 : (payload.value as unknown[]).length;
+    const size = mode === ONE || mode === CALL || mode === STREAM ? 1 : (payload.value as unknown[]).length;
     const job = new Job(this.#nextId++, ref.name, fnId, mode, size, payload, settle, call, index, hooks);
     if (this.#pending++ === 0) this.#setRef(true);
     const refused = this.#terminated ? this.#refuse?.(ref.name) : this.#brokenError();
@@ -242,7 +245,7 @@ export class Scheduler {
       return job;
     }
     this.#queue.push(job);
-    job.listen(() => this.#abort(job));
+    if (job.signal !== undefined) job.listen(() => this.#abort(job));
     // After close() the workers may have exited already: start what this task needs. A pool
     // below its size grows while it holds more jobs than workers.
     if (this.#closed || this.#min < this.#options.processes) this.#fill();
@@ -254,7 +257,7 @@ export class Scheduler {
     job.submittedAt = this.#submitNow;
     if (!this.#pumpScheduled) {
       this.#pumpScheduled = true;
-      queueMicrotask(() => this.#pump());
+      queueMicrotask(this.#pumpLater);
     }
     return job;
   }
@@ -315,7 +318,7 @@ export class Scheduler {
     this.#queue.unshift(back);
     if (back.length > 0 && !this.#pumpScheduled) {
       this.#pumpScheduled = true;
-      queueMicrotask(() => this.#pump());
+      queueMicrotask(this.#pumpLater);
     }
   }
 

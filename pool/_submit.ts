@@ -9,8 +9,8 @@ import type { Encoded } from "../_internal/shareable.ts";
 import { BrokenProcessPoolError, InvalidStateError } from "../errors.ts";
 import { isTaskRef, type TaskRef } from "../task.ts";
 import { packNumbers } from "./_pack.ts";
-import { encodeChunk, encodeMapCall } from "./_payload.ts";
-import { CALL, MAP, type Mode, STARMAP } from "./_protocol.ts";
+import { encodeChunk, encodeMapArg } from "./_payload.ts";
+import { CALL, MAP, type Mode, ONE, STARMAP } from "./_protocol.ts";
 import type { Scheduler } from "./_scheduler.ts";
 
 /**
@@ -34,7 +34,8 @@ export function checkSubmit(scheduler: Scheduler, fn: unknown, closed: string): 
 
 /** How the jobs of a map run: a call per item with chunksize 1, else chunks. */
 export function mapMode(chunksize: number, spread: boolean): Mode {
-  return chunksize === 1 ? CALL : spread ? STARMAP : MAP;
+  if (chunksize === 1) return spread ? CALL : ONE;
+  return spread ? STARMAP : MAP;
 }
 
 /**
@@ -57,7 +58,7 @@ export function encodeMapJob(
   }
   return spread
     ? encodeChunk(items[0] as unknown[], 0, `iterable[${start}]`)
-    : encodeMapCall(items[0], start);
+    : encodeMapArg(items[0], start);
 }
 
 /**
@@ -69,7 +70,7 @@ export function encodeMapJob(
 export function encodeMapJobs(items: readonly unknown[], chunksize: number, spread: boolean, what: string): Encoded[] {
   const out: Encoded[] = new Array(Math.ceil(items.length / chunksize));
   if (chunksize === 1 && !spread) {
-    for (let i = 0; i < items.length; i++) out[i] = encodeMapCall(items[i], i);
+    for (let i = 0; i < items.length; i++) out[i] = encodeMapArg(items[i], i);
     return out;
   }
   for (let k = 0, start = 0; start < items.length; k++, start += chunksize) {

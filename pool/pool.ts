@@ -666,26 +666,21 @@ export class Pool implements AsyncDisposable {
           reject(error);
           for (const job of jobs) scheduler.cancel(job, error);
         };
+        // One function settles every job of the map: each finds its place by its index.
+        const settle = (bad: boolean, value: unknown, job: Job) => {
+          if (bad) return fail(value);
+          const start = job.index!;
+          if (chunksize === 1) out[start] = value;
+          else {
+            const values = value as unknown[];
+            for (let j = 0; j < values.length; j++) out[start + j] = values[j];
+          }
+          if (progress !== undefined && !failed) progress.add(chunksize === 1 ? 1 : (value as unknown[]).length);
+          if (--left === 0) resolve(out);
+        };
+        const hooks = progress?.hooks();
         for (let k = 0; k < payloads.length; k++) {
-          const start = k * chunksize;
-          jobs.push(scheduler.submit(
-            fn,
-            mode,
-            payloads[k],
-            (bad, value) => {
-              if (bad) return fail(value);
-              if (mode === CALL) out[start] = value;
-              else {
-                const values = value as unknown[];
-                for (let j = 0; j < values.length; j++) out[start + j] = values[j];
-              }
-              if (progress !== undefined && !failed) progress.add(mode === CALL ? 1 : (value as unknown[]).length);
-              if (--left === 0) resolve(out);
-            },
-            call,
-            start,
-            progress?.hooks(),
-          ));
+          jobs.push(scheduler.submit(fn, mode, payloads[k], settle, call, k * chunksize, hooks));
         }
       });
     } finally {

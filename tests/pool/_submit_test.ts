@@ -1,18 +1,19 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { openInput, readInput } from "../../_internal/map_input.ts";
-import { CALL, MAP, STARMAP } from "../../pool/_protocol.ts";
+import { CALL, MAP, ONE, STARMAP } from "../../pool/_protocol.ts";
 import { encodeMapJob, encodeMapJobs, mapMode } from "../../pool/_submit.ts";
 
 const WHAT = "run map of task \"f\"";
 
 describe("submit path", () => {
   test("chunksize 1 makes a call per item; larger makes chunks", { timeout: 5_000 }, () => {
-    assert.equal(mapMode(1, false), CALL);
+    // A map's item travels as the argument itself, a starmap's as its argument list.
+    assert.equal(mapMode(1, false), ONE);
     assert.equal(mapMode(1, true), CALL);
     assert.equal(mapMode(3, false), MAP);
     assert.equal(mapMode(3, true), STARMAP);
-    assert.deepEqual(encodeMapJobs([1, 2, 3], 1, false, WHAT).map((e) => e.value), [[1], [2], [3]]);
+    assert.deepEqual(encodeMapJobs([1, 2, 3], 1, false, WHAT).map((e) => e.value), [1, 2, 3]);
     assert.deepEqual(encodeMapJobs([1, 2, 3, 4, 5], 2, false, WHAT).map((e) => e.value), [[1, 2], [3, 4], [5]]);
     assert.deepEqual(encodeMapJobs([[1, 2], [3, 4]], 1, true, WHAT).map((e) => e.value), [[1, 2], [3, 4]]);
     assert.deepEqual(encodeMapJobs([[1, 2], [3, 4], [5, 6]], 2, true, WHAT).map((e) => e.value), [
