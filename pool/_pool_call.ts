@@ -16,3 +16,8 @@ export function poolCallSignal(options: PoolCallOptions, what: string): CallSign
   }
   return callSignal(options.timeout, options.signal, what, timeoutFrom === "start");
 }
+
+/** Whether a call's options hold a timeout, a signal or a `timeoutFrom` to check at all. */
+export function asksForSignal(options: PoolCallOptions): boolean {
+  return options.timeout !== undefined || options.signal !== undefined || options.timeoutFrom !== undefined;
+}

@@ -55,6 +55,12 @@ const MIN_WINDOW = 2;
 const MAX_WINDOW = 1024;
 /** Milliseconds a running task may ignore its abort by default. */
 const DEFAULT_ABORT_GRACE = 1000;
+/**
+ * Queues the scheduler's own microtasks: Node's queueMicrotask wraps every callback in an
+ * AsyncResource (about 1 µs a call here), a resolved promise's `then` queues the same
+ * microtask for a third of that.
+ */
+const RESOLVED = Promise.resolve();
 
 /** How a scheduler is set up. */
 export interface SchedulerOptions {
@@ -112,6 +118,18 @@ export class Scheduler {
   #spawned = 0;
   #pending = 0;
   #pumpScheduled = false;
+  /** Whether the workers are referenced: while jobs are pending, and a moment after. */
+  #referenced = false;
+  #unrefQueued = false;
+  /**
+   * Unreference the workers if the pool is still idle once the microtasks queued before
+   * have run: a caller that awaits each result in a loop submits its next job first, and
+   * the workers need not be unreferenced and referenced again for every call.
+   */
+  readonly #unrefLater = () => {
+    this.#unrefQueued = false;
+    if (this.#pending === 0 && this.#referenced) this.#setRef(false);
+  };
   /** `#pump` as a bound function, made once: a submission burst queues it. */
   readonly #pumpLater = () => this.#pump();
   #clockRead = false;
@@ -237,7 +255,7 @@ export class Scheduler {
     const fnId = this.#fnIdOf(ref);
     const size = mode === ONE || mode === CALL || mode === STREAM ? 1 : (payload.value as unknown[]).length;
     const job = new Job(this.#nextId++, ref.name, fnId, mode, size, payload, settle, call, index, hooks);
-    if (this.#pending++ === 0) this.#setRef(true);
+    if (this.#pending++ === 0 && !this.#referenced) this.#setRef(true);
     const refused = this.#terminated ? this.#refuse?.(ref.name) : this.#brokenError();
     if (refused) {
       // Work that outlived its pool (an imap still reading its input) fails, never hangs.
@@ -257,7 +275,7 @@ export class Scheduler {
     job.submittedAt = this.#submitNow;
     if (!this.#pumpScheduled) {
       this.#pumpScheduled = true;
-      queueMicrotask(this.#pumpLater);
+      void RESOLVED.then(this.#pumpLater);
     }
     return job;
   }
@@ -318,7 +336,7 @@ export class Scheduler {
     this.#queue.unshift(back);
     if (back.length > 0 && !this.#pumpScheduled) {
       this.#pumpScheduled = true;
-      queueMicrotask(this.#pumpLater);
+      void RESOLVED.then(this.#pumpLater);
     }
   }
 
@@ -404,12 +422,13 @@ export class Scheduler {
     const child = spawn(name, payload);
     const slot = new WorkerSlot(child, name, current, startMethod !== "process");
     this.#slots.add(slot);
-    if (this.#pending > 0) child.handle.ref();
+    if (this.#referenced) child.handle.ref();
     child.handle.onMessage((message) => this.#onMessage(slot, message as FromWorker));
     void child.exited.then((code) => this.#onExit(slot, code));
   }
 
   #setRef(on: boolean): void {
+    this.#referenced = on;
     for (const slot of this.#slots) {
       // Retiring and stopping workers stay referenced: someone may be waiting for their exit.
       if (slot.state === RETIRING || slot.state === STOPPING) continue;
@@ -739,7 +758,10 @@ export class Scheduler {
       else this.#completed++;
     }
     if (--this.#pending === 0) {
-      this.#setRef(false);
+      if (!this.#unrefQueued) {
+        this.#unrefQueued = true;
+        void RESOLVED.then(this.#unrefLater);
+      }
       if (this.#closed) this.#retireAll();
     }
     if (this.#drainWaiters.length > 0) this.#wakeDrained();

@@ -8,7 +8,7 @@ import { Imap, imapAhead } from "./_imap.ts";
 import type { Job } from "./_job.ts";
 import { callProgress, mapProgress } from "./_map_progress.ts";
 import { encodeArgs } from "./_payload.ts";
-import { poolCallSignal } from "./_pool_call.ts";
+import { asksForSignal, poolCallSignal } from "./_pool_call.ts";
 import { CALL } from "./_protocol.ts";
 import { Scheduler } from "./_scheduler.ts";
 import { openStream } from "./_stream.ts";
@@ -600,13 +600,14 @@ export class Pool implements AsyncDisposable {
         throw new TypeError(`Cannot run task "${fn.name}": onProgress must be a function, got ${String(onProgress)}`);
       }
       const payload = encodeArgs(args, "args");
-      const call = poolCallSignal(options, `run task "${fn.name}"`);
+      // Most calls have neither timeout nor signal: they skip the message string and wrapper.
+      const call = asksForSignal(options) ? poolCallSignal(options, `run task "${fn.name}"`) : undefined;
       this.#scheduler.submit(
         fn,
         CALL,
         payload,
-        (failed, value) => {
-          call?.dispose();
+        call === undefined ? settle : (failed, value) => {
+          call.dispose();
           settle(failed, value);
         },
         call,
