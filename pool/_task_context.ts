@@ -1,5 +1,6 @@
 // Worker-side state of the pool task running now: its job id, the input index of the item
-// it is on, and its abort signal. A worker runs one task at a time, so one slot suffices.
+// it is on, and its abort signal. A worker runs one task at a time, so one record serves
+// them all in turn: currentTask() hands out snapshots, never the record itself.
 // The slot lives on globalThis under a registered symbol: a task module may reach this
 // file through another copy of the package (source beside built files) than the worker
 // entry does, and both must see the same running task.
@@ -7,7 +8,7 @@
 /** The task a pool worker is running. */
 export class RunningTask {
   /** The job's id, unique within its pool. */
-  readonly id: number;
+  id: number;
   /** Input index of the item being run: 0 for apply/submit. */
   index: number;
   /**
@@ -22,6 +23,16 @@ export class RunningTask {
   constructor(id: number, index: number) {
     this.id = id;
     this.index = index;
+  }
+
+  /** Start over for job `id` on input index `index`: not aborted, no signal made yet. */
+  reset(id: number, index: number): void {
+    this.id = id;
+    this.index = index;
+    this.progress = undefined;
+    this.#controller = undefined;
+    this.#aborted = false;
+    this.#reason = undefined;
   }
 
   /** Whether the caller gave up on the task. */
@@ -57,9 +68,14 @@ const slot: { task: RunningTask | undefined } =
   ((globalThis as Record<symbol, unknown>)[KEY] as { task: RunningTask | undefined } | undefined)
     ?? ((globalThis as Record<symbol, unknown>)[KEY] = { task: undefined }) as { task: RunningTask | undefined };
 
+/** The record the tasks of this worker use in turn. */
+let record: RunningTask | undefined;
+
 /** Mark job `id` (input index `index`) as running in this worker. */
 export function enterTask(id: number, index: number): RunningTask {
-  return slot.task = new RunningTask(id, index);
+  if (record === undefined) record = new RunningTask(id, index);
+  else record.reset(id, index);
+  return slot.task = record;
 }
 
 /** Mark the running task as ended. */
