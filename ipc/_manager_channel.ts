@@ -99,11 +99,26 @@ export function releaseIfDead(control: Int32Array, i: number): boolean {
 // machine): each side says when it sleeps, and the other notifies only then. The sleeper
 // raises its flag before its wait re-reads the word and the writer changes the word before
 // reading the flag, both sequentially consistent, so one of them sees the other.
+//
+// The server, while awake, polls every channel's request tail itself, so a request costs
+// no shared write beyond its own ring: the doorbell is rung only for a server that says it
+// sleeps, and that server looks at every channel again after raising its flag.
 
-/** Ring a manager's doorbell: something was written for the server. */
+/** Ring a manager's doorbell whatever the server is doing: its state changed. */
 export function ring(control: Int32Array): void {
   Atomics.add(control, DOORBELL, 1);
   if (Atomics.load(control, SLEEPING) !== 0) wake(control, DOORBELL);
+}
+
+/**
+ * Wake the server if it sleeps: call after writing to a channel, whose rings the server
+ * polls while awake. Returns whether it slept.
+ */
+export function nudge(control: Int32Array): boolean {
+  if (Atomics.load(control, SLEEPING) === 0) return false;
+  Atomics.add(control, DOORBELL, 1);
+  wake(control, DOORBELL);
+  return true;
 }
 
 /** Run `sleep` with the waiter count `words[at]` raised, so the other side notifies. */
@@ -201,6 +216,11 @@ export class ByteRing {
     Atomics.store(w, this.#tail, this.#mine);
     if (this.#tailWaiters !== NONE && Atomics.load(w, this.#tailWaiters) !== 0) wake(w, this.#tail);
     return from + n;
+  }
+
+  /** Consumer: whether bytes are waiting. */
+  waiting(): boolean {
+    return Atomics.load(this.#words, this.#tail) !== this.#own(this.#head);
   }
 
   /** Consumer: copy up to `max` waiting bytes into `dst` at `at`; returns how many. */

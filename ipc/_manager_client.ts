@@ -12,6 +12,7 @@ import { recordToError } from "../_internal/error_record.ts";
 import { requireBlocking, SLICE_MS, waitSlice, waitSliceAsync } from "../_internal/futex.ts";
 import { identity } from "../_internal/identity.ts";
 import { isAlive } from "../_internal/shared_area.ts";
+import { runtime } from "../_runtime/mod.ts";
 import type { StreamSocket } from "../_runtime/net.ts";
 import { InvalidStateError } from "../errors.ts";
 import {
@@ -22,10 +23,10 @@ import {
   claimChannel,
   CLOSED,
   controlOf,
+  nudge,
   REQ_HEAD,
   RES_TAIL,
   RES_WAITERS,
-  ring,
   SERVER_IDENT,
   SPACE_WAITERS,
   STALLED,
@@ -68,12 +69,42 @@ interface Pending {
   signal?: AbortSignal;
   /** Set once the call has its answer. */
   done?: boolean;
-  /** Set for a Sync call: its outcome, once known. */
-  sync?: { done: boolean; ok: boolean; value: unknown };
+  /** Whether this is the thread's Sync call. */
+  readonly sync: boolean;
+}
+
+/**
+ * The one Sync call a thread can have in flight (it is blocked until the answer comes),
+ * reused so that a blocking call allocates nothing of its own.
+ */
+class SyncCall implements Pending {
+  readonly sync = true;
+  done = false;
+  ok = false;
+  value: unknown = undefined;
+
+  start(): this {
+    this.done = this.ok = false;
+    this.value = undefined;
+    return this;
+  }
+
+  resolve(value: unknown): void {
+    this.done = this.ok = true;
+    this.value = value;
+  }
+
+  reject(error: unknown): void {
+    this.done = true;
+    this.ok = false;
+    this.value = error;
+  }
 }
 
 /** Longest spin (ms) for a reply before sleeping: a futex wake costs ~45 µs here. */
 const SPIN_MS = 0.05;
+/** Longest spin (ms) for the reply of a server this call woke. */
+const WAKE_SPIN_MS = 0.15;
 
 /** One thread's connection to one manager. */
 export abstract class Connection {
@@ -84,6 +115,9 @@ export abstract class Connection {
   readonly #decoder: MessageDecoder;
   /** Set once the connection can no longer be used, with the reason. */
   protected broken: Error | null = null;
+  readonly #syncCall = new SyncCall();
+  // Checked once: whether the thread may block never changes.
+  readonly #canBlock = this.blocks();
 
   constructor(address: ManagerAddress) {
     this.address = address;
@@ -96,15 +130,15 @@ export abstract class Connection {
   }
 
   /** Throw when the manager cannot be reached any more. */
-  protected abstract check(what: string): void;
+  protected abstract check(method: string): void;
   /** Send the framed message `frame[0, length)`; the buffer is reused after the call. */
   protected abstract write(frame: Uint8Array, length: number): void;
   /** Wait until replies arrive for async calls; called when some are pending. */
   protected abstract startPump(): void;
-  /** Throw unless this thread and transport can block for an answer. */
-  protected abstract checkSync(what: string): void;
+  /** Throw unless this thread and transport can block for an answer; `what` names the call. */
+  protected abstract checkSync(what: () => string): void;
   /** Block until the Sync call `p` has its answer. */
-  protected abstract waitSync(p: Pending): void;
+  protected abstract waitSync(p: SyncCall): void;
   /** Spin briefly for a fast reply; returns whether `p` got one. */
   protected abstract spin(p: Pending): boolean;
 
@@ -117,6 +151,9 @@ export abstract class Connection {
 
   /** Whether this connection still reaches its manager. */
   protected abstract get open(): boolean;
+
+  /** Whether Sync calls may block on this thread and transport. */
+  protected abstract blocks(): boolean;
 
   /**
    * Send `method` to the manager (object 0) without waiting for, or getting, an answer:
@@ -142,11 +179,11 @@ export abstract class Connection {
   call(object: number, method: string, args: unknown[], signal?: AbortSignal): Promise<unknown> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     try {
-      this.check(`call ${method}()`);
+      this.check(method);
       const id = this.#newId();
       const length = this.encoder.requestInto(id, object, method, args);
       let p!: Pending;
-      const promise = new Promise((resolve, reject) => (p = { resolve, reject, signal }));
+      const promise = new Promise((resolve, reject) => (p = { resolve, reject, signal, sync: false }));
       this.pending.set(id, p);
       this.write(this.encoder.buffer, length);
       if (signal !== undefined) {
@@ -169,21 +206,20 @@ export abstract class Connection {
   /**
    * Call `method` and block this thread until the answer comes.
    *
+   * @param typeid the proxy's type, to name the call in an error
    * @throws {TypeError} when this thread may not block, or the transport cannot block
    */
-  callSync(object: number, method: string, args: unknown[], what: string): unknown {
-    this.checkSync(what);
-    this.check(`call ${method}()`);
+  callSync(object: number, method: string, args: unknown[], typeid: string): unknown {
+    if (!this.#canBlock) this.checkSync(() => `${typeid}.${method}Sync()`);
+    this.check(method);
     const id = this.#newId();
     const length = this.encoder.requestInto(id, object, method, args);
-    const p: Pending = { resolve: () => {}, reject: () => {}, sync: { done: false, ok: false, value: undefined } };
-    p.resolve = (v) => Object.assign(p.sync!, { done: true, ok: true, value: v });
-    p.reject = (e) => Object.assign(p.sync!, { done: true, ok: false, value: e });
+    const p = this.#syncCall.start();
     this.pending.set(id, p);
     this.write(this.encoder.buffer, length);
     if (!this.spin(p)) this.waitSync(p);
-    if (!p.sync!.ok) throw p.sync!.value;
-    return p.sync!.value;
+    if (!p.ok) throw p.value;
+    return p.value;
   }
 
   /** Settle the call a reply frame answers. */
@@ -217,7 +253,7 @@ export abstract class Connection {
 
   /** Whether async calls still wait for answers. */
   protected get waitingAsync(): boolean {
-    for (const p of this.pending.values()) if (p.sync === undefined) return true;
+    for (const p of this.pending.values()) if (!p.sync) return true;
     return false;
   }
 }
@@ -236,6 +272,7 @@ class ThreadConnection extends Connection {
   #out: Uint8Array[] = [];
   #outPos = 0;
   #pumping = false;
+  #wokeServer = false;
   readonly #spin = new SpinBudget(SPIN_MS);
 
   constructor(address: ManagerAddress) {
@@ -251,10 +288,10 @@ class ThreadConnection extends Connection {
     return Atomics.load(this.#control, STATE) !== CLOSED;
   }
 
-  protected check(what: string): void {
+  protected check(method: string): void {
     if (Atomics.load(this.#control, STATE) === CLOSED) {
       forget(this);
-      throw shutDownError(what);
+      throw shutDownError(`call ${method}()`);
     }
     if (this.broken !== null) throw this.broken;
   }
@@ -280,7 +317,7 @@ class ThreadConnection extends Connection {
         this.#outPos = 0;
       }
     } else this.#out.push(frame.slice(0, length));
-    ring(this.#control);
+    this.#wokeServer = nudge(this.#control);
   }
 
   /** Move queued request bytes into the ring; returns whether all went. */
@@ -289,43 +326,47 @@ class ThreadConnection extends Connection {
       const frame = this.#out[0];
       this.#outPos = this.#channel.requests.put(frame, this.#outPos);
       if (this.#outPos < frame.length) {
-        ring(this.#control);
+        nudge(this.#control);
         return false;
       }
       this.#out.shift();
       this.#outPos = 0;
     }
-    ring(this.#control);
+    nudge(this.#control);
     return true;
   }
 
   #read(): void {
     this.#asm.feed(this.#take, this.#onFrame);
     // The server parked output because this ring was full: it can go on now.
-    if (Atomics.load(this.#channel.words, STALLED) !== 0) ring(this.#control);
+    if (Atomics.load(this.#channel.words, STALLED) !== 0) nudge(this.#control);
   }
 
+  // A server that was asleep takes a futex wake (tens of µs) to answer: spin long enough
+  // to meet it.
   protected spin(p: Pending): boolean {
     if (this.#out.length > 0) return false;
-    const budget = this.#spin.now();
+    const woke = this.#wokeServer;
+    const budget = woke ? WAKE_SPIN_MS : this.#spin.now();
     if (budget === 0) return false;
     const words = this.#channel.words;
-    const start = performance.now();
     let seen = Atomics.load(words, RES_TAIL);
+    // The answer may be in already.
+    this.#read();
+    if (p.done) return true;
+    const spin = this.#spin;
+    spin.begin();
     for (let n = 1;; n++) {
       const tail = Atomics.load(words, RES_TAIL);
       if (tail !== seen) {
         seen = tail;
         this.#read();
         if (p.done) {
-          this.#spin.hit();
+          spin.hit();
           return true;
         }
       }
-      if ((n & 63) === 0 && performance.now() - start > budget) {
-        this.#spin.miss();
-        return false;
-      }
+      if ((n & 63) === 0 && spin.spent(budget)) return false;
     }
   }
 
@@ -362,13 +403,18 @@ class ThreadConnection extends Connection {
     }
   }
 
-  protected checkSync(what: string): void {
-    requireBlocking(what, `await ${what.replace(/Sync\(/, "(")}`);
+  protected blocks(): boolean {
+    return runtime.canBlock;
   }
 
-  protected waitSync(p: Pending): void {
+  protected checkSync(what: () => string): void {
+    const call = what();
+    requireBlocking(call, `await ${call.replace(/Sync\(/, "(")}`);
+  }
+
+  protected waitSync(p: SyncCall): void {
     const words = this.#channel.words;
-    while (!p.sync!.done) {
+    while (!p.done) {
       const seen = Atomics.load(words, RES_TAIL);
       if (this.#out.length > 0 && !this.#flush()) {
         const head = Atomics.load(words, REQ_HEAD);
@@ -376,7 +422,7 @@ class ThreadConnection extends Connection {
         continue;
       }
       this.#read();
-      if (p.sync!.done || this.#gone()) return;
+      if (p.done || this.#gone()) return;
       asWaiter(words, RES_WAITERS, () => waitSlice(words, RES_TAIL, seen, Infinity));
     }
   }
@@ -430,7 +476,7 @@ class TcpConnection extends Connection {
     return true;
   }
 
-  protected check(_what: string): void {
+  protected check(_method: string): void {
     if (this.broken !== null) throw this.broken;
   }
 
@@ -451,10 +497,15 @@ class TcpConnection extends Connection {
 
   protected waitSync(): void {}
 
-  protected checkSync(what: string): void {
+  protected blocks(): boolean {
+    return false;
+  }
+
+  protected checkSync(what: () => string): void {
+    const call = what();
     throw new TypeError(
-      `Cannot call ${what} on a proxy of a remote manager: a thread cannot block on a socket, use await ${
-        what.replace(/Sync\(/, "(")
+      `Cannot call ${call} on a proxy of a remote manager: a thread cannot block on a socket, use await ${
+        call.replace(/Sync\(/, "(")
       } instead`,
     );
   }

@@ -110,9 +110,15 @@ class Writer {
   }
 }
 
+const CACHE_SLOTS = 256;
+const CACHED_CHARS = 32;
+
 // One reader per decoder, pointed at each frame in turn: a transport hands frames in one
 // reused buffer, so the view over it is made once, not per message.
 class Reader {
+  // Method names and keys come again and again: the last short ASCII string seen in each
+  // hash slot is handed out again when the bytes match, so decoding it allocates nothing.
+  readonly #strings: string[] = new Array(CACHE_SLOTS).fill("");
   buf: Uint8Array = new Uint8Array(0);
   view: DataView = new DataView(this.buf.buffer);
   /** End of the frame in `buf`. */
@@ -147,21 +153,30 @@ class Reader {
 
   string(): string {
     const len = this.u32();
-    const end = this.pos + len;
+    const start = this.pos;
+    const end = start + len;
     if (end > this.end) throw new RangeError("Cannot decode a manager message: a string runs past its end");
     const b = this.buf;
-    let s = "";
-    if (len < 64) {
-      let i = this.pos;
-      for (; i < end && b[i] < 0x80; i++) s += String.fromCharCode(b[i]);
+    this.pos = end;
+    if (len <= CACHED_CHARS) {
+      let h = len;
+      let i = start;
+      for (; i < end && b[i] < 0x80; i++) h = (h * 31 + b[i]) | 0;
       if (i === end) {
-        this.pos = end;
+        const slot = h & (CACHE_SLOTS - 1);
+        const known = this.#strings[slot];
+        if (known.length === len) {
+          let k = 0;
+          while (k < len && known.charCodeAt(k) === b[start + k]) k++;
+          if (k === len) return known;
+        }
+        let s = "";
+        for (i = start; i < end; i++) s += String.fromCharCode(b[i]);
+        this.#strings[slot] = s;
         return s;
       }
     }
-    s = decoder.decode(b.subarray(this.pos, end));
-    this.pos = end;
-    return s;
+    return decoder.decode(b.subarray(start, end));
   }
 
   bytes(): Uint8Array {

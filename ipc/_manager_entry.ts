@@ -88,20 +88,32 @@ class ChannelPeer implements Peer {
     return this.#out.length > 0;
   }
 
-  /** Move queued replies into the ring; whatever does not fit waits for the client to read. */
-  flush(): void {
+  /**
+   * Move queued replies into the ring; whatever does not fit waits for the client to read.
+   * Returns whether anything moved.
+   */
+  flush(): boolean {
     const replies = this.channel.replies;
+    let moved = false;
     while (this.#out.length > 0) {
       const frame = this.#out[0];
-      this.#outPos = replies.put(frame, this.#outPos);
+      const from = this.#outPos;
+      this.#outPos = replies.put(frame, from);
+      if (this.#outPos !== from) moved = true;
       if (this.#outPos < frame.length) {
         Atomics.store(this.channel.words, STALLED, 1);
-        return;
+        return moved;
       }
       this.#out.shift();
       this.#outPos = 0;
     }
     Atomics.store(this.channel.words, STALLED, 0);
+    return moved;
+  }
+
+  /** Whether a request waits, or parked replies found room. */
+  pending(): boolean {
+    return this.channel.requests.waiting() || (this.stalled && this.flush());
   }
 
   /** Serve the requests waiting in the ring; returns how many. */
@@ -158,20 +170,34 @@ function sweep(): void {
   }
 }
 
+/** Whether any channel has work: a request, room for parked replies, or a new client. */
+function anyPending(): boolean {
+  const slots = Atomics.load(control, SLOTS);
+  for (let i = 0; i < slots; i++) {
+    const p = peers[i];
+    if (p === undefined || p.owner !== ownerOf(control, i)) {
+      if (ownerOf(control, i) !== 0) return true;
+    } else if (p.pending()) return true;
+  }
+  return false;
+}
+
 const spin = new SpinBudget(SPIN_MS);
 
 /** Spin for the next request, within the budget; whether one came. */
-function caughtBySpin(seen: number): boolean {
+function caughtBySpin(): boolean {
   const budget = spin.now();
   if (budget === 0) return false;
-  const start = performance.now();
+  spin.begin();
   for (let n = 1;; n++) {
-    if (Atomics.load(control, DOORBELL) !== seen) return true;
-    if ((n & 63) === 0 && performance.now() - start >= budget) {
-      spin.miss();
-      return false;
-    }
+    if (anyPending()) return true;
+    if ((n & 15) === 0 && spin.spent(budget)) return false;
   }
+}
+
+// Called with SLEEPING raised: a client that wrote before seeing the flag is found here.
+function stayAwake(): boolean {
+  return Atomics.load(control, STATE) === CLOSED || anyPending();
 }
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -180,7 +206,6 @@ async function serve(): Promise<void> {
   let busySince = performance.now();
   let sweptAt = busySince;
   while (Atomics.load(control, STATE) !== CLOSED) {
-    const seen = Atomics.load(control, DOORBELL);
     const work = serveChannels();
     const now = performance.now();
     if (now - sweptAt > SWEEP_MS) {
@@ -194,17 +219,22 @@ async function serve(): Promise<void> {
       }
       continue;
     }
-    if (caughtBySpin(seen)) spin.hit();
+    if (caughtBySpin()) spin.hit();
     else if (listening) {
-      await asWaiterAsync(
-        control,
-        SLEEPING,
-        () => waitSliceAsync(control, DOORBELL, seen, performance.now() + SLICE_MS),
-      );
+      await asWaiterAsync(control, SLEEPING, () => {
+        const seen = Atomics.load(control, DOORBELL);
+        if (stayAwake()) return Promise.resolve(true);
+        return waitSliceAsync(control, DOORBELL, seen, performance.now() + SLICE_MS);
+      });
     } else {
       const ms = waitingOnLoop() > 0 ? WAIT_MS : IDLE_WAIT_MS;
-      asWaiter(control, SLEEPING, () => waitSlice(control, DOORBELL, seen, performance.now() + ms));
-      if (Atomics.load(control, DOORBELL) === seen) await yieldToLoop();
+      const slept = asWaiter(control, SLEEPING, () => {
+        const seen = Atomics.load(control, DOORBELL);
+        if (stayAwake()) return false;
+        waitSlice(control, DOORBELL, seen, performance.now() + ms);
+        return Atomics.load(control, DOORBELL) === seen;
+      });
+      if (slept) await yieldToLoop();
     }
     busySince = performance.now();
   }

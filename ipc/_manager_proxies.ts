@@ -50,7 +50,7 @@ function call(proxy: object, method: string, args: unknown[], signal?: AbortSign
 
 function callSync(proxy: object, method: string, args: unknown[]): never {
   const s = stateOf(proxy);
-  return connection(s, method).callSync(s.token.id, method, args, `${s.token.typeid}.${method}Sync()`) as never;
+  return connection(s, method).callSync(s.token.id, method, args, s.token.typeid) as never;
 }
 
 // Reference counting (Python's BaseProxy._incref/_decref): each proxy holds one reference
