@@ -337,7 +337,8 @@ async function shmAttach(mod: Mod, s: Sizes): Promise<Record<string, number>> {
 }
 
 // One caller is the main thread with the async forms, as a program's main thread calls them;
-// the two workers use the blocking forms a worker may use, started together on one signal.
+// the two workers use the blocking forms a worker may use, started together on one signal
+// once each has warmed up and the worker reserve has refilled.
 async function managerDict(mod: Mod, s: Sizes): Promise<Record<string, number>> {
   const manager = await mod.Manager.start();
   try {
@@ -358,6 +359,9 @@ async function managerDict(mod: Mod, s: Sizes): Promise<Record<string, number>> 
         new mod.Process({ target: taskRef(mod, MANAGER, "dictOps"), args: [d, `k${j}`, sab, n] })
       );
       for (const p of ps) p.start();
+      // The starts took workers from the reserve: its refill boots a new one, which must
+      // not share the timed cores (Python's children start with nothing else running).
+      if (!await mod.warmReserve({ timeout: 10_000 })) throw new Error("The worker reserve did not warm up in 10 s");
       const ms = await timeParties(ctl, 2);
       await Promise.all(ps.map((p: Loose) => p.join()));
       for (const p of ps) if (p.exitCode !== 0) throw new Error(`dictOps process exited with ${p.exitCode}`);
@@ -454,7 +458,11 @@ export const WORKLOADS: readonly Workload[] = [
     needs: ["getContext", "task", "warmReserve", "setReserve"],
     run: processContextStartJoin,
   },
-  { ids: ["manager_dict_ops", "manager_dict_ops_2w"], needs: ["Manager", "Process", "task"], run: managerDict },
+  {
+    ids: ["manager_dict_ops", "manager_dict_ops_2w"],
+    needs: ["Manager", "Process", "task", "warmReserve"],
+    run: managerDict,
+  },
   {
     ids: ["distributed_map", "distributed_map_chunked", "distributed_roundtrip"],
     needs: ["task"],
