@@ -73,11 +73,20 @@ export abstract class Served {
    * @throws {TypeError} when the method is not exposed
    */
   dispatch(call: Call, method: string, args: unknown[]): Answer {
-    if (!this.exposed().includes(method)) {
+    if (!exposedSet(this.exposed()).has(method)) {
       throw new TypeError(`Cannot call ${method}() on a managed ${this.typeid}: it has no such method`);
     }
     return (this as unknown as Record<string, (call: Call, ...args: unknown[]) => Answer>)[method](call, ...args);
   }
+}
+
+// A method name is checked on every call: a set per exposed list, not a scan of it.
+const exposedSets = new WeakMap<readonly string[], Set<string>>();
+
+function exposedSet(names: readonly string[]): Set<string> {
+  let set = exposedSets.get(names);
+  if (set === undefined) exposedSets.set(names, set = new Set(names));
+  return set;
 }
 
 interface WaitOptions {

@@ -273,7 +273,7 @@ export class ManagerServer implements Replier {
   ok(peer: Peer, id: number, value: unknown): void {
     if (peer.closed || id === NO_REPLY) return;
     const outgoing = this.#outgoing;
-    outgoing.length = 0;
+    if (outgoing.length !== 0) outgoing.length = 0;
     let length: number;
     try {
       length = this.#encoder.replyInto(OK, id, value);
@@ -281,7 +281,7 @@ export class ManagerServer implements Replier {
     } catch (error) {
       length = this.#encoder.replyInto(ERROR, id, errorToRecord(error));
     }
-    outgoing.length = 0;
+    if (outgoing.length !== 0) outgoing.length = 0;
     peer.send(this.#encoder.buffer, length);
   }
 
