@@ -48,6 +48,8 @@ export type ServerMessage =
 
 /** Spin this long (ms) for the next request before sleeping on the doorbell. */
 const SPIN_MS = 0.1;
+/** How long after its last request the server still spins for the next. */
+const TALKING_MS = 5;
 /** Longest run of busy serving before timers and sockets get a turn. */
 const BUSY_MS = 4;
 /** How often channels of ended threads are reclaimed. */
@@ -205,6 +207,7 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 async function serve(): Promise<void> {
   let busySince = performance.now();
   let sweptAt = busySince;
+  let servedAt = -Infinity;
   while (Atomics.load(control, STATE) !== CLOSED) {
     const work = serveChannels();
     const now = performance.now();
@@ -213,13 +216,15 @@ async function serve(): Promise<void> {
       sweep();
     }
     if (work > 0) {
+      servedAt = now;
       if (now - busySince > BUSY_MS) {
         await yieldToLoop();
         busySince = performance.now();
       }
       continue;
     }
-    if (caughtBySpin()) spin.hit();
+    // Spin only while clients are talking: an idle manager's timed wake-ups do not.
+    if (now - servedAt < TALKING_MS && caughtBySpin()) spin.hit();
     else if (listening) {
       await asWaiterAsync(control, SLEEPING, () => {
         const seen = Atomics.load(control, DOORBELL);
