@@ -5,19 +5,50 @@ import { registerShareable, type SharedState, toShared } from "../_internal/shar
 import { isAlive } from "../_internal/shared_area.ts";
 import { runtime } from "../_runtime/mod.ts";
 import { InvalidStateError } from "../errors.ts";
-import { deadlineFor, disposer, timedOut } from "./_owner.ts";
+import {
+  deadlineFor,
+  DIED as OWNER_DIED,
+  disposer,
+  IDENT_MASK,
+  NO_WAIT,
+  takeAsync,
+  takeSync,
+  timedOut,
+  tryTake,
+  WAITERS,
+} from "./_owner.ts";
 import type { AcquireOptions } from "./lock.ts";
 
 const KIND = "sync.RWLock";
-// STATE is 0 when free, N > 0 with N readers, -ident while a writer holds it; it is the
-// futex word everyone sleeps on. WRITERS counts waiting writers: readers do not enter
-// while it is non-zero, so a stream of readers cannot starve a writer. SLEEPERS tells a
-// releaser whether to wake anyone. DIED holds the ident of a thread that took over from
-// a writer that ended, until that thread releases.
+
+// Four Int32 words. STATE is what readers touch: a reader enters with one fetch-add of ONE
+// and leaves with one fetch-sub, and backs out at once when the add shows a writer bit. A
+// compare-exchange loop on one word (the old design) fails and retries whenever two threads
+// touch it, and a fetch-add never does.
+//
+//   STATE  bit 0 WANT: a writer waits for the readers inside to leave; new readers keep out
+//          bit 1 HELD: a writer holds the lock
+//          bit 2 TAKEN: a reader took the lock over from a writer that ended (see DIED)
+//          bits 3-30: readers inside, counting for an instant those about to back out
+//   OWNER  an owner word (see _owner.ts) that writers take before they touch WANT or HELD,
+//          so writers exclude each other there, a writer's ident is always known, and a
+//          writer that ends holding it is found and taken over like a Lock's holder
+//   SLEEPERS  threads asleep (or about to be) on STATE: releases wake only when non-zero
+//   DIED   the ident of a reader that took the lock over from a writer that ended, until it
+//          releases; a writer that takes over has OWNER's DIED bit instead
+//
+// Writers are preferred: once a writer has OWNER, WANT keeps new readers out while those
+// inside drain, so a stream of readers cannot starve it.
 const STATE = 0;
-const WRITERS = 1;
+const OWNER = 1;
 const SLEEPERS = 2;
 const DIED = 3;
+const WANT = 1;
+const HELD = 2;
+const TAKEN = 4;
+const ONE = 8;
+const FLAGS = 7;
+const KEEP_OUT = WANT | HELD;
 const TRUE: Promise<boolean> = Promise.resolve(true);
 
 interface RWLockState {
@@ -26,8 +57,6 @@ interface RWLockState {
 
 // Set only while a shared state is being revived.
 let adopted: RWLockState | undefined;
-
-type Side = "read" | "write";
 
 /**
  * A readers-writer lock: many readers at once or one writer. Writers are preferred: once
@@ -67,7 +96,16 @@ export class RWLock {
    * @throws {RangeError} when the timeout is negative or NaN
    */
   acquireRead(options?: AcquireOptions): Promise<boolean> {
-    return this.#acquire("read", options);
+    let deadline: number;
+    try {
+      deadline = deadlineFor(options, "acquire read lock");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.#tryRead() || this.#spinRead(deadline)) return TRUE;
+    return this.#readAsync(deadline, signal);
   }
 
   /**
@@ -76,14 +114,16 @@ export class RWLock {
    * @throws {TypeError} when this thread may not block; use {@linkcode RWLock.acquireRead}
    */
   acquireReadSync(options?: AcquireOptions): boolean {
-    // The uncontended take first and alone (see Lock.acquireSync).
+    // The uncontended take first and alone, one fetch-add (see Lock.acquireSync).
     if (options === undefined && runtime.canBlock) {
-      const w = this.#w;
-      const s = Atomics.load(w, STATE);
-      if (s >= 0 && Atomics.load(w, WRITERS) === 0 && Atomics.compareExchange(w, STATE, s, s + 1) === s) return true;
+      if ((Atomics.add(this.#w, STATE, ONE) & KEEP_OUT) === 0) return true;
+      this.#backOut();
     }
     requireBlocking("RWLock.acquireReadSync()", "await rwLock.acquireRead()");
-    return this.#acquireSync("read", options);
+    const deadline = deadlineFor(options, "acquire read lock");
+    if (options?.signal?.aborted) throw options.signal.reason;
+    if (this.#tryRead() || this.#spinRead(deadline)) return true;
+    return this.#readSync(deadline);
   }
 
   /**
@@ -92,15 +132,8 @@ export class RWLock {
    * @throws {InvalidStateError} when no reader holds the lock
    */
   releaseRead(): void {
-    const w = this.#w;
-    for (;;) {
-      const s = Atomics.load(w, STATE);
-      if (s <= 0) throw new InvalidStateError("Cannot release read lock: no reader holds it");
-      if (Atomics.compareExchange(w, STATE, s, s - 1) !== s) continue;
-      if (Atomics.load(w, DIED) !== 0) this.#clearDied();
-      if (s === 1 && Atomics.load(w, SLEEPERS) > 0) wake(w, STATE);
-      return;
-    }
+    const old = Atomics.sub(this.#w, STATE, ONE);
+    if ((old & FLAGS) !== 0 || old < ONE) this.#readReleased(old);
   }
 
   /**
@@ -111,7 +144,15 @@ export class RWLock {
    * @throws {RangeError} when the timeout is negative or NaN
    */
   acquireWrite(options?: AcquireOptions): Promise<boolean> {
-    return this.#acquire("write", options);
+    let deadline: number;
+    try {
+      deadline = deadlineFor(options, "acquire write lock");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return this.#writeAsync(identity().ident, deadline, signal);
   }
 
   /**
@@ -120,13 +161,17 @@ export class RWLock {
    * @throws {TypeError} when this thread may not block; use {@linkcode RWLock.acquireWrite}
    */
   acquireWriteSync(options?: AcquireOptions): boolean {
-    if (
-      options === undefined && runtime.canBlock && Atomics.compareExchange(this.#w, STATE, 0, -ownIdent) === 0
-    ) {
-      return true;
+    const w = this.#w;
+    if (options === undefined && runtime.canBlock && Atomics.compareExchange(w, OWNER, 0, ownIdent) === 0) {
+      if (Atomics.compareExchange(w, STATE, 0, HELD) === 0) return true;
+      return this.#claimSync(Infinity);
     }
     requireBlocking("RWLock.acquireWriteSync()", "await rwLock.acquireWrite()");
-    return this.#acquireSync("write", options);
+    const deadline = deadlineFor(options, "acquire write lock");
+    if (options?.signal?.aborted) throw options.signal.reason;
+    const me = identity().ident;
+    if (!tryTake(w, OWNER, me) && !takeSync(w, OWNER, me, deadline)) return false;
+    return this.#claimSync(deadline);
   }
 
   /**
@@ -136,12 +181,11 @@ export class RWLock {
    */
   releaseWrite(): void {
     const w = this.#w;
-    const me = -identity().ident;
-    if (Atomics.compareExchange(w, STATE, me, 0) !== me) {
+    if ((Atomics.load(w, OWNER) & IDENT_MASK) !== ownIdent || (Atomics.load(w, STATE) & HELD) === 0) {
       throw new InvalidStateError("Cannot release write lock: it is not held by this thread");
     }
-    if (Atomics.load(w, DIED) !== 0) this.#clearDied();
-    if (Atomics.load(w, SLEEPERS) > 0) wake(w, STATE);
+    Atomics.sub(w, STATE, HELD);
+    this.#freeOwner();
   }
 
   /** Take the read side and return a disposable that releases it: `using _ = await rw.read()`. */
@@ -181,17 +225,19 @@ export class RWLock {
   /** How many readers hold the lock now. */
   get readers(): number {
     const s = Atomics.load(this.#w, STATE);
-    return s > 0 ? s : 0;
+    // Under a writer the count is only readers backing out.
+    return (s & HELD) !== 0 || s < ONE ? 0 : s >>> 3;
   }
 
   /** Whether a writer holds the lock now. */
   get writeLocked(): boolean {
-    return Atomics.load(this.#w, STATE) < 0;
+    return (Atomics.load(this.#w, STATE) & HELD) !== 0;
   }
 
   /** True while the lock is held by a thread that took it over from a writer that ended. */
   get ownerDied(): boolean {
-    return Atomics.load(this.#w, DIED) !== 0;
+    const w = this.#w;
+    return (Atomics.load(w, OWNER) & OWNER_DIED) !== 0 || Atomics.load(w, DIED) !== 0;
   }
 
   /** Describe this lock for another thread. */
@@ -199,103 +245,179 @@ export class RWLock {
     return { kind: KIND, module: import.meta.url, state: { buffer: this.#w.buffer as SharedArrayBuffer } };
   }
 
-  #acquire(side: Side, options: AcquireOptions | undefined): Promise<boolean> {
-    let deadline: number;
-    try {
-      deadline = deadlineFor(options, `acquire ${side} lock`);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    const me = identity().ident;
-    if (this.#try(side, me) || this.#spin(side, me)) return TRUE;
-    return this.#slowAsync(side, me, deadline, signal);
+  // ---- read side ----
+
+  // Undo an add that found a writer. The writer may be waiting for exactly this count to
+  // reach zero.
+  #backOut(): void {
+    const old = Atomics.sub(this.#w, STATE, ONE);
+    if ((old & WANT) !== 0 && (old & ~FLAGS) === ONE) this.#wakeSleepers();
   }
 
-  #acquireSync(side: Side, options: AcquireOptions | undefined): boolean {
-    const deadline = deadlineFor(options, `acquire ${side} lock`);
-    if (options?.signal?.aborted) throw options.signal.reason;
-    const me = identity().ident;
-    if (this.#try(side, me) || this.#spin(side, me)) return true;
+  #tryRead(): boolean {
     const w = this.#w;
-    this.#enterWait(side);
-    let taken = false;
+    // Look before adding, so readers held off by a writer do not keep touching the count.
+    if ((Atomics.load(w, STATE) & KEEP_OUT) !== 0) return false;
+    if ((Atomics.add(w, STATE, ONE) & KEEP_OUT) === 0) return true;
+    this.#backOut();
+    return false;
+  }
+
+  #spinRead(deadline: number): boolean {
+    if (deadline === NO_WAIT) return false;
+    for (let n = 0; n < SPIN; n++) if (this.#tryRead()) return true;
+    return false;
+  }
+
+  #readReleased(old: number): void {
+    const w = this.#w;
+    if (old < ONE) {
+      Atomics.add(w, STATE, ONE);
+      throw new InvalidStateError("Cannot release read lock: no reader holds it");
+    }
+    if ((old & WANT) !== 0 && (old & ~FLAGS) === ONE) this.#wakeSleepers();
+    if ((old & TAKEN) !== 0 && Atomics.compareExchange(w, DIED, ownIdent, 0) === ownIdent) {
+      Atomics.and(w, STATE, ~TAKEN);
+      // Another reader may have taken over again between the two steps.
+      if (Atomics.load(w, DIED) !== 0) Atomics.or(w, STATE, TAKEN);
+    }
+  }
+
+  #readSync(deadline: number): boolean {
+    const w = this.#w;
+    Atomics.add(w, SLEEPERS, 1);
     try {
       for (;;) {
-        const s = this.#step(side, me);
-        if (s === true) return taken = true;
+        const s = this.#readStep();
+        if (s === true) return true;
         if (s === false) continue;
         if (!waitSlice(w, STATE, s, deadline)) return false;
       }
     } finally {
-      this.#leaveWait(side, taken);
+      Atomics.sub(w, SLEEPERS, 1);
     }
   }
 
-  async #slowAsync(side: Side, me: number, deadline: number, signal: AbortSignal | undefined): Promise<boolean> {
-    this.#enterWait(side);
-    let taken = false;
+  async #readAsync(deadline: number, signal: AbortSignal | undefined): Promise<boolean> {
+    const w = this.#w;
+    Atomics.add(w, SLEEPERS, 1);
     try {
       for (;;) {
-        const s = this.#step(side, me);
-        if (s === true) return taken = true;
+        const s = this.#readStep();
+        if (s === true) return true;
         if (s === false) continue;
         if (timeLeft(deadline) === 0) return false;
-        await waitSliceAsync(this.#w, STATE, s, deadline, signal);
+        await waitSliceAsync(w, STATE, s, deadline, signal);
       }
     } finally {
-      this.#leaveWait(side, taken);
+      Atomics.sub(w, SLEEPERS, 1);
     }
   }
 
-  #try(side: Side, me: number): boolean {
-    const w = this.#w;
-    if (side === "write") return Atomics.compareExchange(w, STATE, 0, -me) === 0;
-    const s = Atomics.load(w, STATE);
-    return s >= 0 && Atomics.load(w, WRITERS) === 0 && Atomics.compareExchange(w, STATE, s, s + 1) === s;
-  }
-
-  #spin(side: Side, me: number): boolean {
-    for (let n = 0; n < SPIN; n++) if (this.#try(side, me)) return true;
-    return false;
-  }
-
-  // One attempt while registered as a waiter: true when taken, false to retry at once,
-  // else the STATE value to sleep on.
-  #step(side: Side, me: number): boolean | number {
+  // One attempt while counted in SLEEPERS: true when taken, false to retry at once, else
+  // the STATE value to sleep on.
+  #readStep(): boolean | number {
     const w = this.#w;
     const s = Atomics.load(w, STATE);
-    if (s < 0 && !isAlive(-s)) {
-      if (Atomics.compareExchange(w, STATE, s, side === "write" ? -me : 1) !== s) return false;
-      Atomics.store(w, DIED, me);
-      wake(w, STATE);
-      return true;
-    }
-    if (side === "write") {
-      if (s === 0) return Atomics.compareExchange(w, STATE, 0, -me) === 0;
-    } else if (s >= 0 && Atomics.load(w, WRITERS) === 0) {
-      return Atomics.compareExchange(w, STATE, s, s + 1) === s;
-    }
+    if ((s & KEEP_OUT) === 0) return this.#tryRead();
+    const c = Atomics.load(w, OWNER);
+    const owner = c & IDENT_MASK;
+    if (owner !== 0 && !isAlive(owner)) return this.#takeOverRead(c);
     return s;
   }
 
-  #enterWait(side: Side): void {
-    if (side === "write") Atomics.add(this.#w, WRITERS, 1);
-    Atomics.add(this.#w, SLEEPERS, 1);
+  // The writer (or would-be writer) ended holding OWNER: take OWNER from it, enter as a
+  // reader, lift its bits and let everyone in.
+  #takeOverRead(c: number): boolean {
+    const w = this.#w;
+    const me = identity().ident;
+    if (Atomics.compareExchange(w, OWNER, c, me | (c & WAITERS)) !== c) return false;
+    Atomics.add(w, STATE, ONE);
+    Atomics.store(w, DIED, me);
+    Atomics.or(w, STATE, TAKEN);
+    Atomics.and(w, STATE, ~KEEP_OUT);
+    this.#freeOwner();
+    wake(w, STATE);
+    return true;
   }
 
-  #leaveWait(side: Side, taken: boolean): void {
+  // ---- write side ----
+
+  async #writeAsync(me: number, deadline: number, signal: AbortSignal | undefined): Promise<boolean> {
     const w = this.#w;
-    Atomics.sub(w, SLEEPERS, 1);
-    if (side === "write" && Atomics.sub(w, WRITERS, 1) === 1 && !taken) {
-      // Readers held back for this writer may go now.
-      wake(w, STATE);
+    if (!tryTake(w, OWNER, me) && !await takeAsync(w, OWNER, me, deadline, signal)) return false;
+    if (this.#claim() || this.#spinDrain(deadline)) return true;
+    let taken = false;
+    Atomics.add(w, SLEEPERS, 1);
+    try {
+      for (;;) {
+        const s = Atomics.load(w, STATE);
+        if ((s & ~FLAGS) === 0) return taken = this.#hold();
+        if (timeLeft(deadline) === 0) return false;
+        await waitSliceAsync(w, STATE, s, deadline, signal);
+      }
+    } finally {
+      Atomics.sub(w, SLEEPERS, 1);
+      if (!taken) this.#giveUp();
     }
   }
 
-  #clearDied(): void {
-    if (Atomics.load(this.#w, DIED) === identity().ident) Atomics.store(this.#w, DIED, 0);
+  // With OWNER taken: the rest of a blocking take of the write side.
+  #claimSync(deadline: number): boolean {
+    if (this.#claim() || this.#spinDrain(deadline)) return true;
+    const w = this.#w;
+    let taken = false;
+    Atomics.add(w, SLEEPERS, 1);
+    try {
+      for (;;) {
+        const s = Atomics.load(w, STATE);
+        if ((s & ~FLAGS) === 0) return taken = this.#hold();
+        if (!waitSlice(w, STATE, s, deadline)) return false;
+      }
+    } finally {
+      Atomics.sub(w, SLEEPERS, 1);
+      if (!taken) this.#giveUp();
+    }
+  }
+
+  // With OWNER taken: hold the lock at once when no reader is inside, else raise WANT so
+  // no new reader enters and return false for the caller to wait while they drain.
+  #claim(): boolean {
+    const w = this.#w;
+    // A writer that ended holding OWNER may have left its bits.
+    if ((Atomics.load(w, OWNER) & OWNER_DIED) !== 0) Atomics.and(w, STATE, ~KEEP_OUT);
+    if (Atomics.compareExchange(w, STATE, 0, HELD) === 0) return true;
+    const old = Atomics.or(w, STATE, WANT);
+    return (old & ~FLAGS) === 0 && this.#hold();
+  }
+
+  #spinDrain(deadline: number): boolean {
+    if (deadline === NO_WAIT) return false;
+    const w = this.#w;
+    for (let n = 0; n < SPIN; n++) if ((Atomics.load(w, STATE) & ~FLAGS) === 0) return this.#hold();
+    return false;
+  }
+
+  // WANT becomes HELD in one step; readers backing out meanwhile stay counted.
+  #hold(): true {
+    Atomics.add(this.#w, STATE, HELD - WANT);
+    return true;
+  }
+
+  // A writer that waited for readers in vain: let readers back in and free OWNER.
+  #giveUp(): void {
+    Atomics.sub(this.#w, STATE, WANT);
+    this.#freeOwner();
+  }
+
+  #freeOwner(): void {
+    const w = this.#w;
+    if ((Atomics.exchange(w, OWNER, 0) & WAITERS) !== 0) wake(w, OWNER, 1);
+    this.#wakeSleepers();
+  }
+
+  #wakeSleepers(): void {
+    if (Atomics.load(this.#w, SLEEPERS) !== 0) wake(this.#w, STATE);
   }
 }
 

@@ -130,6 +130,112 @@ describe("RWLock", () => {
     await within(p.join(), LIMIT);
   });
 
+  test("RWLock keeps an exact reader count under readers and writers in 4 workers", { timeout: 60_000 }, async () => {
+    const rw = new RWLock();
+    const counters = new SharedArrayBuffer(16);
+    const c = new Int32Array(counters);
+    const n = 4000;
+    const every = 8;
+    const workers = runAll(tasks.readCountMix, [
+      [rw, counters, n, every, false],
+      [rw, counters, n, every, false],
+      [rw, counters, n, every, true],
+      [rw, counters, n, every, true],
+    ]);
+    // Meanwhile this thread takes the write side now and then: no reader may be inside.
+    let done = false;
+    const finished = workers.finally(() => done = true);
+    let checks = 0;
+    while (!done) {
+      assert.equal(await within(rw.acquireWrite({ timeout: LIMIT }), LIMIT), true);
+      assert.equal(Atomics.load(c, 0), 0);
+      assert.equal(rw.readers, 0);
+      const reads = Atomics.load(c, 1);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      assert.equal(Atomics.load(c, 1), reads, "a read went through under the write side");
+      rw.releaseWrite();
+      checks++;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    await finished;
+    const writes = 4 * Math.floor(n / every);
+    assert.equal(c[1], 4 * n - writes);
+    assert.equal(c[2], writes);
+    assert.equal(c[3], 0, "a worker saw a reader beside a writer");
+    assert.ok(checks > 0);
+    assert.equal(rw.readers, 0);
+    assert.equal(rw.writeLocked, false);
+    assert.equal(rw.acquireWriteSync({ blocking: false }), true);
+    rw.releaseWrite();
+  });
+
+  test(
+    "RWLock writer waits while the readers inside drain, and new readers wait behind it",
+    { timeout: 30_000 },
+    async () => {
+      const rw = new RWLock();
+      // In this thread, async: a waiting writer keeps new readers out until the reader leaves.
+      assert.equal(await rw.acquireRead(), true);
+      let wrote = false;
+      const writer = rw.acquireWrite({ timeout: LIMIT }).then((ok) => wrote = ok);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      assert.equal(wrote, false);
+      assert.equal(rw.writeLocked, false);
+      assert.equal(rw.readers, 1);
+      assert.equal(await rw.acquireRead({ blocking: false }), false);
+      const lateReader = rw.acquireRead({ timeout: LIMIT });
+      rw.releaseRead();
+      await within(writer, LIMIT, "writer after the reader left");
+      assert.equal(wrote, true);
+      assert.equal(rw.writeLocked, true);
+      assert.equal(rw.readers, 0);
+      rw.releaseWrite();
+      assert.equal(await within(lateReader, LIMIT, "reader behind the writer"), true);
+      rw.releaseRead();
+      // Across threads, blocking: a reader in a worker holds the read side until it sees the
+      // writer waiting; this thread's blocking writer gets in once it leaves.
+      const box = new Box();
+      const p = new Process({ target: tasks.readUntilWriterWaits, args: [rw, box] });
+      p.start();
+      await within(box.until(0), LIMIT, "worker taking the read side");
+      assert.equal(rw.acquireWriteSync({ timeout: LIMIT }), true);
+      assert.equal(rw.readers, 0);
+      rw.releaseWrite();
+      await within(p.join(), LIMIT);
+      assert.equal(p.exitCode, 0, p.error?.stack ?? "");
+      assert.equal(box.flags[2], 1, "the worker's second read was not refused while the writer waited");
+    },
+  );
+
+  test("RWLock readers waiting on a writer get in when the writer is terminated", { timeout: 30_000 }, async () => {
+    const rw = new RWLock();
+    const writerBox = new Box();
+    const writer = new Process({ target: tasks.holdWriteForever, args: [rw, writerBox] });
+    writer.start();
+    await within(writerBox.until(0), LIMIT, "worker taking the write side");
+    const readerBox = new Box();
+    const reader = new Process({ target: tasks.readAfterWriter, args: [rw, readerBox] });
+    reader.start();
+    await within(readerBox.until(0), LIMIT, "worker waiting for the read side");
+    const mine = rw.acquireRead({ timeout: LIMIT });
+    assert.equal(await rw.acquireRead({ blocking: false }), false);
+    writer.terminate();
+    assert.equal(await within(mine, LIMIT, "this thread's read after the writer died"), true);
+    await within(readerBox.until(1), LIMIT, "worker's read after the writer died");
+    assert.equal(rw.readers, 2);
+    assert.equal(rw.writeLocked, false);
+    assert.equal(rw.ownerDied, true);
+    rw.releaseRead();
+    readerBox.raise(2);
+    await within(reader.join(), LIMIT);
+    assert.equal(reader.exitCode, 0, reader.error?.stack ?? "");
+    assert.equal(rw.ownerDied, false);
+    assert.equal(rw.readers, 0);
+    assert.equal(await rw.acquireWrite({ blocking: false }), true);
+    rw.releaseWrite();
+    await within(writer.join(), LIMIT);
+  });
+
   test("RWLock's Sync forms throw an already aborted signal's reason", () => {
     const rw = new RWLock();
     const reason = new Error("no");

@@ -141,6 +141,64 @@ export function holdWriteForever(rw: RWLock, box: Box): void {
   box.untilSync(1, 60_000);
 }
 
+/**
+ * `n` reads, every `writeEvery`-th one a write instead, half of the worker in the async forms.
+ * Words of `counters`: [0] readers inside by our own count, [1] reads done, [2] writes done
+ * (a plain `+= 1` under the write side), [3] errors seen. Under the write side no reader may
+ * be inside and `rw.readers` must be 0; under the read side it must be at least 1.
+ */
+export async function readCountMix(
+  rw: RWLock,
+  counters: SharedArrayBuffer,
+  n: number,
+  writeEvery: number,
+  useAsync: boolean,
+): Promise<void> {
+  const c = new Int32Array(counters);
+  for (let i = 1; i <= n; i++) {
+    if (i % writeEvery === 0) {
+      if (useAsync) await rw.acquireWrite();
+      else rw.acquireWriteSync();
+      if (Atomics.load(c, 0) !== 0 || rw.readers !== 0 || !rw.writeLocked) Atomics.add(c, 3, 1);
+      c[2] = c[2] + 1;
+      rw.releaseWrite();
+    } else {
+      if (useAsync) await rw.acquireRead();
+      else rw.acquireReadSync();
+      Atomics.add(c, 0, 1);
+      if (rw.readers < 1 || rw.writeLocked) Atomics.add(c, 3, 1);
+      Atomics.add(c, 1, 1);
+      Atomics.sub(c, 0, 1);
+      rw.releaseRead();
+    }
+  }
+}
+
+/**
+ * Take the read side, raise flag 0, then hold it until a writer is waiting (a second,
+ * non-blocking read is refused) and record in flag 2 whether it was; release.
+ */
+export function readUntilWriterWaits(rw: RWLock, box: Box): void {
+  rw.acquireReadSync();
+  box.raise(0);
+  const until = performance.now() + 30_000;
+  let refused = false;
+  while (!refused && performance.now() < until) {
+    if (rw.acquireReadSync({ blocking: false })) rw.releaseRead();
+    else refused = true;
+  }
+  box.raise(2, refused ? 1 : -1);
+  rw.releaseRead();
+}
+
+/** Wait for the read side (a writer holds it), raise flag 1 once in, hold it until flag 2. */
+export function readAfterWriter(rw: RWLock, box: Box): void {
+  box.raise(0);
+  using _ = rw.readSync({ timeout: 30_000 });
+  box.raise(1);
+  box.untilSync(2, 30_000);
+}
+
 /** Barrier action: count calls in a module-level SharedArrayBuffer set by `barrierWithAction`. */
 export function countAction(): void {
   Atomics.add(actionCounter!, 0, 1);
