@@ -21,7 +21,7 @@ import type { AcquireOptions } from "./lock.ts";
 
 const KIND = "sync.RWLock";
 
-// Four Int32 words. STATE is what readers touch: a reader enters with one fetch-add of ONE
+// Three Int32 words. STATE is what readers touch: a reader enters with one fetch-add of ONE
 // and leaves with one fetch-sub, and backs out at once when the add shows a writer bit. A
 // compare-exchange loop on one word (the old design) fails and retries whenever two threads
 // touch it, and a fetch-add never does.
@@ -29,11 +29,12 @@ const KIND = "sync.RWLock";
 //   STATE  bit 0 WANT: a writer waits for the readers inside to leave; new readers keep out
 //          bit 1 HELD: a writer holds the lock
 //          bit 2 TAKEN: a reader took the lock over from a writer that ended (see DIED)
-//          bits 3-30: readers inside, counting for an instant those about to back out
+//          bit 3 SLEEPY: someone may sleep on STATE; whoever clears it wakes them all, and
+//                the value a release gets back tells it so without another read
+//          bits 4-30: readers inside, counting for an instant those about to back out
 //   OWNER  an owner word (see _owner.ts) that writers take before they touch WANT or HELD,
 //          so writers exclude each other there, a writer's ident is always known, and a
 //          writer that ends holding it is found and taken over like a Lock's holder
-//   SLEEPERS  threads asleep (or about to be) on STATE: releases wake only when non-zero
 //   DIED   the ident of a reader that took the lock over from a writer that ended, until it
 //          releases; a writer that takes over has OWNER's DIED bit instead
 //
@@ -41,15 +42,16 @@ const KIND = "sync.RWLock";
 // inside drain, so a stream of readers cannot starve it.
 const STATE = 0;
 const OWNER = 1;
-const SLEEPERS = 2;
-const DIED = 3;
+const DIED = 2;
 const WANT = 1;
 const HELD = 2;
 const TAKEN = 4;
-const ONE = 8;
-const FLAGS = 7;
+const SLEEPY = 8;
+const ONE = 16;
+const FLAGS = 15;
 const KEEP_OUT = WANT | HELD;
 const TRUE: Promise<boolean> = Promise.resolve(true);
+const FALSE: Promise<boolean> = Promise.resolve(false);
 
 interface RWLockState {
   buffer: SharedArrayBuffer;
@@ -85,7 +87,7 @@ export class RWLock {
   constructor() {
     const state = adopted;
     adopted = undefined;
-    this.#w = new Int32Array(state?.buffer ?? new SharedArrayBuffer(16));
+    this.#w = new Int32Array(state?.buffer ?? new SharedArrayBuffer(12));
   }
 
   /**
@@ -105,6 +107,7 @@ export class RWLock {
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#tryRead() || this.#spinRead(deadline)) return TRUE;
+    if (deadline === NO_WAIT) return FALSE;
     return this.#readAsync(deadline, signal);
   }
 
@@ -115,15 +118,8 @@ export class RWLock {
    */
   acquireReadSync(options?: AcquireOptions): boolean {
     // The uncontended take first and alone, one fetch-add (see Lock.acquireSync).
-    if (options === undefined && runtime.canBlock) {
-      if ((Atomics.add(this.#w, STATE, ONE) & KEEP_OUT) === 0) return true;
-      this.#backOut();
-    }
-    requireBlocking("RWLock.acquireReadSync()", "await rwLock.acquireRead()");
-    const deadline = deadlineFor(options, "acquire read lock");
-    if (options?.signal?.aborted) throw options.signal.reason;
-    if (this.#tryRead() || this.#spinRead(deadline)) return true;
-    return this.#readSync(deadline);
+    if (options === undefined && runtime.canBlock && (Atomics.add(this.#w, STATE, ONE) & KEEP_OUT) === 0) return true;
+    return this.#acquireReadSync(options);
   }
 
   /**
@@ -163,15 +159,9 @@ export class RWLock {
   acquireWriteSync(options?: AcquireOptions): boolean {
     const w = this.#w;
     if (options === undefined && runtime.canBlock && Atomics.compareExchange(w, OWNER, 0, ownIdent) === 0) {
-      if (Atomics.compareExchange(w, STATE, 0, HELD) === 0) return true;
-      return this.#claimSync(Infinity);
+      return Atomics.compareExchange(w, STATE, 0, HELD) === 0 || this.#claimSync(Infinity);
     }
-    requireBlocking("RWLock.acquireWriteSync()", "await rwLock.acquireWrite()");
-    const deadline = deadlineFor(options, "acquire write lock");
-    if (options?.signal?.aborted) throw options.signal.reason;
-    const me = identity().ident;
-    if (!tryTake(w, OWNER, me) && !takeSync(w, OWNER, me, deadline)) return false;
-    return this.#claimSync(deadline);
+    return this.#acquireWriteSync(options);
   }
 
   /**
@@ -181,11 +171,10 @@ export class RWLock {
    */
   releaseWrite(): void {
     const w = this.#w;
-    if ((Atomics.load(w, OWNER) & IDENT_MASK) !== ownIdent || (Atomics.load(w, STATE) & HELD) === 0) {
-      throw new InvalidStateError("Cannot release write lock: it is not held by this thread");
-    }
-    Atomics.sub(w, STATE, HELD);
-    this.#freeOwner();
+    if ((Atomics.load(w, OWNER) & IDENT_MASK) !== ownIdent) this.#notWriter();
+    const old = Atomics.sub(w, STATE, HELD);
+    if ((old & (HELD | SLEEPY)) !== HELD) this.#writeReleased(old);
+    if ((Atomics.exchange(w, OWNER, 0) & WAITERS) !== 0) wake(w, OWNER, 1);
   }
 
   /** Take the read side and return a disposable that releases it: `using _ = await rw.read()`. */
@@ -226,7 +215,7 @@ export class RWLock {
   get readers(): number {
     const s = Atomics.load(this.#w, STATE);
     // Under a writer the count is only readers backing out.
-    return (s & HELD) !== 0 || s < ONE ? 0 : s >>> 3;
+    return (s & HELD) !== 0 || s < ONE ? 0 : s >>> 4;
   }
 
   /** Whether a writer holds the lock now. */
@@ -247,11 +236,23 @@ export class RWLock {
 
   // ---- read side ----
 
+  // Everything but the uncontended take, kept apart so that the fast path stays small
+  // enough for the JIT to inline into the caller's loop.
+  #acquireReadSync(options: AcquireOptions | undefined): boolean {
+    // The fast path added this reader; it found a writer.
+    if (options === undefined && runtime.canBlock) this.#backOut();
+    requireBlocking("RWLock.acquireReadSync()", "await rwLock.acquireRead()");
+    const deadline = deadlineFor(options, "acquire read lock");
+    if (options?.signal?.aborted) throw options.signal.reason;
+    if (this.#tryRead() || this.#spinRead(deadline)) return true;
+    return deadline !== NO_WAIT && this.#readSync(deadline);
+  }
+
   // Undo an add that found a writer. The writer may be waiting for exactly this count to
   // reach zero.
   #backOut(): void {
     const old = Atomics.sub(this.#w, STATE, ONE);
-    if ((old & WANT) !== 0 && (old & ~FLAGS) === ONE) this.#wakeSleepers();
+    if ((old & (WANT | SLEEPY)) === (WANT | SLEEPY) && (old & ~FLAGS) === ONE) this.#wake();
   }
 
   #tryRead(): boolean {
@@ -275,7 +276,7 @@ export class RWLock {
       Atomics.add(w, STATE, ONE);
       throw new InvalidStateError("Cannot release read lock: no reader holds it");
     }
-    if ((old & WANT) !== 0 && (old & ~FLAGS) === ONE) this.#wakeSleepers();
+    if ((old & (WANT | SLEEPY)) === (WANT | SLEEPY) && (old & ~FLAGS) === ONE) this.#wake();
     if ((old & TAKEN) !== 0 && Atomics.compareExchange(w, DIED, ownIdent, 0) === ownIdent) {
       Atomics.and(w, STATE, ~TAKEN);
       // Another reader may have taken over again between the two steps.
@@ -284,38 +285,26 @@ export class RWLock {
   }
 
   #readSync(deadline: number): boolean {
-    const w = this.#w;
-    Atomics.add(w, SLEEPERS, 1);
-    try {
-      for (;;) {
-        const s = this.#readStep();
-        if (s === true) return true;
-        if (s === false) continue;
-        if (!waitSlice(w, STATE, s, deadline)) return false;
-      }
-    } finally {
-      Atomics.sub(w, SLEEPERS, 1);
+    for (;;) {
+      const s = this.#readStep();
+      if (s === true) return true;
+      if (s === false) continue;
+      if (!waitSlice(this.#w, STATE, s, deadline)) return false;
     }
   }
 
   async #readAsync(deadline: number, signal: AbortSignal | undefined): Promise<boolean> {
-    const w = this.#w;
-    Atomics.add(w, SLEEPERS, 1);
-    try {
-      for (;;) {
-        const s = this.#readStep();
-        if (s === true) return true;
-        if (s === false) continue;
-        if (timeLeft(deadline) === 0) return false;
-        await waitSliceAsync(w, STATE, s, deadline, signal);
-      }
-    } finally {
-      Atomics.sub(w, SLEEPERS, 1);
+    for (;;) {
+      const s = this.#readStep();
+      if (s === true) return true;
+      if (s === false) continue;
+      if (timeLeft(deadline) === 0) return false;
+      await waitSliceAsync(this.#w, STATE, s, deadline, signal);
     }
   }
 
-  // One attempt while counted in SLEEPERS: true when taken, false to retry at once, else
-  // the STATE value to sleep on.
+  // One attempt of a waiting reader: true when taken, false to retry at once, else the
+  // STATE value to sleep on.
   #readStep(): boolean | number {
     const w = this.#w;
     const s = Atomics.load(w, STATE);
@@ -323,7 +312,15 @@ export class RWLock {
     const c = Atomics.load(w, OWNER);
     const owner = c & IDENT_MASK;
     if (owner !== 0 && !isAlive(owner)) return this.#takeOverRead(c);
-    return s;
+    return this.#sleepy(s, KEEP_OUT);
+  }
+
+  // The value to sleep on while any of `busy` is set in STATE, with SLEEPY raised so the
+  // one who clears `busy` wakes us; false when `busy` cleared meanwhile.
+  #sleepy(s: number, busy: number): number | false {
+    if ((s & SLEEPY) !== 0) return s;
+    const now = Atomics.or(this.#w, STATE, SLEEPY) | SLEEPY;
+    return (now & busy) !== 0 && now;
   }
 
   // The writer (or would-be writer) ended holding OWNER: take OWNER from it, enter as a
@@ -335,7 +332,7 @@ export class RWLock {
     Atomics.add(w, STATE, ONE);
     Atomics.store(w, DIED, me);
     Atomics.or(w, STATE, TAKEN);
-    Atomics.and(w, STATE, ~KEEP_OUT);
+    Atomics.and(w, STATE, ~(KEEP_OUT | SLEEPY));
     this.#freeOwner();
     wake(w, STATE);
     return true;
@@ -343,21 +340,32 @@ export class RWLock {
 
   // ---- write side ----
 
+  #acquireWriteSync(options: AcquireOptions | undefined): boolean {
+    requireBlocking("RWLock.acquireWriteSync()", "await rwLock.acquireWrite()");
+    const deadline = deadlineFor(options, "acquire write lock");
+    if (options?.signal?.aborted) throw options.signal.reason;
+    const w = this.#w;
+    const me = identity().ident;
+    if (!tryTake(w, OWNER, me) && !takeSync(w, OWNER, me, deadline)) return false;
+    return this.#claimSync(deadline);
+  }
+
   async #writeAsync(me: number, deadline: number, signal: AbortSignal | undefined): Promise<boolean> {
     const w = this.#w;
     if (!tryTake(w, OWNER, me) && !await takeAsync(w, OWNER, me, deadline, signal)) return false;
     if (this.#claim() || this.#spinDrain(deadline)) return true;
+    // Without time to wait, give up before raising SLEEPY for nothing.
+    if (deadline === NO_WAIT) return this.#giveUp();
     let taken = false;
-    Atomics.add(w, SLEEPERS, 1);
     try {
       for (;;) {
-        const s = Atomics.load(w, STATE);
-        if ((s & ~FLAGS) === 0) return taken = this.#hold();
+        const s = this.#drainStep();
+        if (s === true) return taken = true;
+        if (s === false) continue;
         if (timeLeft(deadline) === 0) return false;
         await waitSliceAsync(w, STATE, s, deadline, signal);
       }
     } finally {
-      Atomics.sub(w, SLEEPERS, 1);
       if (!taken) this.#giveUp();
     }
   }
@@ -365,17 +373,17 @@ export class RWLock {
   // With OWNER taken: the rest of a blocking take of the write side.
   #claimSync(deadline: number): boolean {
     if (this.#claim() || this.#spinDrain(deadline)) return true;
-    const w = this.#w;
+    // Without time to wait, give up before raising SLEEPY for nothing.
+    if (deadline === NO_WAIT) return this.#giveUp();
     let taken = false;
-    Atomics.add(w, SLEEPERS, 1);
     try {
       for (;;) {
-        const s = Atomics.load(w, STATE);
-        if ((s & ~FLAGS) === 0) return taken = this.#hold();
-        if (!waitSlice(w, STATE, s, deadline)) return false;
+        const s = this.#drainStep();
+        if (s === true) return taken = true;
+        if (s === false) continue;
+        if (!waitSlice(this.#w, STATE, s, deadline)) return false;
       }
     } finally {
-      Atomics.sub(w, SLEEPERS, 1);
       if (!taken) this.#giveUp();
     }
   }
@@ -398,6 +406,14 @@ export class RWLock {
     return false;
   }
 
+  // One look of a writer waiting for readers to leave: true once held, false to look again
+  // at once, else the STATE value to sleep on.
+  #drainStep(): boolean | number {
+    const s = Atomics.load(this.#w, STATE);
+    if ((s & ~FLAGS) === 0) return this.#hold();
+    return this.#sleepy(s, ~FLAGS);
+  }
+
   // WANT becomes HELD in one step; readers backing out meanwhile stay counted.
   #hold(): true {
     Atomics.add(this.#w, STATE, HELD - WANT);
@@ -405,19 +421,35 @@ export class RWLock {
   }
 
   // A writer that waited for readers in vain: let readers back in and free OWNER.
-  #giveUp(): void {
-    Atomics.sub(this.#w, STATE, WANT);
+  #giveUp(): false {
+    if ((Atomics.sub(this.#w, STATE, WANT) & SLEEPY) !== 0) this.#wake();
     this.#freeOwner();
+    return false;
+  }
+
+  #notWriter(): never {
+    throw new InvalidStateError("Cannot release write lock: it is not held by this thread");
+  }
+
+  // releaseWrite found HELD missing (this thread's OWNER is only waiting for readers to
+  // leave, in another of its async calls) or sleepers to wake.
+  #writeReleased(old: number): void {
+    if ((old & HELD) === 0) {
+      Atomics.add(this.#w, STATE, HELD);
+      this.#notWriter();
+    }
+    this.#wake();
   }
 
   #freeOwner(): void {
     const w = this.#w;
     if ((Atomics.exchange(w, OWNER, 0) & WAITERS) !== 0) wake(w, OWNER, 1);
-    this.#wakeSleepers();
   }
 
-  #wakeSleepers(): void {
-    if (Atomics.load(this.#w, SLEEPERS) !== 0) wake(this.#w, STATE);
+  // Clear SLEEPY and wake every sleeper; those still kept out raise it again.
+  #wake(): void {
+    Atomics.and(this.#w, STATE, ~SLEEPY);
+    wake(this.#w, STATE);
   }
 }
 

@@ -34,6 +34,33 @@ describe("RWLock", () => {
     assert.throws(() => rw.releaseWrite(), InvalidStateError);
   });
 
+  test("RWLock.releaseWrite() refuses a thread that does not hold the write side and changes nothing", {
+    timeout: 20_000,
+  }, async () => {
+    const rw = new RWLock();
+    assert.equal(rw.acquireWriteSync(), true);
+    const box = new Box();
+    await runAll(tasks.releaseWriteForeign, [[rw, box]]);
+    assert.equal(box.read(), "InvalidStateError");
+    assert.equal(rw.writeLocked, true);
+    assert.equal(await rw.acquireRead({ blocking: false }), false);
+    rw.releaseWrite();
+    // This thread's own writer still waiting for a reader to leave does not hold it either.
+    assert.equal(await rw.acquireRead(), true);
+    const writer = rw.acquireWrite({ timeout: LIMIT });
+    assert.throws(() => rw.releaseWrite(), InvalidStateError);
+    assert.equal(rw.readers, 1);
+    assert.equal(rw.writeLocked, false);
+    rw.releaseRead();
+    assert.equal(await within(writer, LIMIT), true);
+    assert.equal(rw.writeLocked, true);
+    rw.releaseWrite();
+    assert.equal(rw.writeLocked, false);
+    assert.equal(rw.readers, 0);
+    assert.equal(rw.acquireWriteSync({ blocking: false }), true);
+    rw.releaseWrite();
+  });
+
   test("RWLock.read() and write() return disposables", async () => {
     const rw = new RWLock();
     {

@@ -191,6 +191,16 @@ export function readUntilWriterWaits(rw: RWLock, box: Box): void {
   rw.releaseRead();
 }
 
+/** Release the write side of an RWLock this worker never took; report the error's name in the box. */
+export function releaseWriteForeign(rw: RWLock, box: Box): void {
+  try {
+    rw.releaseWrite();
+    box.write("released");
+  } catch (error) {
+    box.write((error as Error).name);
+  }
+}
+
 /** Wait for the read side (a writer holds it), raise flag 1 once in, hold it until flag 2. */
 export function readAfterWriter(rw: RWLock, box: Box): void {
   box.raise(0);
