@@ -30,6 +30,7 @@ import {
   PROGRESS,
   REPORT_START,
   RESULT_FIELDS,
+  SPAN,
   STARMAP,
   STATUS_BYTES,
   STREAM,
@@ -434,7 +435,20 @@ function accept(message: ToWorker): void {
       fnRefs[defs[i] as number] = { module: defs[i + 1] as string, name: defs[i + 2] as string };
     }
     const jobs = message.jobs;
-    for (let i = 0; i < jobs.length; i++) queue.push(jobs[i]);
+    for (let i = 0; i < jobs.length; i += JOB_FIELDS) {
+      const code = jobs[i + 2] as number;
+      if ((code & SPAN) === 0) {
+        queue.push(jobs[i], jobs[i + 1], code, jobs[i + 3], jobs[i + 4], jobs[i + 5]);
+        continue;
+      }
+      // A span: one job per argument, with ids and input indexes counting up.
+      const id = jobs[i] as number;
+      const fnId = jobs[i + 1];
+      const args = jobs[i + 3] as unknown[];
+      const index = jobs[i + 5] as number;
+      const one = code & ~SPAN;
+      for (let k = 0; k < args.length; k++) queue.push(id + k, fnId, one, args[k], 0, index + k);
+    }
   } else if (message.t === "abort") {
     // A job that already ended, or was never begun here, has nothing to stop.
     const task = activeTask();

@@ -34,6 +34,13 @@ export const REPORT_START = 8;
  * worker drops what the task reports, so a call without `onProgress` costs no message.
  */
 export const PROGRESS = 16;
+/**
+ * Flag added to the mode field of a record that stands for a span of ONE jobs: the next
+ * items of one map, with ids and input indexes counting up from the record's own. Its
+ * payload is the list of their arguments, so each job costs one slot on the wire, not
+ * {@linkcode JOB_FIELDS}.
+ */
+export const SPAN = 32;
 
 /**
  * Fields per job in {@linkcode RunMessage.jobs}: id, function id, mode, payload, shared refs

@@ -39,6 +39,7 @@ import {
   REPORT_START,
   RESULT_FIELDS,
   type RunMessage,
+  SPAN,
   STATUS_BYTES,
   STREAM,
   type WorkerPayload,
@@ -103,6 +104,37 @@ function spawnPoolProcess(name: string, payload: WorkerPayload, maxHeapMiB?: num
   // The status block cannot cross to another OS process: the child keeps its own.
   const { status: _, ...rest } = payload;
   return spawnProcess({ entry: ENTRY, payload: rest, name, path: nextChildPath(), daemon: true, maxHeapMiB });
+}
+
+/**
+ * The mode field of `job` as posted: its mode, and its flags. A deferred timeout starts
+ * when the worker says the job started; the progress flag tells the worker someone
+ * listens, so a task's reports cost nothing otherwise.
+ */
+function codeOf(job: Job): number {
+  let code: number = job.call !== undefined && !job.call.started ? job.mode | REPORT_START : job.mode;
+  if (job.hooks?.onProgress !== undefined) code |= PROGRESS;
+  return code;
+}
+
+/**
+ * Where the span of jobs starting at `picked[at]` (posted with `code`) ends: the jobs after
+ * it that are the next items of the same map (ONE jobs with the next ids and input
+ * indexes, the same function and flags, no shared objects) travel as one record.
+ */
+function spanEnd(picked: Job[], at: number, code: number): number {
+  const first = picked[at];
+  let end = at + 1;
+  if (first.mode !== ONE || first.refs !== 0) return end;
+  for (; end < picked.length; end++) {
+    const job = picked[end];
+    const k = end - at;
+    if (
+      job.id !== first.id + k || job.index !== first.index! + k || job.fnId !== first.fnId || job.refs !== 0
+      || job.mode !== ONE || codeOf(job) !== code
+    ) break;
+  }
+  return end;
 }
 
 /** Queue, workers and their jobs, for one Pool or ProcessPoolExecutor. */
@@ -518,18 +550,24 @@ export class Scheduler {
   #post(slot: WorkerSlot, picked: Job[]): void {
     const fns: (number | string)[] = [];
     const jobs: unknown[] = [];
-    for (const job of picked) {
+    for (let i = 0; i < picked.length; i++) {
+      const job = picked[i];
       if (slot.known[job.fnId] !== true) {
         slot.known[job.fnId] = true;
         const ref = this.#fnRefs[job.fnId];
         fns.push(job.fnId, ref.module, ref.name);
       }
-      // A deferred timeout starts when the worker says the job started; the progress flag
-      // tells the worker someone listens, so a task's reports cost nothing otherwise.
-      let mode: number = job.call !== undefined && !job.call.started ? job.mode | REPORT_START : job.mode;
-      if (job.hooks?.onProgress !== undefined) mode |= PROGRESS;
+      const code = codeOf(job);
+      const end = spanEnd(picked, i, code);
+      if (end > i + 1) {
+        const payloads = new Array(end - i);
+        for (let j = i; j < end; j++) payloads[j - i] = picked[j].payload;
+        jobs.push(job.id, job.fnId, code | SPAN, payloads, 0, job.index);
+        i = end - 1;
+        continue;
+      }
       const payload = job.mode === MAP ? toWire(job.payload) : job.payload;
-      jobs.push(job.id, job.fnId, mode, payload, job.refs, job.index ?? 0);
+      jobs.push(job.id, job.fnId, code, payload, job.refs, job.index ?? 0);
     }
     try {
       slot.post({ t: "run", fns, jobs } satisfies RunMessage);

@@ -8,6 +8,7 @@ import {
   JOB_FIELDS,
   RESULT_FIELDS,
   type RunMessage,
+  SPAN,
   type ToWorker,
   type WorkerPayload,
 } from "../../pool/_protocol.ts";
@@ -91,12 +92,16 @@ export class FakeWorker implements WorkerChild {
       if (message.t !== "run") continue;
       const jobs = (message as RunMessage).jobs;
       for (let i = 0; i < jobs.length; i += JOB_FIELDS) {
-        out.push({
-          id: jobs[i] as number,
-          fnId: jobs[i + 1] as number,
-          mode: jobs[i + 2] as number,
-          payload: jobs[i + 3],
-        });
+        const id = jobs[i] as number;
+        const fnId = jobs[i + 1] as number;
+        const mode = jobs[i + 2] as number;
+        if ((mode & SPAN) === 0) {
+          out.push({ id, fnId, mode, payload: jobs[i + 3] });
+          continue;
+        }
+        // A span record stands for one job per argument, ids counting up (see SPAN).
+        const args = jobs[i + 3] as unknown[];
+        for (let k = 0; k < args.length; k++) out.push({ id: id + k, fnId, mode: mode & ~SPAN, payload: args[k] });
       }
     }
     return out;

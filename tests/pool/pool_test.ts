@@ -305,6 +305,26 @@ describe("Pool with shareable objects", () => {
   });
 });
 
+describe("Pool with shareable items", () => {
+  test("a map with chunksize 1 gets a lock that is itself the item, live", { timeout: 20_000 }, async () => {
+    const lock = new Lock();
+    await using pool = new Pool({ processes: 2 });
+    lock.acquireSync();
+    try {
+      // The items travel as the arguments themselves, several to a message: each is revived.
+      assert.deepEqual(await pool.map(tasks.isHeld, [lock, lock, lock, lock], { chunksize: 1 }), [
+        true,
+        true,
+        true,
+        true,
+      ]);
+    } finally {
+      lock.release();
+    }
+    assert.deepEqual(await pool.map(tasks.isHeld, [lock, lock], { chunksize: 1 }), [false, false]);
+  });
+});
+
 describe("Pool lifecycle", () => {
   test("Pool runs the initializer once per worker", async () => {
     await using pool = new Pool({ processes: 2, initializer: tasks.init, initargs: [{ tag: "cfg" }] });

@@ -121,6 +121,11 @@ export function lockedIncrement(n: number): number {
   return n;
 }
 
+/** Whether `lock` is held: a live lock answers, a copy without its methods throws. */
+export function isHeld(lock: Lock): boolean {
+  return lock.locked();
+}
+
 /** The same with the lock and counter passed as arguments. */
 export function incrementWith(lock: Lock, buffer: SharedArrayBuffer, n: number): number {
   const counter = new Int32Array(buffer);
