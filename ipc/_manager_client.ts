@@ -103,6 +103,8 @@ class SyncCall implements Pending {
 
 /** Longest spin (ms) for a reply before sleeping: a futex wake costs ~45 µs here. */
 const SPIN_MS = 0.05;
+/** Shortest spin (ms) for a reply, however loaded the machine (see _manager_spin.ts). */
+const SPIN_FLOOR_MS = 0.01;
 /** Longest spin (ms) for the reply of a server this call woke. */
 const WAKE_SPIN_MS = 0.15;
 
@@ -273,7 +275,7 @@ class ThreadConnection extends Connection {
   #outPos = 0;
   #pumping = false;
   #wokeServer = false;
-  readonly #spin = new SpinBudget(SPIN_MS);
+  readonly #spin = new SpinBudget(SPIN_MS, SPIN_FLOOR_MS);
 
   constructor(address: ManagerAddress) {
     super(address);
@@ -348,14 +350,12 @@ class ThreadConnection extends Connection {
     if (this.#out.length > 0) return false;
     const woke = this.#wokeServer;
     const budget = woke ? WAKE_SPIN_MS : this.#spin.now();
-    if (budget === 0) return false;
     const words = this.#channel.words;
     let seen = Atomics.load(words, RES_TAIL);
     // The answer may be in already.
     this.#read();
     if (p.done) return true;
     const spin = this.#spin;
-    spin.begin();
     for (let n = 1;; n++) {
       const tail = Atomics.load(words, RES_TAIL);
       if (tail !== seen) {

@@ -208,15 +208,25 @@ async function serve(): Promise<void> {
   let busySince = performance.now();
   let sweptAt = busySince;
   let servedAt = -Infinity;
+  let served = false;
+  let passes = 0;
   while (Atomics.load(control, STATE) !== CLOSED) {
     const work = serveChannels();
+    if (work > 0) {
+      served = true;
+      // A clock read costs ~0.1 µs on Deno, about what serving a small request does.
+      if ((++passes & 15) !== 0) continue;
+    }
     const now = performance.now();
+    if (served) {
+      servedAt = now;
+      served = false;
+    }
     if (now - sweptAt > SWEEP_MS) {
       sweptAt = now;
       sweep();
     }
     if (work > 0) {
-      servedAt = now;
       if (now - busySince > BUSY_MS) {
         await yieldToLoop();
         busySince = performance.now();
