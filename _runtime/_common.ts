@@ -72,6 +72,13 @@ export function makeRuntime(
     parentPort,
     awaitWork,
     exitThread: (code) => process.exit(code),
+    exitWhenIdle: () => {
+      // First to run when the loop runs dry: alone, nothing can give the loop more work
+      // after it; with other listeners, which may, the program ends the usual way.
+      process.prependListener("beforeExit", () => {
+        if (process.listenerCount("beforeExit") === 1) process.exit();
+      });
+    },
     onUncaught: (listener) => {
       process.on("uncaughtException", listener);
       process.on("unhandledRejection", listener);

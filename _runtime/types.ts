@@ -84,6 +84,13 @@ export interface Runtime {
   awaitWork(): Promise<{ entry: string; run?: string; loaded(): void }>;
   /** End this worker thread (or the program, on the main thread) with `code`. */
   exitThread(code: number): never;
+  /**
+   * On the main thread: once the event loop has nothing left to do and no other
+   * `beforeExit` listener could give it more, end the program as `process.exit()` does
+   * (the exit listeners run, with `process.exitCode`), skipping the runtime's teardown of
+   * a program that ran out of work, which costs Node and Bun milliseconds.
+   */
+  exitWhenIdle(): void;
   /** Run `listener` for errors nothing caught, in this thread. */
   onUncaught(listener: (error: unknown) => void): void;
   /** Import a module by URL, loading TypeScript support first where the runtime needs it. */

@@ -58,7 +58,9 @@ export async function run(): Promise<void> {
     for (const child of children) await child.join();
     // Then the child ends as a script does, once its timers and pending I/O are done (the
     // JS counterpart of Python joining non-daemon threads at exit), with exit code 0; an
-    // error thrown meanwhile still ends it with 1 through the uncaught handler.
+    // error thrown meanwhile still ends it with 1 through the uncaught handler. An OS child
+    // then exits at once, as Python's does with os._exit, rather than tearing down.
+    if (runtime.isMainThread) runtime.exitWhenIdle();
   }
 
   void main();

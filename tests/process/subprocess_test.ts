@@ -97,6 +97,17 @@ describe("Process with the process start method", () => {
     assert.equal(r.exitCode, -6, "SIGABRT ends only the child");
   });
 
+  test("an OS child ends once the work its target left behind is done, with the exit code it set", {
+    timeout: LIMIT,
+  }, async () => {
+    const file = scratch();
+    const p = osProcess(tasks.leaveWork, [file, 3]);
+    p.start();
+    await within(p.join(), LIMIT, "join");
+    assert.equal(p.exitCode, 3);
+    assert.equal(readFileSync(file, "utf8"), "timer beforeExit");
+  });
+
   test("Process keeps an OS child's uncaught error with its stack, and exit(N)", { timeout: LIMIT }, async () => {
     const p = osProcess(tasks.throwFrom, ["bad input"]);
     const q = new Process({

@@ -1,6 +1,6 @@
 // Targets for the "process" start method tests. An OS child shares no memory with the
 // test, so it reports through a file the test names.
-import { existsSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, writeFileSync } from "node:fs";
 import process from "node:process";
 import { currentProcess, parentProcess } from "../../process/mod.ts";
 
@@ -32,6 +32,16 @@ export function runForever(file: string): void {
 export function abort(file: string): void {
   writeFileSync(file, String(process.pid));
   process.abort();
+}
+
+/**
+ * Return at once, leaving work behind: exit code `code`, a timer that appends "timer" to
+ * `file`, and a `beforeExit` listener that appends "beforeExit" from a timer of its own.
+ */
+export function leaveWork(file: string, code: number): void {
+  process.exitCode = code;
+  setTimeout(() => appendFileSync(file, "timer "), 50);
+  process.once("beforeExit", () => setTimeout(() => appendFileSync(file, "beforeExit"), 10));
 }
 
 /** Throw an error the parent rebuilds with this stack. */
