@@ -159,7 +159,7 @@ export class RWLock {
   acquireWriteSync(options?: AcquireOptions): boolean {
     const w = this.#w;
     if (options === undefined && runtime.canBlock && Atomics.compareExchange(w, OWNER, 0, ownIdent) === 0) {
-      return Atomics.compareExchange(w, STATE, 0, HELD) === 0 || this.#claimSync(Infinity);
+      return Atomics.compareExchange(w, STATE, 0, HELD) === 0 || this.#claimSync(Infinity, this.#want());
     }
     return this.#acquireWriteSync(options);
   }
@@ -347,7 +347,7 @@ export class RWLock {
     const w = this.#w;
     const me = identity().ident;
     if (!tryTake(w, OWNER, me) && !takeSync(w, OWNER, me, deadline)) return false;
-    return this.#claimSync(deadline);
+    return this.#claimSync(deadline, this.#claim());
   }
 
   async #writeAsync(me: number, deadline: number, signal: AbortSignal | undefined): Promise<boolean> {
@@ -370,9 +370,9 @@ export class RWLock {
     }
   }
 
-  // With OWNER taken: the rest of a blocking take of the write side.
-  #claimSync(deadline: number): boolean {
-    if (this.#claim() || this.#spinDrain(deadline)) return true;
+  // With OWNER taken and `held` what #claim returned: the rest of a blocking take.
+  #claimSync(deadline: number, held: boolean): boolean {
+    if (held || this.#spinDrain(deadline)) return true;
     // Without time to wait, give up before raising SLEEPY for nothing.
     if (deadline === NO_WAIT) return this.#giveUp();
     let taken = false;
@@ -394,8 +394,12 @@ export class RWLock {
     const w = this.#w;
     // A writer that ended holding OWNER may have left its bits.
     if ((Atomics.load(w, OWNER) & OWNER_DIED) !== 0) Atomics.and(w, STATE, ~KEEP_OUT);
-    if (Atomics.compareExchange(w, STATE, 0, HELD) === 0) return true;
-    const old = Atomics.or(w, STATE, WANT);
+    return Atomics.compareExchange(w, STATE, 0, HELD) === 0 || this.#want();
+  }
+
+  // #claim once the compare-exchange from a free STATE has failed.
+  #want(): boolean {
+    const old = Atomics.or(this.#w, STATE, WANT);
     return (old & ~FLAGS) === 0 && this.#hold();
   }
 
