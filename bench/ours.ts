@@ -414,7 +414,21 @@ async function processContext(mod: Mod, s: Sizes): Promise<Record<string, number
     if (p.exitCode !== 0 || got !== n) throw new Error(`OS producer exited with ${p.exitCode}, ${got} of ${n} items`);
     return n / (ms / 1e3);
   });
-  return { process_ctx_pool_map_chunk1: chunk1, process_ctx_queue_small: queue };
+  const childGet = await medianOf(s.reps, async () => {
+    const [q, up, down] = [await ctx.Queue(), await ctx.Queue(), await ctx.Queue()];
+    for (let i = 0; i < n; i++) await q.put(i);
+    const p = new ctx.Process({ target: taskRef(mod, IPC, "queueConsumeAsync"), args: [q, up, down, n] });
+    p.start();
+    await up.get();
+    const t = performance.now();
+    await down.put("go");
+    await up.get();
+    const ms = performance.now() - t;
+    await p.join();
+    if (p.exitCode !== 0 || (await q.qsize()) !== 0) throw new Error(`OS consumer exited with ${p.exitCode}`);
+    return n / (ms / 1e3);
+  });
+  return { process_ctx_pool_map_chunk1: chunk1, process_ctx_queue_small: queue, process_ctx_queue_child_get: childGet };
 }
 
 /** Every workload of ours. Queue and Pipe figures wait for ipc/. */
@@ -449,7 +463,7 @@ export const WORKLOADS: readonly Workload[] = [
   { ids: ["array_fill_sum"], needs: ["SharedArray", "Process", "task"], run: arrayFillSum },
   { ids: ["shm_attach", "shm_attach_rss"], needs: ["SharedMemory", "Process", "task"], run: shmAttach },
   {
-    ids: ["process_ctx_pool_map_chunk1", "process_ctx_queue_small"],
+    ids: ["process_ctx_pool_map_chunk1", "process_ctx_queue_small", "process_ctx_queue_child_get"],
     needs: ["getContext", "task"],
     run: processContext,
   },

@@ -49,6 +49,13 @@ def producer(q, ready, go, n):
     q.put(None)
 
 
+def consumer(q, ready, go, done, n):
+    ready_then_go(ready, go)
+    for _ in range(n):
+        q.get()
+    done.release()
+
+
 def big_producer(q, ready, go, size, count):
     payload = bytes(size)
     ready_then_go(ready, go)
@@ -366,6 +373,19 @@ def queue_small(ctx, s):
     return median_of(s["reps"], once)
 
 
+def queue_child_get(ctx, s):
+    n = s["process_queue_n"]
+
+    def once():
+        q = ctx.Queue()
+        for i in range(n):
+            q.put(i)
+        done = ctx.Semaphore(0)
+        return n / with_producer(ctx, consumer, (q, done, n), done.acquire)
+
+    return median_of(s["reps"], once)
+
+
 def queue_big(ctx, s):
     size, count = s["big_bytes"], s["big_count"]
 
@@ -505,6 +525,8 @@ def main():
         executor_map(ctx, sizes, figs)
     if want("queue_small", "process_ctx_queue_small"):
         figs["queue_small"] = figs["process_ctx_queue_small"] = queue_small(ctx, sizes)
+    if want("process_ctx_queue_child_get"):
+        figs["process_ctx_queue_child_get"] = queue_child_get(ctx, sizes)
     for fid, f in [("queue_10mb", queue_big), ("pipe_small", pipe_small), ("lock_uncontended", lock_uncontended),
                    ("value_locked_incr", value_locked_incr), ("lock_contended_incr", lock_contended_incr),
                    ("array_fill_sum", array_fill_sum), ("shm_attach", shm_attach)]:

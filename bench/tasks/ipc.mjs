@@ -32,12 +32,23 @@ export function pipeProduce(conn, sab, n) {
 }
 
 /**
- * Put 0..n-1 then null on a process-context queue (a manager proxy: async only in an OS
- * child), once the parent answers the ready item with a go item.
+ * Put 0..n-1 then null on a process-context queue (async only in an OS child), once the
+ * parent answers the ready item with a go item.
  */
 export async function queueProduceAsync(q, ctl, n) {
   await ctl.put("ready");
   await ctl.get();
   for (let i = 0; i < n; i++) await q.put(i);
   await q.put(null);
+}
+
+/**
+ * Take n items from a process-context queue the parent filled, once it says go on `down`;
+ * say ready and done on `up` (two queues: the parent's own get must not take its go).
+ */
+export async function queueConsumeAsync(q, up, down, n) {
+  await up.put("ready");
+  await down.get();
+  for (let i = 0; i < n; i++) await q.get();
+  await up.put("done");
 }
