@@ -84,8 +84,9 @@ const inner = new WeakMap<object, Inner>();
  * room). An item leaves the queue only for a get that asked for it: a consumer that ends
  * while not in `get()` takes nothing with it, one that ends after its get was answered
  * takes that item (as in Python). `close()` closes the queue for everyone: puts fail,
- * gets take what is left and then fail. The queue lives as long as its maker's process:
- * when that ends, calls elsewhere fail with an `InvalidStateError` saying so.
+ * gets take what is left and then fail (a put another process sent before it learnt of
+ * the close still enters). The queue lives as long as its maker's process: when that
+ * ends, calls elsewhere fail with an `InvalidStateError` saying so.
  *
  * A thread cannot block on a socket: in other processes the blocking `Sync` twins throw a
  * `TypeError` that names the async form (`putSync` of an unbounded queue, which never
