@@ -5,24 +5,14 @@ import { registerShareable, type SharedState, toShared } from "../_internal/shar
 import { isAlive } from "../_internal/shared_area.ts";
 import { runtime } from "../_runtime/mod.ts";
 import { InvalidStateError } from "../errors.ts";
-import {
-  deadlineFor,
-  DIED as OWNER_DIED,
-  disposer,
-  IDENT_MASK,
-  NO_WAIT,
-  takeAsync,
-  takeSync,
-  timedOut,
-  tryTake,
-  WAITERS,
-} from "./_owner.ts";
+import { deadlineFor, DIED as OWNER_DIED, disposer, IDENT_MASK, NO_WAIT, timedOut } from "./_owner.ts";
 import type { AcquireOptions } from "./lock.ts";
 
 const KIND = "sync.RWLock";
 
-// Three Int32 words. STATE is what readers touch: a reader enters with one fetch-add of ONE
-// and leaves with one fetch-sub, and backs out at once when the add shows a writer bit. A
+// Three Int32 words. STATE is what readers and writers touch: a reader enters with one
+// fetch-add of ONE and leaves with one fetch-sub, and backs out at once when the add shows
+// a writer bit; a writer enters with one compare-exchange and leaves with one fetch-sub. A
 // compare-exchange loop on one word (the old design) fails and retries whenever two threads
 // touch it, and a fetch-add never does.
 //
@@ -32,13 +22,17 @@ const KIND = "sync.RWLock";
 //          bit 3 SLEEPY: someone may sleep on STATE; whoever clears it wakes them all, and
 //                the value a release gets back tells it so without another read
 //          bits 4-30: readers inside, counting for an instant those about to back out
-//   OWNER  an owner word (see _owner.ts) that writers take before they touch WANT or HELD,
-//          so writers exclude each other there, a writer's ident is always known, and a
-//          writer that ends holding it is found and taken over like a Lock's holder
+//   OWNER  the ident of the writer that set WANT or HELD (with _owner.ts's DIED bit when it
+//          took them over from a writer that ended), 0 for the instant between that and
+//          the compare-exchange. Only that writer writes it, with plain stores: an atomic
+//          operation on a word the readers hammer costs a cache-line transfer, and every
+//          extra one on the write path cost 15% of a two-thread read mix. Waiters read it
+//          to find a writer that ended; there is no interrupt check between the two steps
+//          for a terminated thread to stop at.
 //   DIED   the ident of a reader that took the lock over from a writer that ended, until it
-//          releases; a writer that takes over has OWNER's DIED bit instead
+//          releases
 //
-// Writers are preferred: once a writer has OWNER, WANT keeps new readers out while those
+// Writers are preferred: once a writer has set WANT, new readers keep out while those
 // inside drain, so a stream of readers cannot starve it.
 const STATE = 0;
 const OWNER = 1;
@@ -158,8 +152,9 @@ export class RWLock {
    */
   acquireWriteSync(options?: AcquireOptions): boolean {
     const w = this.#w;
-    if (options === undefined && runtime.canBlock && Atomics.compareExchange(w, OWNER, 0, ownIdent) === 0) {
-      return Atomics.compareExchange(w, STATE, 0, HELD) === 0 || this.#claimSync(Infinity, this.#want());
+    if (options === undefined && runtime.canBlock && Atomics.compareExchange(w, STATE, 0, HELD) === 0) {
+      w[OWNER] = ownIdent;
+      return true;
     }
     return this.#acquireWriteSync(options);
   }
@@ -171,10 +166,12 @@ export class RWLock {
    */
   releaseWrite(): void {
     const w = this.#w;
-    if ((Atomics.load(w, OWNER) & IDENT_MASK) !== ownIdent) this.#notWriter();
+    // Plain reads and stores of OWNER: see the layout notes.
+    const owner = w[OWNER];
+    if ((owner & IDENT_MASK) !== ownIdent) this.#notWriter();
+    w[OWNER] = 0;
     const old = Atomics.sub(w, STATE, HELD);
-    if ((old & (HELD | SLEEPY)) !== HELD) this.#writeReleased(old);
-    if ((Atomics.exchange(w, OWNER, 0) & WAITERS) !== 0) wake(w, OWNER, 1);
+    if ((old & (HELD | SLEEPY)) !== HELD) this.#writeReleased(old, owner);
   }
 
   /** Take the read side and return a disposable that releases it: `using _ = await rw.read()`. */
@@ -328,12 +325,13 @@ export class RWLock {
   #takeOverRead(c: number): boolean {
     const w = this.#w;
     const me = identity().ident;
-    if (Atomics.compareExchange(w, OWNER, c, me | (c & WAITERS)) !== c) return false;
+    if (Atomics.compareExchange(w, OWNER, c, me) !== c) return false;
     Atomics.add(w, STATE, ONE);
     Atomics.store(w, DIED, me);
     Atomics.or(w, STATE, TAKEN);
+    // OWNER first: once the bits are gone a new writer may store its own ident there.
+    Atomics.store(w, OWNER, 0);
     Atomics.and(w, STATE, ~(KEEP_OUT | SLEEPY));
-    this.#freeOwner();
     wake(w, STATE);
     return true;
   }
@@ -344,18 +342,40 @@ export class RWLock {
     requireBlocking("RWLock.acquireWriteSync()", "await rwLock.acquireWrite()");
     const deadline = deadlineFor(options, "acquire write lock");
     if (options?.signal?.aborted) throw options.signal.reason;
-    const w = this.#w;
     const me = identity().ident;
-    if (!tryTake(w, OWNER, me) && !takeSync(w, OWNER, me, deadline)) return false;
-    return this.#claimSync(deadline, this.#claim());
+    this.#spinWriter(deadline);
+    for (;;) {
+      const s = this.#writeStep(me, deadline);
+      if (s === true) break;
+      if (s === false) return false;
+      if (s === 0) continue;
+      if (!waitSlice(this.#w, STATE, s, deadline)) return false;
+    }
+    if (this.#drained(deadline)) return true;
+    let taken = false;
+    try {
+      for (;;) {
+        const s = this.#drainStep();
+        if (s === true) return taken = true;
+        if (s === false) continue;
+        if (!waitSlice(this.#w, STATE, s, deadline)) return false;
+      }
+    } finally {
+      if (!taken) this.#giveUp();
+    }
   }
 
   async #writeAsync(me: number, deadline: number, signal: AbortSignal | undefined): Promise<boolean> {
     const w = this.#w;
-    if (!tryTake(w, OWNER, me) && !await takeAsync(w, OWNER, me, deadline, signal)) return false;
-    if (this.#claim() || this.#spinDrain(deadline)) return true;
-    // Without time to wait, give up before raising SLEEPY for nothing.
-    if (deadline === NO_WAIT) return this.#giveUp();
+    this.#spinWriter(deadline);
+    for (;;) {
+      const s = this.#writeStep(me, deadline);
+      if (s === true) break;
+      if (s === false) return false;
+      if (s === 0) continue;
+      await waitSliceAsync(w, STATE, s, deadline, signal);
+    }
+    if (this.#drained(deadline)) return true;
     let taken = false;
     try {
       for (;;) {
@@ -370,42 +390,40 @@ export class RWLock {
     }
   }
 
-  // With OWNER taken and `held` what #claim returned: the rest of a blocking take.
-  #claimSync(deadline: number, held: boolean): boolean {
-    if (held || this.#spinDrain(deadline)) return true;
-    // Without time to wait, give up before raising SLEEPY for nothing.
-    if (deadline === NO_WAIT) return this.#giveUp();
-    let taken = false;
-    try {
-      for (;;) {
-        const s = this.#drainStep();
-        if (s === true) return taken = true;
-        if (s === false) continue;
-        if (!waitSlice(this.#w, STATE, s, deadline)) return false;
-      }
-    } finally {
-      if (!taken) this.#giveUp();
+  // Wait a moment, without sleeping, for another writer to leave.
+  #spinWriter(deadline: number): void {
+    if (deadline === NO_WAIT) return;
+    const w = this.#w;
+    for (let n = 0; n < SPIN && (Atomics.load(w, STATE) & KEEP_OUT) !== 0; n++);
+  }
+
+  // One attempt to become the writer: true once this thread set HELD or WANT (or took
+  // them over from a writer that ended), 0 to retry at once, false when out of time, else
+  // the STATE value to sleep on while another writer is in.
+  #writeStep(me: number, deadline: number): boolean | number {
+    const w = this.#w;
+    const s = Atomics.load(w, STATE);
+    if ((s & KEEP_OUT) === 0) {
+      const readers = (s & ~FLAGS) !== 0;
+      // Without time to wait for the readers, do not keep new ones out for nothing.
+      if (readers && deadline === NO_WAIT) return false;
+      if (Atomics.compareExchange(w, STATE, s, s | (readers ? WANT : HELD)) !== s) return 0;
+      Atomics.store(w, OWNER, me);
+      return true;
     }
+    const c = Atomics.load(w, OWNER);
+    const owner = c & IDENT_MASK;
+    if (owner !== 0 && !isAlive(owner)) return Atomics.compareExchange(w, OWNER, c, me | OWNER_DIED) === c || 0;
+    if (timeLeft(deadline) === 0) return false;
+    return this.#sleepy(s, KEEP_OUT) || 0;
   }
 
-  // With OWNER taken: hold the lock at once when no reader is inside, else raise WANT so
-  // no new reader enters and return false for the caller to wait while they drain.
-  #claim(): boolean {
+  // As the writer: true when HELD (from the start, or after the readers left while this
+  // spun), else false with WANT still up.
+  #drained(deadline: number): boolean {
     const w = this.#w;
-    // A writer that ended holding OWNER may have left its bits.
-    if ((Atomics.load(w, OWNER) & OWNER_DIED) !== 0) Atomics.and(w, STATE, ~KEEP_OUT);
-    return Atomics.compareExchange(w, STATE, 0, HELD) === 0 || this.#want();
-  }
-
-  // #claim once the compare-exchange from a free STATE has failed.
-  #want(): boolean {
-    const old = Atomics.or(this.#w, STATE, WANT);
-    return (old & ~FLAGS) === 0 && this.#hold();
-  }
-
-  #spinDrain(deadline: number): boolean {
-    if (deadline === NO_WAIT) return false;
-    const w = this.#w;
+    if ((Atomics.load(w, STATE) & HELD) !== 0) return true;
+    if (deadline === NO_WAIT) return this.#giveUp();
     for (let n = 0; n < SPIN; n++) if ((Atomics.load(w, STATE) & ~FLAGS) === 0) return this.#hold();
     return false;
   }
@@ -424,10 +442,11 @@ export class RWLock {
     return true;
   }
 
-  // A writer that waited for readers in vain: let readers back in and free OWNER.
+  // A writer that waited for readers in vain: let readers and writers back in.
   #giveUp(): false {
-    if ((Atomics.sub(this.#w, STATE, WANT) & SLEEPY) !== 0) this.#wake();
-    this.#freeOwner();
+    const w = this.#w;
+    Atomics.store(w, OWNER, 0);
+    if ((Atomics.sub(w, STATE, WANT) & SLEEPY) !== 0) this.#wake();
     return false;
   }
 
@@ -435,19 +454,15 @@ export class RWLock {
     throw new InvalidStateError("Cannot release write lock: it is not held by this thread");
   }
 
-  // releaseWrite found HELD missing (this thread's OWNER is only waiting for readers to
+  // releaseWrite found HELD missing (this thread is the writer only waiting for readers to
   // leave, in another of its async calls) or sleepers to wake.
-  #writeReleased(old: number): void {
+  #writeReleased(old: number, owner: number): void {
     if ((old & HELD) === 0) {
       Atomics.add(this.#w, STATE, HELD);
+      Atomics.store(this.#w, OWNER, owner);
       this.#notWriter();
     }
     this.#wake();
-  }
-
-  #freeOwner(): void {
-    const w = this.#w;
-    if ((Atomics.exchange(w, OWNER, 0) & WAITERS) !== 0) wake(w, OWNER, 1);
   }
 
   // Clear SLEEPY and wake every sleeper; those still kept out raise it again.
