@@ -263,6 +263,38 @@ describe("RWLock", () => {
     await within(writer.join(), LIMIT);
   });
 
+  test("RWLock lets readers and writers in after a writer is terminated while waiting for readers", {
+    timeout: 30_000,
+  }, async () => {
+    const rw = new RWLock();
+    assert.equal(await rw.acquireRead(), true);
+    const box = new Box();
+    const writer = new Process({ target: tasks.waitWriteForever, args: [rw, box] });
+    writer.start();
+    await within(box.until(0), LIMIT, "worker about to wait for the write side");
+    // The worker's writer keeps new readers out while this thread's reader stays inside.
+    const deadline = performance.now() + LIMIT;
+    while (await rw.acquireRead({ blocking: false })) {
+      rw.releaseRead();
+      assert.ok(performance.now() < deadline, "the worker's writer never showed");
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    writer.terminate();
+    await within(writer.join(), LIMIT);
+    assert.equal(box.flags[1], 0);
+    // A second read in the same thread would wait forever behind a live writer.
+    assert.equal(await within(rw.acquireRead({ timeout: LIMIT }), LIMIT), true);
+    assert.equal(rw.readers, 2);
+    assert.equal(rw.ownerDied, true);
+    rw.releaseRead();
+    rw.releaseRead();
+    assert.equal(rw.ownerDied, false);
+    assert.equal(await rw.acquireWrite({ timeout: LIMIT }), true);
+    assert.equal(rw.ownerDied, false);
+    rw.releaseWrite();
+    assert.equal(rw.readers, 0);
+  });
+
   test("RWLock's Sync forms throw an already aborted signal's reason", () => {
     const rw = new RWLock();
     const reason = new Error("no");

@@ -191,6 +191,13 @@ export function readUntilWriterWaits(rw: RWLock, box: Box): void {
   rw.releaseRead();
 }
 
+/** Raise flag 0, then wait for the write side (the test holds the read side and terminates us first). */
+export function waitWriteForever(rw: RWLock, box: Box): void {
+  box.raise(0);
+  rw.acquireWriteSync({ timeout: 60_000 });
+  box.raise(1);
+}
+
 /** Release the write side of an RWLock this worker never took; report the error's name in the box. */
 export function releaseWriteForeign(rw: RWLock, box: Box): void {
   try {
