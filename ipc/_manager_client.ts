@@ -103,8 +103,6 @@ class SyncCall implements Pending {
 
 /** Longest spin (ms) for a reply before sleeping: a futex wake costs ~45 µs here. */
 const SPIN_MS = 0.05;
-/** Shortest spin (ms) for a reply, however loaded the machine (see _manager_spin.ts). */
-const SPIN_FLOOR_MS = 0.01;
 /** Longest spin (ms) for the reply of a server this call woke. */
 const WAKE_SPIN_MS = 0.15;
 
@@ -275,7 +273,7 @@ class ThreadConnection extends Connection {
   #outPos = 0;
   #pumping = false;
   #wokeServer = false;
-  readonly #spin = new SpinBudget(SPIN_MS, SPIN_FLOOR_MS);
+  readonly #spin = new SpinBudget(SPIN_MS);
 
   constructor(address: ManagerAddress) {
     super(address);
