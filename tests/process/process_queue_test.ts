@@ -1,4 +1,4 @@
-// Queues of the process context: managed queues that OS children reach over TCP.
+// Queues of the process context, which OS children reach on their maker's Unix socket.
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -91,7 +91,7 @@ describe("process-context queues", () => {
     await assert.rejects(out.get({ block: false }), EmptyError);
   });
 
-  test("the program's queue manager does not keep a finished program alive", { timeout: LIMIT }, async () => {
+  test("a process-context queue does not keep a finished program alive", { timeout: LIMIT }, async () => {
     const program = new URL("../testdata/os_queue_main.ts", import.meta.url);
     const { code, stdout, timedOut } = await runProgram(program, LIMIT, []);
     assert.equal(timedOut, false);
