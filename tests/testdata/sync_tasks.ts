@@ -61,8 +61,10 @@ export function semaphoreHold(sem: Semaphore, counters: SharedArrayBuffer, round
     for (let seen = Atomics.load(c, 1); now > seen; seen = Atomics.load(c, 1)) {
       if (Atomics.compareExchange(c, 1, seen, now) === seen) break;
     }
-    // Stay a moment, so that holders overlap; bounded, and not what the test relies on.
-    const until = performance.now() + 2;
+    // Stay until a second holder comes: in the first round long enough that the test can
+    // count on it even on a loaded machine (the others are taking their first slot), then
+    // a moment (the last holders may have nobody left to meet). Bounded either way.
+    const until = performance.now() + (i === 0 ? 10_000 : 2);
     while (performance.now() < until && Atomics.load(c, 0) < 2);
     Atomics.sub(c, 0, 1);
     sem.release();
