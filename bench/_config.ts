@@ -77,7 +77,7 @@ export const FULL: Sizes = {
   manager_ops_n: 10_000,
   distributed_n: 5_000,
   distributed_rt_n: 300,
-  process_queue_n: 5_000,
+  process_queue_n: 20_000,
   budget_ms: 90_000,
 };
 
