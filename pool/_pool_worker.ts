@@ -317,18 +317,41 @@ function report(value: unknown): void {
 // calls), and a spinning hand-off takes microseconds where waking a sleeping thread takes
 // tens of them. Bounded, so an idle worker costs at most this much CPU per batch.
 const SPIN_MS = 0.1;
+/** While spins find nothing, one in this many idle turns still spins in full, to notice when they would pay again. */
+const SPIN_PROBE = 32;
+/**
+ * How long the next spin may take. A spin pays only when the parent answers within it: a
+ * caller that does other work between tasks, or a parent waiting for a core on a busy
+ * machine, would have the worker burn its full spin after every task for nothing. So it
+ * adapts: full after a spin that caught a message, halved after one that did not, down to
+ * none.
+ */
+let spinBudget = SPIN_MS;
+let spinsSkipped = 0;
 
 /**
- * Take the next message from the inbox within SPIN_MS; whether one came. Without a
- * pollable inbox, spin on the bell instead and return to the event loop as soon as the
+ * Take the next message from the inbox within the spin budget; whether one came. Without
+ * a pollable inbox, spin on the bell instead and return to the event loop as soon as the
  * parent has posted something: the thread is still awake, so the message is delivered
  * without a wake-up.
  */
 function spinForMore(): boolean {
-  const until = performance.now() + SPIN_MS;
+  let budget = spinBudget;
+  if (budget === 0) {
+    if (++spinsSkipped < SPIN_PROBE) return false;
+    spinsSkipped = 0;
+    budget = SPIN_MS;
+  }
+  const caught = spin(performance.now() + budget);
+  spinBudget = caught ? SPIN_MS : spinBudget > SPIN_MS / 8 ? spinBudget / 2 : 0;
+  return caught && pollable;
+}
+
+/** Spin until `until` for a message (see spinForMore); whether one came. */
+function spin(until: number): boolean {
   if (!pollable) {
-    while (Atomics.load(bell, 0) === received && performance.now() < until);
-    return false;
+    while (Atomics.load(bell, 0) === received) if (performance.now() >= until) return false;
+    return true;
   }
   do {
     const message = (port as { receive(): unknown }).receive();
