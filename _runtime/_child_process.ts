@@ -5,6 +5,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import * as os from "node:os";
 import process from "node:process";
+import { clearInterval, setInterval } from "node:timers";
 import { fileURLToPath } from "node:url";
 import { deserialize, serialize } from "node:v8";
 import type { ForkOptions, ProcessHandle, ProcessParentPort } from "./types.ts";
@@ -163,6 +164,9 @@ export function forkWith(args: ForkArgs, heapLimit: HeapLimit, options: ForkOpti
   };
 }
 
+/** How often (ms) a child checks that its parent still lives. */
+const PARENT_CHECK_MS = 500;
+
 /** The child side: wait for the parent's first message, keeping later ones for onMessage. */
 export function enterProcess(keepAlive: boolean): Promise<{ data: unknown; port: ProcessParentPort }> | null {
   if (typeof process.send !== "function") return null;
@@ -170,11 +174,24 @@ export function enterProcess(keepAlive: boolean): Promise<{ data: unknown; port:
   // Listen once, for good, before the channel is unref'd: Deno refs it again for a
   // listener added later, and a message that finds no listener is lost.
   const gone: (() => void)[] = [];
-  process.once("disconnect", () => {
+  let ended = false;
+  const onGone = () => {
+    if (ended) return;
+    ended = true;
+    clearInterval(watch);
     // A child forked ahead of need whose parent went before giving it anything to do.
     if (first !== undefined) process.exit(143);
     for (const listener of gone) listener();
-  });
+  };
+  process.once("disconnect", onGone);
+  // Deno does not always report the end of the channel when the parent dies: a full Deno
+  // test run left two children running for minutes with their parent gone. The parent's
+  // pid, which becomes another process's (init's) when it dies, is checked as well.
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid !== parent) onGone();
+  }, PARENT_CHECK_MS);
+  watch.unref();
   let first: ((data: unknown) => void) | undefined;
   let listener: ((message: unknown) => void) | undefined;
   const early: unknown[] = [];
