@@ -22,6 +22,7 @@ import { fromWire, PACK_MIN } from "./_pack.ts";
 import {
   BELL_OFFSET,
   CLAIM_OFFSET,
+  DONE_SPAN,
   type FromWorker,
   JOB_FIELDS,
   MAP,
@@ -71,6 +72,10 @@ let head = 0;
 let draining = false;
 let retiring = false;
 let results: unknown[] = [];
+/** Where in `results` the record of the last job sits while it succeeded, else -1. */
+let lastOk = -1;
+/** The id a job must have to join the record at `lastOk` (see DONE_SPAN). */
+let nextOk = -1;
 /**
  * Buffers of the packed chunk results in `results`, handed over rather than copied; a
  * thread only (an OS child's channel copies everything).
@@ -108,15 +113,45 @@ async function end(code: number): Promise<never> {
   return endThread(code);
 }
 
+/** Result records with each span (see DONE_SPAN) spelled out, one record per job. */
+function singles(records: unknown[]): unknown[] {
+  const out: unknown[] = [];
+  for (let i = 0; i < records.length; i += RESULT_FIELDS) {
+    if (records[i + 1] !== DONE_SPAN) {
+      out.push(records[i], records[i + 1], records[i + 2]);
+      continue;
+    }
+    const values = records[i + 2] as unknown[];
+    for (let k = 0; k < values.length; k++) out.push((records[i] as number) + k, 0, values[k]);
+  }
+  return out;
+}
+
+/** Record the value of job `id`, in the record of the job before it when that one succeeded. */
+function succeeded(id: number, value: unknown): void {
+  if (lastOk !== -1 && id === nextOk) {
+    if (results[lastOk + 1] === DONE_SPAN) (results[lastOk + 2] as unknown[]).push(value);
+    else {
+      results[lastOk + 1] = DONE_SPAN;
+      results[lastOk + 2] = [results[lastOk + 2], value];
+    }
+  } else {
+    lastOk = results.length;
+    results.push(id, 0, value);
+  }
+  nextOk = id + 1;
+}
+
 function flush(): void {
   if (results.length === 0) return;
-  const out = results;
+  const sent = results;
   const sentFns = resultFns;
   const ms = busyMs;
   const moved = transfer;
   const spans = times;
   for (let k = 1; k < spans.length; k += 2) spans[k] = Math.round((lastNow - spans[k]) * 1000);
   results = [];
+  lastOk = -1;
   transfer = [];
   times = [];
   resultFns = [];
@@ -125,11 +160,12 @@ function flush(): void {
   const heap = payload.measureHeap === true ? runtime.heapUsed() : undefined;
   try {
     post(
-      { t: "done", results: out, ms, times: spans, heap },
+      { t: "done", results: sent, ms, times: spans, heap },
       moved.length > 0 ? moved : undefined,
     );
   } catch {
     // Some result cannot be cloned: send the others, and an error in place of each bad one.
+    const out = singles(sent);
     for (let i = 0; i < out.length; i += RESULT_FIELDS) {
       const one = [out[i], out[i + 1], out[i + 2]];
       const k = (2 * i) / RESULT_FIELDS;
@@ -426,9 +462,10 @@ async function runQueue(): Promise<void> {
         value = value.buffer;
         if (canTransfer) transfer.push(value as ArrayBuffer);
       }
-      results.push(id, 0, value);
+      succeeded(id, value);
     } catch (error) {
       results.push(id, 1, errorToRecord(error));
+      lastOk = -1;
     }
     leaveTask();
     resultFns.push(fnId);
@@ -437,7 +474,7 @@ async function runQueue(): Promise<void> {
     times.push(Math.round((now - lastNow) * 1000), lastNow);
     lastNow = now;
     current[0] = -1;
-    if (results.length >= FLUSH_EVERY * RESULT_FIELDS || now - flushedAt >= FLUSH_MS) flush();
+    if (resultFns.length >= FLUSH_EVERY || now - flushedAt >= FLUSH_MS) flush();
   }
   queue.length = 0;
   head = 0;

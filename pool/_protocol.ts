@@ -47,8 +47,17 @@ export const SPAN = 32;
  * or 0, and the input index of its first item (0 for a call that is not part of a map).
  */
 export const JOB_FIELDS = 6;
-/** Fields per result in {@linkcode DoneMessage.results}: job id, failed (0 or 1), value or error record. */
+/**
+ * Fields per result in {@linkcode DoneMessage.results}: job id, failed (0 or 1, or
+ * {@linkcode DONE_SPAN}), value or error record.
+ */
 export const RESULT_FIELDS = 3;
+/**
+ * The failed field of a result record that stands for jobs that ran one after the other
+ * and succeeded, their ids counting up from the record's own: its value is the list of
+ * their values, so each costs one slot on the wire.
+ */
+export const DONE_SPAN = 2;
 
 /**
  * Bytes of a worker's status block: one Float64 holding the id of the job it is running,

@@ -30,6 +30,7 @@ import { JobQueue } from "./_job_queue.ts";
 import { fromWire, toWire } from "./_pack.ts";
 import {
   CALL,
+  DONE_SPAN,
   type DoneMessage,
   type FromWorker,
   MAP,
@@ -644,28 +645,33 @@ export class Scheduler {
     let fnId = -1;
     let items = 0;
     const now = performance.now();
-    for (let i = 0, k = 0; i < results.length; i += RESULT_FIELDS, k += 2) {
-      const job = slot.release();
-      if (job === undefined || job.id !== results[i]) {
-        this.#confused(slot, job, results[i]);
-        return;
+    for (let i = 0, k = 0; i < results.length; i += RESULT_FIELDS) {
+      const first = results[i] as number;
+      const failed = results[i + 1];
+      // A span record holds the values of jobs `first`, `first + 1`, ... (see DONE_SPAN).
+      const values = failed === DONE_SPAN ? results[i + 2] as unknown[] : undefined;
+      const count = values === undefined ? 1 : values.length;
+      for (let j = 0; j < count; j++, k += 2) {
+        const job = slot.release();
+        if (job === undefined || job.id !== first + j) {
+          this.#confused(slot, job, first + j);
+          return;
+        }
+        if (slot.aborting === job) slot.clearAbort();
+        if (fnId === -1) fnId = job.fnId;
+        items += job.size;
+        slot.tasks++;
+        if (times !== undefined) {
+          // The message's transit counts as waiting: a few µs, and it keeps both clocks apart.
+          this.#runTime.record(times[k] / 1000);
+          this.#waitTime.record(now - times[k + 1] / 1000 - job.submittedAt);
+        }
+        if (failed === 1) this.#finish(job, true, recordToError(results[i + 2] as ErrorRecord));
+        else {
+          const value = values === undefined ? results[i + 2] : values[j];
+          this.#finish(job, false, job.mode === MAP ? fromWire(value) : value);
+        }
       }
-      if (slot.aborting === job) slot.clearAbort();
-      if (fnId === -1) fnId = job.fnId;
-      items += job.size;
-      slot.tasks++;
-      if (times !== undefined) {
-        // The message's transit counts as waiting: a few µs, and it keeps both clocks apart.
-        this.#runTime.record(times[k] / 1000);
-        this.#waitTime.record(now - times[k + 1] / 1000 - job.submittedAt);
-      }
-      const failed = results[i + 1] === 1;
-      const value = results[i + 2];
-      this.#finish(
-        job,
-        failed,
-        failed ? recordToError(value as ErrorRecord) : job.mode === MAP ? fromWire(value) : value,
-      );
     }
     this.#busyMs += ms;
     if (ms > 0 && items > 0) {
