@@ -9,14 +9,15 @@ import { finish, ready } from "./ctl.mjs";
  */
 export function dictOps(d, key, sab, n) {
   const ctl = new Int32Array(sab, 0, 8);
-  for (let i = 0; i < n; i++) {
-    d.setSync(key, i);
-    d.getSync(key);
-  }
+  setGet(d, key, n);
   ready(ctl);
+  setGet(d, key, n);
+  finish(ctl);
+}
+
+function setGet(d, key, n) {
   for (let i = 0; i < n; i++) {
     d.setSync(key, i);
     d.getSync(key);
   }
-  finish(ctl);
 }
